@@ -1,0 +1,51 @@
+"""Pushing server-rendered HTML fragments to browsers over the channel layer.
+
+One message shape: {"type": "html.push", "html": "..."}; every consumer forwards the HTML to its
+socket and the htmx ws extension swaps it in by element id (out-of-band). Pushes happen only from
+actions and only after the transaction commits, so a browser never shows a row that was rolled back.
+"""
+
+from __future__ import annotations
+
+import re
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.template.loader import render_to_string
+
+FEED_TRADES = "feed.trades"
+FEED_SIGNALS = "feed.signals"
+# Channel-layer group names allow only ASCII letters, digits, hyphens, underscores and periods.
+BASE58_ADDRESS = r"[1-9A-HJ-NP-Za-km-z]{32,44}"
+GROUP_PATTERN = re.compile(rf"^(feed\.(trades|signals)|wallet\.{BASE58_ADDRESS}|token\.{BASE58_ADDRESS})$")
+
+
+def wallet_group(address: str) -> str:
+    return f"wallet.{address}"
+
+
+def token_group(mint: str) -> str:
+    return f"token.{mint}"
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def is_public_group(name: str) -> bool:
+    """Groups any logged-in page may join (a user's own group is joined by the consumer itself)."""
+    return bool(GROUP_PATTERN.match(name))
+
+
+def send_html(group: str, html: str) -> None:
+    async_to_sync(get_channel_layer().group_send)(group, {"type": "html.push", "html": html})
+
+
+def push_fragment(group: str, template: str, context: dict) -> None:
+    send_html(group, render_to_string(template, context))
+
+
+def push_fragment_on_commit(group: str, template: str, context: dict) -> None:
+    """Render and push once the current transaction commits (at once outside a transaction)."""
+    transaction.on_commit(lambda: push_fragment(group, template, context))

@@ -1,0 +1,159 @@
+"""Shared fixtures: real PostgreSQL and Redis (embedded or from the environment), a Daphne live
+server in its own process (pytest-django's live_server has no WebSocket), and Debian's Chromium
+driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from django.conf import settings
+from django.db import connections
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+# Playwright's sync API runs an event loop in this thread; the ORM would otherwise refuse to work
+# beside it. Only the test process is affected.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_url_for(settings_dict: dict) -> str:
+    """A DATABASE_URL for the (test) database Django is connected to, for child processes."""
+    user = settings_dict["USER"] or "postgres"
+    password = f":{settings_dict['PASSWORD']}" if settings_dict["PASSWORD"] else ""
+    host = settings_dict["HOST"] or ""
+    name = settings_dict["NAME"]
+    if host.startswith("/"):
+        return f"postgresql://{user}{password}@/{name}?host={host}"
+    port = f":{settings_dict['PORT']}" if settings_dict["PORT"] else ""
+    return f"postgresql://{user}{password}@{host}{port}/{name}"
+
+
+class LiveServer:
+    def __init__(self, process: subprocess.Popen, port: int) -> None:
+        self.process = process
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.ws_url = f"ws://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def daphne_server(django_db_setup, django_db_blocker):
+    """Daphne serving aura.asgi on a free port, connected to the test database.
+
+    Tests that use it must commit their data (`transactional_db`): the server is another process.
+    """
+    with django_db_blocker.unblock():
+        connections.close_all()
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url_for(connections["default"].settings_dict),
+            "REDIS_URL": settings.REDIS_URL,
+            "DEBUG": "true",
+        }
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "aura.asgi:application"],
+        cwd=REPO_DIR,
+        env=env,
+    )
+    server = LiveServer(process, port)
+    deadline = time.monotonic() + 30
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"Daphne exited with code {process.returncode} before serving")
+        try:
+            if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("Daphne did not answer /healthz within 30 s")
+        time.sleep(0.1)
+    yield server
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(
+            f"Chromium is missing at {CHROMIUM}: install Debian's package (apt-get install chromium), "
+            "as .ci/run does, or point CHROMIUM_PATH at one.",
+            pytrace=False,
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(chromium):
+    """Opens pages in fresh browser contexts (separate cookies: separate users); closes them after."""
+    contexts = []
+
+    def open_page():
+        context = chromium.new_context()
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def alice(django_user_model):
+    return django_user_model.objects.create_user("alice", password="correct horse battery staple")
+
+
+def log_in(page, server: LiveServer, username: str, password: str) -> None:
+    """Log in through the real login form."""
+    page.goto(f"{server.url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server.url}/")
+
+
+def off_the_browser_thread(function, *args, **kwargs):
+    """Run function in another thread and return its result.
+
+    Playwright's sync API keeps an event loop running in the test's thread, so code that uses
+    async_to_sync (the channel layer, actions that push) has to run beside it, as a worker would.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args, **kwargs).result(timeout=30)
