@@ -8,9 +8,23 @@ traceback: a newcomer with a typo in DATABASE_URL should read what is wrong at o
 import os
 import sys
 
+# File in, JSON out (the CLI contracts): they sign nothing, serve nothing and touch no database, so
+# they run on a machine that has none of the serving secrets (SECRET_KEY, ALLOWED_HOSTS) set.
+OFFLINE_COMMANDS = {"parse_swaps", "pnl"}
+
+
+def is_offline_command(argv: list[str]) -> bool:
+    """`manage.py parse_swaps ...`, `manage.py help pnl` and the like."""
+    words = argv[1:3]
+    if words[:1] == ["help"]:
+        words = words[1:]
+    return bool(words) and words[0] in OFFLINE_COMMANDS
+
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aura.settings")
+    if is_offline_command(sys.argv):
+        os.environ["AURA_OFFLINE_COMMAND"] = "true"
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
     from django.db import OperationalError

@@ -96,3 +96,17 @@ def test_it_refuses_a_database_url_without_a_database_name():
 def test_celery_gets_kombus_spelling_of_a_unix_socket():
     assert celery_broker_url("unix:///srv/redis.sock?db=3") == "redis+socket:///srv/redis.sock?virtual_host=3"
     assert celery_broker_url("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
+
+
+def test_the_cli_contract_commands_run_without_any_serving_settings():
+    bare = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS")}
+    fixture = REPO_DIR / "tests" / "fixtures" / "helius" / "helius_transfer_SYSTEM_PROGRAM_sol.json"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "parse_swaps", str(fixture)],
+        cwd=REPO_DIR, env=bare, capture_output=True, text=True, timeout=60,
+    )
+    assert (result.returncode, result.stdout.strip(), result.stderr) == (0, "[]", "")
+    serving = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=REPO_DIR, env=bare, capture_output=True, text=True, timeout=60
+    )
+    assert "SECRET_KEY must be set" in serving.stderr
