@@ -4,7 +4,9 @@ Pure: plain dicts in, `ParsedSwap` out, no Django. The recipe is APIS.md §7.2: 
 the wallet's OWN balance changes (its SOL account and the token accounts it owns), never from the
 transaction's `type`, `source` or `description`, because Helius types pump.fun buys as `TRANSFER`
 and sends PumpSwap trades with empty `events`. Routes count once, by net effect: an intermediate
-mint nets to zero for the wallet or never touches it.
+mint nets to zero for the wallet or never touches it. `accounts_involved` says, without parsing and
+without ever refusing, which addresses a transaction may concern (to pick the tracked wallets to
+parse it for).
 
 Data decisions (for the README's data notes):
 
@@ -41,6 +43,10 @@ _KNOWN_DECIMALS = {WSOL_MINT: SOL_DECIMALS, USDC_MINT: 6, USDT_MINT: 6}
 _QUOTE_DUST = Decimal("0.00001")
 _MAX_DECIMALS = 255  # SPL mints store decimals in a u8
 _RAW_AMOUNT = re.compile(r"-?[0-9]{1,40}")
+_MAX_RAW = 10**40
+# Lamports, slots and times are 64-bit on chain. A wider integer is garbage, and refusing it where it
+# is read also keeps Python's int-to-text limit (4,300 digits) from raising a bare ValueError later.
+_MAX_INT = 2**64
 # Prices are quotients and need rounding somewhere; amounts never do (they are built exactly).
 _PRICE_CONTEXT = Context(prec=28, rounding=ROUND_HALF_EVEN)
 _WIDE_CONTEXT = Context(prec=200, rounding=ROUND_HALF_EVEN)
@@ -99,6 +105,38 @@ def fee_payer(tx: dict) -> str | None:
     return _optional_str(tx, "feePayer", "feePayer") or None
 
 
+def accounts_involved(tx: dict) -> set[str]:
+    """Every address in `tx` that could be a wallet taking part: the fee payer, each account with a
+    balance change, each token account owner, and both ends of each token and native transfer.
+
+    A superset (programs, pools and token accounts come along); intersect it with the tracked
+    wallets. Never raises: a field of the wrong type is skipped, because one garbled field must not
+    stop the rest of a webhook delivery from reaching the wallets it concerns. A non-dict gives set().
+    """
+    if not isinstance(tx, dict):
+        return set()
+    found: set[str] = set()
+
+    def note(value: Any) -> None:
+        if isinstance(value, str) and value:
+            found.add(value)
+
+    note(tx.get("feePayer"))
+    for entry in _objects_in(tx.get("accountData")):
+        note(entry.get("account"))
+        for change in _objects_in(entry.get("tokenBalanceChanges")):
+            note(change.get("userAccount"))
+    for transfer in _objects_in(tx.get("tokenTransfers")) + _objects_in(tx.get("nativeTransfers")):
+        note(transfer.get("fromUserAccount"))
+        note(transfer.get("toUserAccount"))
+    return found
+
+
+def _objects_in(value: Any) -> list[dict]:
+    """The dicts in `value` when it is a list; anything else holds none."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
 def parse_swaps(tx: dict, wallet: str) -> list[ParsedSwap]:
     """The swaps `wallet` made in `tx` (usually zero or one); raises MalformedTransaction."""
     payload = _read_transaction(tx)
@@ -146,7 +184,9 @@ def _token_legs(payload: _Payload, wallet: str) -> dict[str, _Leg]:
         if change.owner == wallet and change.mint != WSOL_MINT:
             previous = legs.get(change.mint, _Leg(0, change.decimals))
             if previous.decimals != change.decimals:
-                raise MalformedTransaction(f"mint {change.mint} has decimals {previous.decimals} and {change.decimals}")
+                raise MalformedTransaction(
+                    f"mint {change.mint!r:.60} has decimals {previous.decimals} and {change.decimals}"
+                )
             legs[change.mint] = _Leg(previous.raw + change.raw, change.decimals)
     for mint, amount in _transferred_to(payload, wallet).items():
         if mint not in legs and mint != WSOL_MINT:
@@ -198,8 +238,11 @@ def _rent_into_own_token_accounts(payload: _Payload, wallet: str) -> int:
 
     A token account's lamports are rent plus, for wSOL, the wrapped balance; what is left after the
     wrapped balance is rent. Only rent the wallet itself paid (nativeTransfers from the wallet) or
-    was refunded (to the wallet) counts: a relayer that opens our account cost us nothing. A temp
-    wSOL account opened and closed in one transaction nets to zero and needs no special case.
+    was refunded (to the wallet) counts: a relayer that opens our account cost us nothing. When the
+    payload lists no lamports moving into (or out of) the account at all, the fee payer is taken to
+    have paid (or been refunded) the rent: it opens and closes the token accounts in nearly every
+    transaction, and Helius leaves some system transfers out of `nativeTransfers`. A temp wSOL
+    account opened and closed in one transaction nets to zero and needs no special case.
     """
     lamports_held = {account.account: account.lamports for account in payload.accounts}
     rent = 0
@@ -212,9 +255,14 @@ def _rent_into_own_token_accounts(payload: _Payload, wallet: str) -> int:
             rent += 0 if is_wsol else paid - refunded
             continue
         rent_change = lamports_held[token_account] - _wsol_change_in(payload, token_account)
+        pays_fee = payload.fee_payer == wallet
         if rent_change > 0:
+            if pays_fee and not _native_moved(payload, None, token_account):
+                paid = rent_change
             rent += min(rent_change, paid)
         elif rent_change < 0:
+            if pays_fee and not _native_moved(payload, token_account, None):
+                refunded = -rent_change
             rent -= min(-rent_change, refunded)
     return rent
 
@@ -238,8 +286,13 @@ def _token_accounts_of(payload: _Payload, wallet: str) -> dict[str, bool]:
     return accounts
 
 
-def _native_moved(payload: _Payload, source: str, destination: str) -> int:
-    return sum(t.lamports for t in payload.native_transfers if t.source == source and t.destination == destination)
+def _native_moved(payload: _Payload, source: str | None, destination: str | None) -> int:
+    """Lamports nativeTransfers moved from `source` to `destination`; None stands for any account."""
+    return sum(
+        t.lamports
+        for t in payload.native_transfers
+        if source in (None, t.source) and destination in (None, t.destination)
+    )
 
 
 def _wsol_change_in(payload: _Payload, token_account: str) -> int:
@@ -265,9 +318,9 @@ def _event_lamports(leg: Any, wallet: str | None) -> int:
         return 0
     amount = leg.get("amount")
     if isinstance(amount, str) and _RAW_AMOUNT.fullmatch(amount):
-        return max(int(amount), 0)
-    if isinstance(amount, int) and not isinstance(amount, bool):
-        return max(amount, 0)
+        amount = int(amount)
+    if isinstance(amount, int) and not isinstance(amount, bool) and 0 < amount < _MAX_INT:
+        return amount
     return 0
 
 
@@ -314,7 +367,7 @@ def _first_opposite(legs: dict[str, _Leg], leg: _Leg, candidates: Iterable[str])
 
 def _swap(payload: _Payload, wallet: str, token_mint: str, token: _Leg, quote_mint: str, quote: _Leg) -> ParsedSwap:
     if payload.timestamp is None or payload.slot is None:
-        raise MalformedTransaction(f"transaction {payload.signature} has a swap but no timestamp or slot")
+        raise MalformedTransaction(f"transaction {payload.signature!r:.100} has a swap but no timestamp or slot")
     token_amount, quote_amount = abs(token.amount), abs(quote.amount)
     return ParsedSwap(
         signature=payload.signature,
@@ -405,9 +458,10 @@ def _read_transaction(tx: Any) -> _Payload:
     signature = tx.get("signature")
     if not isinstance(signature, str) or not signature:
         raise MalformedTransaction("transaction has no signature")
-    fee = _optional_int(tx, "fee", "fee")
-    if fee is not None and fee < 0:
-        raise MalformedTransaction(f"fee should not be negative, got {fee}")
+    fee, timestamp, slot = (_optional_int(tx, key, key) for key in ("fee", "timestamp", "slot"))
+    for key, value in (("fee", fee), ("timestamp", timestamp), ("slot", slot)):
+        if value is not None and value < 0:
+            raise MalformedTransaction(f"{key} should not be negative, got {value}")
     accounts, balance_changes = _read_account_data(_dicts(tx, "accountData", "accountData"))
     raw_transfers = _dicts(tx, "tokenTransfers", "tokenTransfers")
     token_transfers = [_read_token_transfer(entry, f"tokenTransfers[{i}]") for i, entry in enumerate(raw_transfers)]
@@ -418,8 +472,8 @@ def _read_transaction(tx: Any) -> _Payload:
         failed=bool(tx.get("transactionError")),
         fee_payer=_optional_str(tx, "feePayer", "feePayer"),
         fee=fee or 0,
-        timestamp=_optional_int(tx, "timestamp", "timestamp"),
-        slot=_optional_int(tx, "slot", "slot"),
+        timestamp=timestamp,
+        slot=slot,
         source=_optional_str(tx, "source", "source") or "",
         accounts=accounts,
         balance_changes=balance_changes,
@@ -464,10 +518,10 @@ def _read_raw_amount(value: Any, where: str) -> tuple[int, int]:
     if not isinstance(value, dict):
         raise MalformedTransaction(f"{where} should be an object with tokenAmount and decimals")
     amount, decimals = value.get("tokenAmount"), value.get("decimals")
-    if isinstance(amount, int) and not isinstance(amount, bool):
+    if isinstance(amount, int) and not isinstance(amount, bool) and abs(amount) < _MAX_RAW:
         amount = str(amount)
     if not isinstance(amount, str) or not _RAW_AMOUNT.fullmatch(amount):
-        raise MalformedTransaction(f"{where}.tokenAmount should be an integer string, got {amount!r:.40}")
+        raise MalformedTransaction(f"{where}.tokenAmount should be an integer string, got {_preview(amount)}")
     if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= _MAX_DECIMALS:
         raise MalformedTransaction(f"{where}.decimals should be an integer from 0 to {_MAX_DECIMALS}")
     return int(amount), decimals
@@ -493,11 +547,13 @@ def _ui_amount(value: Any, where: str) -> Decimal:
         raise MalformedTransaction(f"{where} should be a number")
     if isinstance(value, float) and not math.isfinite(value):
         raise MalformedTransaction(f"{where} should be a finite number")
+    if isinstance(value, int) and abs(value) >= _MAX_RAW:
+        raise MalformedTransaction(f"{where} is out of range: {_preview(value)}")
     if isinstance(value, str) and not re.fullmatch(r"-?[0-9]{1,40}(\.[0-9]{1,40})?", value):
-        raise MalformedTransaction(f"{where} should be a number, got {value!r:.40}")
+        raise MalformedTransaction(f"{where} should be a number, got {_preview(value)}")
     amount = Decimal(str(value))
     if amount < 0 or abs(amount.adjusted()) > 40:
-        raise MalformedTransaction(f"{where} is out of range: {value!r:.40}")
+        raise MalformedTransaction(f"{where} is out of range: {_preview(value)}")
     return amount
 
 
@@ -545,10 +601,24 @@ def _optional_str(container: dict, key: str, where: str) -> str | None:
 
 
 def _optional_int(container: dict, key: str, where: str) -> int | None:
+    """An integer that fits in 64 bits (either sign), or None when the key is missing or null."""
     value = container.get(key)
     if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
         raise MalformedTransaction(f"{_field(where, key)} should be an integer, got {_type_name(value)}")
+    if value is not None and not -_MAX_INT < value < _MAX_INT:
+        raise MalformedTransaction(f"{_field(where, key)} is out of range: {_preview(value)}")
     return value
+
+
+def _preview(value: Any) -> str:
+    """A short one-line picture of a refused value; never raises, whatever the value holds."""
+    if isinstance(value, str):
+        return f"{value!r:.40}"
+    if isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool) and abs(value) < _MAX_RAW):
+        return repr(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"an integer of {value.bit_length()} bits"
+    return _type_name(value)
 
 
 def _field(where: str, key: str) -> str:
