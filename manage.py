@@ -8,9 +8,9 @@ traceback: a newcomer with a typo in DATABASE_URL should read what is wrong at o
 import os
 import sys
 
-# File in, JSON out (the CLI contracts): they sign nothing, serve nothing and touch no database, so
-# they run on a machine that has none of the serving secrets (SECRET_KEY, ALLOWED_HOSTS) set.
-OFFLINE_COMMANDS = {"parse_swaps", "pnl"}
+# The CLI contracts (file in, JSON out) and the market simulator sign nothing, serve no page of ours and
+# touch no database, so they run on a machine that has none of the serving secrets (SECRET_KEY, ALLOWED_HOSTS).
+OFFLINE_COMMANDS = {"parse_swaps", "pnl", "simulate_market"}
 
 
 def is_offline_command(argv: list[str]) -> bool:
