@@ -18,7 +18,9 @@ FEED_TRADES = "feed.trades"
 FEED_SIGNALS = "feed.signals"
 # Channel-layer group names allow only ASCII letters, digits, hyphens, underscores and periods.
 BASE58_ADDRESS = r"[1-9A-HJ-NP-Za-km-z]{32,44}"
-GROUP_PATTERN = re.compile(rf"^(feed\.(trades|signals)|wallet\.{BASE58_ADDRESS}|token\.{BASE58_ADDRESS})$")
+GROUP_PATTERN = re.compile(
+    rf"^(feed\.(trades|signals)|leaderboard\.(24h|7d|30d|all)|wallet\.{BASE58_ADDRESS}|token\.{BASE58_ADDRESS})$"
+)
 
 
 def wallet_group(address: str) -> str:
@@ -27,6 +29,10 @@ def wallet_group(address: str) -> str:
 
 def token_group(mint: str) -> str:
     return f"token.{mint}"
+
+
+def leaderboard_group(window: str) -> str:
+    return f"leaderboard.{window}"
 
 
 def user_group(user_id: int) -> str:

@@ -38,6 +38,24 @@ BIRDEYE_BASE_URL = env.http_url("BIRDEYE_BASE_URL", "https://public-api.birdeye.
 DEXSCREENER_BASE_URL = env.http_url("DEXSCREENER_BASE_URL", "https://api.dexscreener.com")
 SENTRY_DSN = env.str("SENTRY_DSN", "")
 
+# Ingestion (issue 2/4). Webhooks are the primary path; polling is the safety net, budgeted in credits.
+HELIUS_WEBHOOK_URL = env.http_url("HELIUS_WEBHOOK_URL", f"http://127.0.0.1:{env.int('PORT', 8000)}/hooks/helius/")
+HELIUS_RATE_PER_SECOND = env.float("HELIUS_RATE_PER_SECOND", 2.0)
+HELIUS_HISTORY_BEFORE_PARAM = env.str("HELIUS_HISTORY_BEFORE_PARAM", "before-signature")
+HELIUS_TIMEOUT_SECONDS = env.float("HELIUS_TIMEOUT_SECONDS", 10.0, minimum=0.1)
+POLL_ACTIVE_SECONDS = env.int("POLL_ACTIVE_SECONDS", 120, minimum=5)
+POLL_DORMANT_SECONDS = env.int("POLL_DORMANT_SECONDS", 1800, minimum=5)
+POLL_ACTIVE_WITHIN_HOURS = env.int("POLL_ACTIVE_WITHIN_HOURS", 24, minimum=1)
+POLL_CREDITS_PER_DAY = env.int("POLL_CREDITS_PER_DAY", 1_000_000, minimum=0)
+BACKFILL_DAYS = env.int("BACKFILL_DAYS", 30, minimum=0)
+BACKFILL_PAGES_PER_TASK = env.int("BACKFILL_PAGES_PER_TASK", 10, minimum=1)
+
+# Prices (issue 3/4): Birdeye first, DexScreener and Jupiter as fallbacks.
+PRICE_REFRESH_SECONDS = env.int("PRICE_REFRESH_SECONDS", 30, minimum=5)
+BIRDEYE_RATE_PER_SECOND = env.float("BIRDEYE_RATE_PER_SECOND", 1.0)
+JUPITER_BASE_URL = env.http_url("JUPITER_BASE_URL", "https://api.jup.ag")
+JUPITER_API_KEY = env.str("JUPITER_API_KEY", "")
+
 INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",
@@ -47,6 +65,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "channels",
     "django_htmx",
     "template_partials",
@@ -85,6 +104,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "portfolios.context_processors.alerts",
             ],
         },
     },
@@ -115,7 +135,14 @@ CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 180
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    "poll-due-wallets": {"task": "whales.tasks.poll_due_wallets", "schedule": 15.0},
+    "sync-helius-webhook": {"task": "whales.tasks.sync_helius_webhook", "schedule": 300.0},
+    "resume-backfills": {"task": "whales.tasks.resume_backfills", "schedule": 60.0},
+    "refresh-prices": {"task": "whales.tasks.refresh_prices", "schedule": float(PRICE_REFRESH_SECONDS)},
+    "refresh-all-stats": {"task": "whales.tasks.refresh_all_stats", "schedule": 300.0},
+    "value-swaps": {"task": "whales.tasks.value_swaps", "schedule": 120.0},
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -140,6 +167,8 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# A Helius webhook delivery carries up to 100 enhanced transactions of ~10 KB each.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -6,6 +6,7 @@ from aura import views
 
 urlpatterns = [
     path("", include("whales.urls")),
+    path("", include("portfolios.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -33,6 +33,12 @@ CHROMIUM_ARGS = [
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main thread for
+    the rest of the session, and pytest-asyncio tests cannot start theirs beside it."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -51,12 +57,68 @@ def database_url_for(settings_dict: dict) -> str:
     return f"postgresql://{user}{password}@{host}{port}/{name}"
 
 
+WEBHOOK_SECRET = "live-server-webhook-secret"
+
+
 class LiveServer:
-    def __init__(self, process: subprocess.Popen, port: int) -> None:
-        self.process = process
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        self.ws_url = f"ws://127.0.0.1:{port}"
+    """Daphne serving aura.asgi in its own process; `restart()` stops it and starts it on the same port."""
+
+    def __init__(self, env: dict[str, str], port: int | None = None) -> None:
+        self.env = env
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> LiveServer:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "aura.asgi:application"],
+            cwd=REPO_DIR,
+            env=self.env,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Daphne exited with code {self.process.returncode} before serving")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                self.process.kill()
+                raise RuntimeError("Daphne did not answer /healthz within 30 s")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def post_webhook(self, body: object) -> httpx.Response:
+        return httpx.post(f"{self.url}/hooks/helius/", json=body, headers={"Authorization": WEBHOOK_SECRET}, timeout=10)
+
+
+def live_server_env(django_db_blocker) -> dict[str, str]:
+    with django_db_blocker.unblock():
+        connections.close_all()
+        return {
+            **os.environ,
+            "DATABASE_URL": database_url_for(connections["default"].settings_dict),
+            "REDIS_URL": settings.REDIS_URL,
+            "DEBUG": "true",
+            "HELIUS_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        }
 
 
 @pytest.fixture(scope="session")
@@ -65,40 +127,17 @@ def daphne_server(django_db_setup, django_db_blocker):
 
     Tests that use it must commit their data (`transactional_db`): the server is another process.
     """
-    with django_db_blocker.unblock():
-        connections.close_all()
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url_for(connections["default"].settings_dict),
-            "REDIS_URL": settings.REDIS_URL,
-            "DEBUG": "true",
-        }
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "aura.asgi:application"],
-        cwd=REPO_DIR,
-        env=env,
-    )
-    server = LiveServer(process, port)
-    deadline = time.monotonic() + 30
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"Daphne exited with code {process.returncode} before serving")
-        try:
-            if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError("Daphne did not answer /healthz within 30 s")
-        time.sleep(0.1)
+    server = LiveServer(live_server_env(django_db_blocker)).start()
     yield server
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    server.stop()
+
+
+@pytest.fixture
+def own_daphne_server(django_db_setup, django_db_blocker):
+    """A Daphne of this test's own, for tests that stop and restart it."""
+    server = LiveServer(live_server_env(django_db_blocker)).start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -155,5 +194,11 @@ def off_the_browser_thread(function, *args, **kwargs):
     """
     from concurrent.futures import ThreadPoolExecutor
 
+    def run():
+        try:
+            return function(*args, **kwargs)
+        finally:
+            connections.close_all()  # this thread's connection would otherwise outlive the test database
+
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(function, *args, **kwargs).result(timeout=30)
+        return pool.submit(run).result(timeout=30)

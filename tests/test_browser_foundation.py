@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_alice_logs_in_through_the_form_and_sees_the_dashboard(daphne_server, new_page, alice):
     page = new_page()
     log_in(page, daphne_server, "alice", "correct horse battery staple")
-    expect(page.get_by_role("heading", name="Whale swaps")).to_be_visible()
+    expect(page.get_by_role("heading", name="Whale leaderboard")).to_be_visible()
     expect(page.locator(".who")).to_have_text("alice")
     expect(page.locator("#feed-empty")).to_contain_text("No swaps yet")
 

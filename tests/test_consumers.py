@@ -50,3 +50,34 @@ async def test_it_joins_the_users_own_group_but_ignores_made_up_groups(django_us
     assert await communicator.receive_from(timeout=5) == "<p>for alice</p>"
     assert await communicator.receive_nothing(timeout=0.3)
     await communicator.disconnect()
+
+
+async def test_an_ingested_swap_is_pushed_to_the_feed_its_wallet_and_the_leaderboard(django_user_model):
+    from tests.builders import address, usdc_swap
+    from whales import actions
+    from whales.models import ArrivedVia, Swap, TrackedWallet
+
+    alice = await database_sync_to_async(django_user_model.objects.create_user)("alice")
+    whale = await database_sync_to_async(TrackedWallet.objects.create)(address=WALLET, label="Whale <One>")
+    feed = communicator_for(alice, "groups=feed.trades")
+    wallet_page = communicator_for(alice, f"groups=wallet.{WALLET}")
+    leaderboard = communicator_for(alice, "groups=leaderboard.all")
+    for communicator in (feed, wallet_page, leaderboard):
+        assert (await communicator.connect())[0]
+
+    tx = usdc_swap(WALLET, address("pushed token"), "buy", "500", "250", 1_760_000_000)
+    await database_sync_to_async(actions.ingest)([tx], ArrivedVia.WEBHOOK)
+    swap = await database_sync_to_async(Swap.objects.get)()
+
+    pushed = await feed.receive_from(timeout=5)
+    assert pushed.startswith('<div id="swap-feed" hx-swap-oob="afterbegin">')
+    assert f'id="swap-{swap.id}"' in pushed and "Whale &lt;One&gt;" in pushed and "$250.00" in pushed
+    assert f'id="swap-{swap.id}"' in await wallet_page.receive_from(timeout=5)
+    figures = await wallet_page.receive_from(timeout=5)
+    assert '<div id="wallet-stats" class="stats-grid" hx-swap-oob="true">' in figures
+    assert '<div id="positions" hx-swap-oob="true">' in figures
+    row = await leaderboard.receive_from(timeout=5)
+    assert f'<tr id="wallet-row-{whale.id}" class="lb-row" hx-swap-oob="true">' in row
+    assert '<td class="num" data-col="swaps">1</td>' in row
+    for communicator in (feed, wallet_page, leaderboard):
+        await communicator.disconnect()

@@ -1,7 +1,13 @@
 from django.urls import path
 
-from whales import views
+from whales import views, webhooks
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("feed/", views.feed, name="feed"),
+    path("wallets/<str:address>/", views.wallet_page, name="wallet"),
+    path("wallets/<str:address>/live/", views.wallet_fragments, name="wallet_fragments"),
+    path("tokens/<str:mint>/", views.token_page, name="token"),
+    path("status/", views.status, name="status"),
+    path("hooks/helius/", webhooks.helius_webhook, name="helius_webhook"),
 ]

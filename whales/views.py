@@ -1,7 +1,355 @@
+"""Pages of the dashboard: thin views over stored rows (no page aggregates raw swaps per request)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+import redis as redis_lib
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import Count, F, Max, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from aura import realtime
+from aura.http import CreditMeter
+from whales import fragments, pnl
+from whales.actions import LIVE_PATHS, planned_poll_credits_per_day
+from whales.models import (
+    ArrivedVia,
+    BackfillState,
+    Position,
+    RawTransaction,
+    Realization,
+    Swap,
+    Token,
+    TokenPrice,
+    TrackedWallet,
+    WalletStats,
+    Window,
+)
+
+FEED_PAGE_SIZE = 50
+LEADERBOARD_PAGE_SIZE = 50
+CATCH_UP_LIMIT = 500
+DEFAULT_WINDOW = Window.WEEK
+
+# Leaderboard columns: URL name → stats field. Win rate sorts ranked wallets (≥ MIN_CYCLES_TO_RANK
+# closed cycles) first, so a lucky 1-for-1 never tops it.
+SORTS = {
+    "wallet": "wallet__label",
+    "total": "total_pnl",
+    "realized": "realized_pnl",
+    "unrealized": "unrealized_pnl",
+    "roi": "roi",
+    "win_rate": "win_rate",
+    "sell_win_rate": "sell_win_rate",
+    "cycles": "cycles",
+    "volume": "volume_usd",
+    "swaps": "swap_count",
+    "last_active": "last_active",
+}
+DEFAULT_SORT = "total"
+
+
+@dataclass
+class LeaderboardQuery:
+    window: str
+    sort: str
+    descending: bool
+    tag: str
+    min_cycles: int
+    search: str
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> LeaderboardQuery:
+        get = request.GET
+        window = get.get("window") if get.get("window") in Window.values else DEFAULT_WINDOW
+        sort = get.get("sort") if get.get("sort") in SORTS else DEFAULT_SORT
+        min_cycles = get.get("min_cycles", "")
+        return cls(
+            window=window,
+            sort=sort,
+            descending=get.get("dir", "asc" if sort == "wallet" else "desc") != "asc",
+            tag=get.get("tag", "").strip()[:40],
+            min_cycles=int(min_cycles) if min_cycles.isdigit() else 0,
+            search=get.get("q", "").strip()[:60],
+        )
+
+    def params(self, **changes: object) -> str:
+        values = {
+            "window": self.window,
+            "sort": self.sort,
+            "dir": "desc" if self.descending else "asc",
+            "tag": self.tag,
+            "min_cycles": self.min_cycles or "",
+            "q": self.search,
+        }
+        values.update(changes)
+        return urlencode({k: v for k, v in values.items() if v not in ("", None)})
+
+    def sort_link(self, column: str) -> str:
+        """The query that sorts by `column`: toggles direction when it already is the sort."""
+        if column == self.sort:
+            return self.params(dir="asc" if self.descending else "desc", page="")
+        return self.params(sort=column, dir="asc" if column == "wallet" else "desc", page="")
+
+    def stats(self) -> QuerySet[WalletStats]:
+        rows = WalletStats.objects.filter(window=self.window, wallet__is_active=True).select_related("wallet")
+        if self.tag:
+            rows = rows.filter(wallet__tags__contains=[self.tag])
+        if self.min_cycles:
+            rows = rows.filter(cycles__gte=self.min_cycles)
+        if self.search:
+            rows = rows.filter(Q(wallet__label__icontains=self.search) | Q(wallet__address__startswith=self.search))
+        field = F(SORTS[self.sort])
+        order = field.desc(nulls_last=True) if self.descending else field.asc(nulls_last=True)
+        first = ["-rankable"] if self.sort == "win_rate" else []
+        return rows.order_by(*first, order, "wallet_id")
+
+
+def _tags() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT DISTINCT unnest(tags) FROM {TrackedWallet._meta.db_table} ORDER BY 1")
+        return [tag for (tag,) in cursor.fetchall()]
+
+
+def _leaderboard_context(request: HttpRequest) -> dict:
+    query = LeaderboardQuery.from_request(request)
+    page = Paginator(query.stats(), LEADERBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
+    columns = [
+        ("total", "Total P&L"),
+        ("realized", "Realized"),
+        ("unrealized", "Unrealized"),
+        ("roi", "ROI"),
+        ("win_rate", "Win rate"),
+        ("sell_win_rate", "Sell win"),
+        ("cycles", "Cycles"),
+        ("volume", "Volume"),
+        ("swaps", "Swaps"),
+        ("last_active", "Last active"),
+    ]
+    return {
+        "query": query,
+        "page": page,
+        "columns": [(name, label, query.sort_link(name)) for name, label in columns],
+        "wallet_sort_link": query.sort_link("wallet"),
+        "windows": Window.choices,
+        "min_cycles_to_rank": pnl.MIN_CYCLES_TO_RANK,
+    }
+
+
+# --- pages -------------------------------------------------------------------------------------------
 
 
 @login_required
-def dashboard(request):
-    return render(request, "whales/dashboard.html", {"swaps": []})
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The leaderboard (sortable, filterable) beside the live swap feed."""
+    context = _leaderboard_context(request)
+    if request.htmx and request.htmx.target == "leaderboard":
+        return render(request, "whales/_leaderboard.html", context)
+    query = context["query"]
+    context.update(
+        swaps=list(_feed()[:FEED_PAGE_SIZE]),
+        feed_query="",
+        tags=_tags(),
+        tracked=TrackedWallet.objects.filter(is_active=True).count(),
+        live_groups=f"{realtime.FEED_TRADES},{realtime.leaderboard_group(query.window)}",
+    )
+    return render(request, "whales/dashboard.html", context)
+
+
+@login_required
+def wallet_page(request: HttpRequest, address: str) -> HttpResponse:
+    wallet = get_object_or_404(TrackedWallet, address=address)
+    swaps = list(_feed(wallet=wallet)[:FEED_PAGE_SIZE])
+    cycles = Paginator(fragments.closed_cycles(wallet), 25).get_page(request.GET.get("cycles_page"))
+    chart = _cumulative_realized(wallet)
+    context = {
+        **fragments.wallet_stats_context(wallet),
+        **fragments.wallet_positions_context(wallet),
+        "swaps": swaps,
+        "cycles": cycles,
+        "chart_data": chart,
+        "feed_query": urlencode({"wallet": wallet.address}),
+        "live_groups": realtime.wallet_group(wallet.address),
+        "is_following": request.user.follows.filter(wallet=wallet).exists(),
+    }
+    return render(request, "whales/wallet.html", context)
+
+
+def _cumulative_realized(wallet: TrackedWallet) -> dict:
+    """[unix seconds], [cumulative realized USD] for the chart: one point per sell."""
+    times, totals, running = [], [], 0.0
+    sells = Realization.objects.filter(wallet=wallet).order_by("at", "id")
+    for at, realized in sells.values_list("at", "realized_pnl"):
+        running += float(realized)  # a chart: floats are fine here, the figures above are exact
+        times.append(int(at.timestamp()))
+        totals.append(round(running, 2))
+    return {"t": times, "v": totals}
+
+
+@login_required
+def token_page(request: HttpRequest, mint: str) -> HttpResponse:
+    token = get_object_or_404(Token, mint=mint)
+    holders = (
+        Position.objects.filter(token=token)
+        .filter(Q(holdings__gt=0) | Q(bought_usd__gt=0))
+        .select_related("wallet")
+        .order_by(F("holdings").desc(), "-bought_usd")[:100]
+    )
+    since = timezone.now() - timezone.timedelta(days=7)
+    prices = TokenPrice.objects.filter(token=token, at__gte=since).order_by("at").values_list("at", "price_usd")
+    context = {
+        "token": token,
+        "holders": holders,
+        "swaps": list(_feed(token=token)[:FEED_PAGE_SIZE]),
+        "feed_query": urlencode({"token": token.mint}),
+        "live_groups": realtime.token_group(token.mint),
+        "chart_data": {"t": [int(at.timestamp()) for at, _ in prices], "v": [float(p) for _, p in prices]},
+        "price_stale": token.price_is_stale(timezone.now(), fragments.PRICE_STALE_AFTER),
+    }
+    return render(request, "whales/token.html", context)
+
+
+# --- staff status ------------------------------------------------------------------------------------
+
+LATENCY_SQL = f"""
+SELECT count(*),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM pushed_at - ingested_at)),
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM pushed_at - ingested_at)),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM pushed_at - block_time)),
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM pushed_at - block_time)),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM ingested_at - block_time))
+FROM {Swap._meta.db_table}
+WHERE ingested_at >= %s AND pushed_at IS NOT NULL
+"""
+
+
+def latency_last_hour(now: datetime | None = None) -> dict[str, float | int | None]:
+    """Percentiles (seconds) of block → ingest → push for swaps pushed in the last hour."""
+    since = (now or timezone.now()) - timedelta(hours=1)
+    with connection.cursor() as cursor:
+        cursor.execute(LATENCY_SQL, [since])
+        count, ingest_p50, ingest_p95, block_p50, block_p95, arrival_p50 = cursor.fetchone()
+    return {
+        "count": count,
+        "ingest_to_push_p50": ingest_p50,
+        "ingest_to_push_p95": ingest_p95,
+        "block_to_push_p50": block_p50,
+        "block_to_push_p95": block_p95,
+        "block_to_ingest_p50": arrival_p50,
+    }
+
+
+@login_required
+def status(request: HttpRequest) -> HttpResponse:
+    """Staff only: how fresh the data is, what ingestion costs, what is failing."""
+    if not request.user.is_staff:
+        raise PermissionDenied
+    now = timezone.now()
+    wallets = TrackedWallet.objects.filter(is_active=True)
+    counts = wallets.aggregate(
+        active=Count("id"),
+        erroring=Count("id", filter=~Q(last_error="")),
+        backfilling=Count("id", filter=Q(backfill_state__in=[BackfillState.PENDING, BackfillState.RUNNING])),
+        polled_last_hour=Count("id", filter=Q(last_polled_at__gte=now - timedelta(hours=1))),
+    )
+    context = {
+        "latency": latency_last_hour(now),
+        "wallets": counts,
+        "failing": wallets.exclude(last_error="").order_by("-last_error_at")[:20],
+        "credits": _credits_today(),
+        "planned_poll_credits": planned_poll_credits_per_day(now),
+        "poll_budget": settings.POLL_CREDITS_PER_DAY,
+        "last_webhook": RawTransaction.objects.filter(arrived_via=ArrivedVia.WEBHOOK).aggregate(at=Max("received_at"))[
+            "at"
+        ],
+        "swaps_last_hour": Swap.objects.filter(ingested_at__gte=now - timedelta(hours=1)).count(),
+        "unvalued": Swap.objects.filter(usd_value=None).count(),
+        "stale_prices": Token.objects.filter(positions__holdings__gt=0)
+        .filter(Q(price_updated_at=None) | Q(price_updated_at__lt=now - fragments.PRICE_STALE_AFTER))
+        .distinct()
+        .count(),
+    }
+    return render(request, "whales/status.html", context)
+
+
+def _credits_today() -> dict[str, int | None]:
+    try:
+        meter = CreditMeter(redis_lib.Redis.from_url(settings.REDIS_URL, socket_timeout=2), "aura:credits")
+        return {provider: meter.spent(provider, timezone.now().date()) for provider in ("helius", "birdeye")}
+    except redis_lib.RedisError:
+        return {"helius": None, "birdeye": None}
+
+
+# --- fragments -----------------------------------------------------------------------------------------
+
+
+def _feed(wallet: TrackedWallet | None = None, token: Token | None = None) -> QuerySet[Swap]:
+    swaps = Swap.objects.select_related("wallet", "token").order_by("-block_time", "-id")
+    if wallet is not None:
+        swaps = swaps.filter(wallet=wallet)
+    if token is not None:
+        swaps = swaps.filter(token=token)
+    return swaps
+
+
+def _feed_filters(request: HttpRequest) -> tuple[TrackedWallet | None, Token | None]:
+    wallet = token = None
+    if address := request.GET.get("wallet"):
+        wallet = TrackedWallet.objects.filter(address=address).first()
+        if wallet is None:
+            raise Http404("No such tracked wallet.")
+    if mint := request.GET.get("token"):
+        token = Token.objects.filter(mint=mint).first()
+        if token is None:
+            raise Http404("No such token.")
+    return wallet, token
+
+
+def _int_param(request: HttpRequest, name: str) -> int | None:
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
+@login_required
+@require_GET
+def feed(request: HttpRequest) -> HttpResponse:
+    """Rows of a swap feed. `?before=<swap id>` pages back in time (rows plus a "load older" button);
+    `?after=<swap id>` catches up a page that lost its socket: the live swaps ingested after that
+    one, sent exactly like a push (out-of-band, on top of #swap-feed)."""
+    wallet, token = _feed_filters(request)
+    swaps = _feed(wallet, token)
+    after = _int_param(request, "after")
+    if after is not None:
+        missed = list(swaps.filter(id__gt=after, arrived_via__in=LIVE_PATHS)[:CATCH_UP_LIMIT])
+        rows = fragments.swap_rows(missed)
+        return HttpResponse(fragments.swap_push([rows[s.id] for s in missed]) if missed else "")
+    before = _int_param(request, "before")
+    if before is not None:
+        anchor = Swap.objects.filter(id=before).values_list("block_time", flat=True).first()
+        if anchor is not None:
+            swaps = swaps.filter(Q(block_time__lt=anchor) | Q(block_time=anchor, id__lt=before))
+    page = list(swaps[: FEED_PAGE_SIZE + 1])
+    context = {
+        "swaps": page[:FEED_PAGE_SIZE],
+        "has_more": len(page) > FEED_PAGE_SIZE,
+        "feed_query": urlencode({k: request.GET[k] for k in ("wallet", "token") if request.GET.get(k)}),
+    }
+    return render(request, "whales/_swap_page.html", context)
+
+
+@login_required
+@require_GET
+def wallet_fragments(request: HttpRequest, address: str) -> HttpResponse:
+    """The wallet page's stats and positions, for a page refreshing after a reconnect or a price tick."""
+    wallet = get_object_or_404(TrackedWallet, address=address)
+    return HttpResponse(fragments.wallet_stats(wallet, oob=True) + fragments.wallet_positions(wallet, oob=True))

@@ -1,10 +1,184 @@
-// Connection indicator for pages holding a live WebSocket (htmx ws extension events).
+// AURA's page behaviour on top of htmx 2 and its ws extension. Server-rendered fragments do the work;
+// this file only keeps live pages honest: connection state, ages, catch-up after a reconnect without
+// duplicates, flashes on changed figures, opt-in alerts, and the two charts.
 (function () {
+  "use strict";
+
+  // --- connection indicator -------------------------------------------------------------------
   function setStatus(text, state) {
     var el = document.getElementById("connection");
     if (el) { el.textContent = text; el.dataset.state = state; }
   }
-  document.addEventListener("htmx:wsOpen", function () { setStatus("live", "live"); });
+
+  // --- catch-up: everything after the newest swap the page holds, on every (re)connect ----------
+  function feedElement() { return document.getElementById("swap-feed"); }
+
+  function maxSwapId() {
+    var feed = feedElement();
+    return feed ? parseInt(feed.dataset.maxId || "0", 10) || 0 : 0;
+  }
+
+  function noteSwapIds(root) {
+    var feed = feedElement();
+    if (!feed || !root) return;
+    var max = maxSwapId();
+    root.querySelectorAll("[data-swap-id]").forEach(function (row) {
+      var id = parseInt(row.dataset.swapId, 10);
+      if (id > max) max = id;
+    });
+    feed.dataset.maxId = String(max);
+  }
+
+  function catchUp() {
+    var feed = feedElement();
+    if (feed && feed.dataset.feedUrl) {
+      var url = feed.dataset.feedUrl + (feed.dataset.feedUrl.indexOf("?") >= 0 ? "&" : "?") + "after=" + maxSwapId();
+      htmx.ajax("GET", url, { target: "#swap-feed", swap: "none" });
+    }
+    document.querySelectorAll("[data-refresh-on-reconnect]").forEach(function (el) { htmx.trigger(el, "refresh"); });
+    var live = document.getElementById("live");
+    if (live && live.dataset.refreshUrl) { htmx.ajax("GET", live.dataset.refreshUrl, { target: "#live", swap: "none" }); }
+  }
+
+  document.addEventListener("htmx:wsOpen", function () { setStatus("live", "live"); catchUp(); });
   document.addEventListener("htmx:wsClose", function () { setStatus("reconnecting…", "reconnecting"); });
   document.addEventListener("htmx:wsError", function () { setStatus("reconnecting…", "reconnecting"); });
+
+  // A push and a catch-up can carry the same swap: a row already on the page is never added twice.
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var detail = event.detail;
+    if (detail.target && detail.target.id === "swap-feed" && detail.fragment) {
+      Array.prototype.slice.call(detail.fragment.children || []).forEach(function (row) {
+        if (row.id && document.getElementById(row.id)) row.remove();
+      });
+      detail.newRows = Array.prototype.slice.call(detail.fragment.children || []);
+    } else if (detail.target && detail.target.querySelectorAll) {
+      detail.before = snapshot(detail.target);
+    }
+  });
+
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    var detail = event.detail;
+    if (detail.newRows) {
+      noteSwapIds(feedElement());
+      detail.newRows.forEach(function (row) { row.classList.add("flash"); alertFor(row); });
+      var empty = document.getElementById("feed-empty");
+      if (empty && feedElement() && feedElement().querySelector("[data-swap-id]")) empty.remove();
+    } else if (detail.before) {
+      var target = document.getElementById(detail.target.id);
+      if (target) flashChanged(detail.before, target);
+    }
+    if (detail.target && detail.target.id === "stats-tick") {
+      document.querySelectorAll("[data-refresh-on-reconnect]").forEach(function (el) { htmx.trigger(el, "refresh"); });
+    }
+    updateAges();
+  });
+
+  // --- changed cells flash briefly ----------------------------------------------------------
+  function snapshot(root) {
+    var values = {};
+    if (root.dataset && root.dataset.col) values[root.dataset.col] = root.textContent;
+    root.querySelectorAll("[data-col]").forEach(function (cell) {
+      var row = cell.closest("[data-window]");
+      values[(row ? row.dataset.window + ":" : "") + cell.dataset.col] = cell.textContent.trim();
+    });
+    return values;
+  }
+
+  function flashChanged(before, target) {
+    target.querySelectorAll("[data-col]").forEach(function (cell) {
+      var row = cell.closest("[data-window]");
+      var key = (row ? row.dataset.window + ":" : "") + cell.dataset.col;
+      if (key in before && before[key] !== cell.textContent.trim()) {
+        cell.classList.remove("flash");
+        void cell.offsetWidth; // restart the animation
+        cell.classList.add("flash");
+      }
+    });
+  }
+
+  // --- ages -------------------------------------------------------------------------------
+  function age(seconds) {
+    if (seconds < 60) return Math.max(0, Math.floor(seconds)) + "s";
+    if (seconds < 3600) return Math.floor(seconds / 60) + "m";
+    if (seconds < 86400) return Math.floor(seconds / 3600) + "h";
+    return Math.floor(seconds / 86400) + "d";
+  }
+
+  function updateAges() {
+    var now = Date.now();
+    document.querySelectorAll("time.age[datetime]").forEach(function (el) {
+      var when = Date.parse(el.getAttribute("datetime"));
+      if (!isNaN(when)) el.textContent = age((now - when) / 1000);
+    });
+  }
+  setInterval(updateAges, 1000);
+  document.addEventListener("DOMContentLoaded", function () { updateAges(); noteSwapIds(feedElement()); drawCharts(); });
+  document.addEventListener("htmx:afterSettle", function () { updateAges(); noteSwapIds(feedElement()); drawCharts(); });
+
+  // --- alerts: desktop notification and sound for large swaps (opt-in, per user) -------------------
+  function alertFor(row) {
+    var body = document.body.dataset;
+    if (!body.alertMinUsd) return;
+    var usd = parseFloat(row.dataset.usd || "");
+    if (isNaN(usd) || usd < parseFloat(body.alertMinUsd)) return;
+    if (body.alertScope === "followed") {
+      var follows = (body.alertFollows || "").split(",");
+      if (follows.indexOf(row.dataset.wallet) < 0) return;
+    }
+    var text = row.dataset.walletLabel + " " + row.dataset.side + " " + row.dataset.tokenSymbol +
+      " for $" + Math.round(usd).toLocaleString();
+    if (body.alertDesktop === "1" && "Notification" in window && Notification.permission === "granted") {
+      new Notification("AURA · large swap", { body: text, tag: row.id });
+    }
+    if (body.alertSound === "1") beep();
+  }
+
+  var audio = null;
+  function beep() {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      var osc = audio.createOscillator(), gain = audio.createGain();
+      osc.frequency.value = 880; gain.gain.value = 0.08;
+      osc.connect(gain); gain.connect(audio.destination);
+      osc.start(); osc.stop(audio.currentTime + 0.15);
+    } catch (e) { /* no audio device: the notification still shows */ }
+  }
+
+  // On the alert settings page: ask for permission when the user turns desktop notifications on.
+  document.addEventListener("change", function (event) {
+    if (event.target && event.target.id === "id_desktop_notifications" && event.target.checked &&
+        "Notification" in window && Notification.permission === "default") {
+      Notification.requestPermission().then(showPermission);
+    }
+  });
+  function showPermission() {
+    var el = document.getElementById("notification-permission");
+    if (!el) return;
+    if (!("Notification" in window)) { el.textContent = "This browser cannot show notifications."; return; }
+    el.textContent = {
+      granted: "Notifications are allowed in this browser.",
+      denied: "Notifications are blocked for this site; allow them in the browser's site settings.",
+      default: "The browser will ask for permission when you turn notifications on."
+    }[Notification.permission];
+  }
+  document.addEventListener("DOMContentLoaded", showPermission);
+
+  // --- charts (uPlot, served from static/vendor) -------------------------------------------
+  function drawCharts() {
+    if (typeof uPlot === "undefined") return;
+    document.querySelectorAll("[data-chart]").forEach(function (el) {
+      if (el.dataset.drawn) return;
+      var source = document.getElementById(el.dataset.chart);
+      if (!source) return;
+      var data = JSON.parse(source.textContent);
+      el.dataset.drawn = "1";
+      new uPlot({
+        width: el.clientWidth || 800, height: 220,
+        series: [{}, { label: el.dataset.label, stroke: "#7ee787", width: 2 }],
+        axes: [{ stroke: "#8b949e" }, { stroke: "#8b949e" }],
+        legend: { show: true }
+      }, [data.t, data.v], el);
+    });
+  }
 })();

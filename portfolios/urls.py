@@ -1,0 +1,8 @@
+from django.urls import path
+
+from portfolios import views
+
+urlpatterns = [
+    path("wallets/<str:address>/follow/", views.follow, name="follow"),
+    path("settings/alerts/", views.alert_settings, name="alert_settings"),
+]

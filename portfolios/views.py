@@ -1,0 +1,34 @@
+"""Following wallets and alert preferences: thin views over portfolios.actions."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from portfolios import actions
+from portfolios.forms import AlertPreferenceForm
+from whales.models import TrackedWallet
+
+
+@login_required
+@require_POST
+def follow(request: HttpRequest, address: str) -> HttpResponse:
+    wallet = get_object_or_404(TrackedWallet, address=address)
+    following = actions.set_following(request.user, wallet, request.POST.get("follow") == "1")
+    if request.htmx:
+        return render(request, "portfolios/_follow_button.html", {"wallet": wallet, "is_following": following})
+    return redirect("wallet", address=address)
+
+
+@login_required
+def alert_settings(request: HttpRequest) -> HttpResponse:
+    preference = actions.preferences_of(request.user)
+    form = AlertPreferenceForm(request.POST or None, instance=preference)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Alert settings saved.")
+        return redirect("alert_settings")
+    return render(request, "portfolios/alerts.html", {"form": form})

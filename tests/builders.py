@@ -1,0 +1,122 @@
+"""Helius enhanced transactions for tests, in the shape of the real Jupiter samples (tests/fixtures/helius).
+
+`usdc_swap` builds a USDC-quoted trade (valued 1:1, so no SOL price is needed) with the wallet's
+balance changes on its own token accounts, as Helius reports them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from decimal import Decimal
+from typing import Any
+
+from simulator.base58 import b58encode
+
+USDC = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"
+POOL = "7qbRF6YsyGuLUVs6Y1q64bdVrfe4ZcUUz1JRdoVNUJnm"
+
+
+def address(seed: str) -> str:
+    """A valid, deterministic Solana address (32 bytes) for a name."""
+    return b58encode(hashlib.sha256(seed.encode()).digest())
+
+
+def signature(seed: str) -> str:
+    return b58encode(hashlib.sha512(seed.encode()).digest())
+
+
+def _raw(amount: Decimal, decimals: int) -> int:
+    return int(amount.scaleb(decimals))
+
+
+def usdc_swap(
+    wallet: str,
+    mint: str,
+    side: str,
+    token_amount: str,
+    usdc_amount: str,
+    timestamp: int,
+    *,
+    seed: str | None = None,
+    decimals: int = 6,
+    slot: int | None = None,
+) -> dict[str, Any]:
+    """`wallet` buys (or sells) `token_amount` of `mint` for `usdc_amount` USDC at `timestamp`."""
+    sign = 1 if side == "buy" else -1
+    tokens = _raw(Decimal(token_amount), decimals) * sign
+    usdc = -_raw(Decimal(usdc_amount), 6) * sign
+    token_account, usdc_account = address(f"{wallet}:{mint}"), address(f"{wallet}:usdc")
+    sig = signature(seed or f"{wallet}{mint}{side}{token_amount}{usdc_amount}{timestamp}")
+    pool_token, pool_usdc = address(f"pool:{mint}"), address(f"pool:{mint}:usdc")
+
+    def transfer(
+        source: str,
+        destination: str,
+        source_account: str,
+        destination_account: str,
+        the_mint: str,
+        raw: int,
+        places: int,
+    ) -> dict[str, Any]:
+        return {
+            "fromTokenAccount": source_account,
+            "fromUserAccount": source,
+            "mint": the_mint,
+            "toTokenAccount": destination_account,
+            "toUserAccount": destination,
+            "tokenAmount": float(Decimal(abs(raw)).scaleb(-places)),
+            "tokenStandard": "Fungible",
+        }
+
+    if side == "buy":
+        transfers = [
+            transfer(wallet, POOL, usdc_account, pool_usdc, USDC, usdc, 6),
+            transfer(POOL, wallet, pool_token, token_account, mint, tokens, decimals),
+        ]
+    else:
+        transfers = [
+            transfer(wallet, POOL, token_account, pool_token, mint, tokens, decimals),
+            transfer(POOL, wallet, pool_usdc, usdc_account, USDC, usdc, 6),
+        ]
+    return {
+        "accountData": [
+            {"account": wallet, "nativeBalanceChange": -5000, "tokenBalanceChanges": []},
+            {
+                "account": token_account,
+                "nativeBalanceChange": 0,
+                "tokenBalanceChanges": [
+                    {
+                        "mint": mint,
+                        "rawTokenAmount": {"decimals": decimals, "tokenAmount": str(tokens)},
+                        "tokenAccount": token_account,
+                        "userAccount": wallet,
+                    }
+                ],
+            },
+            {
+                "account": usdc_account,
+                "nativeBalanceChange": 0,
+                "tokenBalanceChanges": [
+                    {
+                        "mint": USDC,
+                        "rawTokenAmount": {"decimals": 6, "tokenAmount": str(usdc)},
+                        "tokenAccount": usdc_account,
+                        "userAccount": wallet,
+                    }
+                ],
+            },
+        ],
+        "description": "",
+        "events": {},
+        "fee": 5000,
+        "feePayer": wallet,
+        "instructions": [],
+        "nativeTransfers": [],
+        "signature": sig,
+        "slot": slot if slot is not None else 250_000_000 + timestamp % 1_000_000,
+        "source": "JUPITER",
+        "timestamp": timestamp,
+        "tokenTransfers": transfers,
+        "transactionError": None,
+        "type": "SWAP",
+    }

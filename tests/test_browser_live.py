@@ -1,0 +1,95 @@
+"""Live pages in a real Chromium against Daphne: a webhook delivery reaches every open dashboard, and a
+page that lost its socket catches up exactly once."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.builders import address, usdc_swap
+from tests.conftest import log_in, off_the_browser_thread
+from whales import actions
+from whales.models import ArrivedVia, Swap, TrackedWallet
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+FIXTURES = Path(__file__).parent / "fixtures" / "helius"
+JUPITER_TRADER = "FCHTRYx6npkQCogtpZtEFLJeevAFGbDHhJyvqvT6F4kX"
+PASSWORD = "correct horse battery staple"
+
+
+def real_payload(name: str) -> dict:
+    return json.loads((FIXTURES / name).read_text())
+
+
+@pytest.fixture
+def bob(django_user_model):
+    return django_user_model.objects.create_user("bob", password=PASSWORD)
+
+
+def test_a_webhook_delivery_appears_in_two_users_feeds_and_updates_the_leaderboard_row(
+    daphne_server, new_page, alice, bob
+):
+    trader = TrackedWallet.objects.create(address=JUPITER_TRADER, label="Jupiter trader")
+    # An earlier swap, so the trader already has a leaderboard row when the pages open.
+    off_the_browser_thread(
+        actions.ingest, [real_payload("helius_swap_JUPITER_usdc_to_sol_invariant.json")], ArrivedVia.POLL
+    )
+    pages = []
+    for user in ("alice", "bob"):
+        page = new_page()
+        log_in(page, daphne_server, user, PASSWORD)
+        page.goto(f"{daphne_server.url}/?window=all")  # the real payloads are from 2024
+        expect(page.locator("#connection")).to_have_text("live")
+        pages.append(page)
+    row = f"#wallet-row-{trader.id}"
+    for page in pages:
+        expect(page.locator(f"{row} [data-col=swaps]")).to_have_text("1")
+        expect(page.locator(f"{row} [data-col=volume]")).to_have_text("$69.00")
+
+    delivery = real_payload("helius_swap_JUPITER_usdc_to_sol_raydium_clmm.json")
+    response = daphne_server.post_webhook([delivery])
+
+    assert response.status_code == 200 and response.json()["new_swaps"] == 1
+    swap = Swap.objects.get(signature=delivery["signature"])
+    for page in pages:
+        new_row = page.locator(f"#swap-{swap.id}")
+        expect(new_row).to_contain_text("Jupiter trader")
+        expect(new_row).to_contain_text("$150.00")
+        expect(page.locator("#swap-feed .feed-row").first).to_have_id(f"swap-{swap.id}")
+        expect(page.locator(f"{row} [data-col=swaps]")).to_have_text("2")
+        expect(page.locator(f"{row} [data-col=volume]")).to_have_text("$219.00")
+    assert pages[0].url.endswith("/?window=all")  # no reload happened: same page, updated in place
+
+
+def test_swaps_ingested_while_the_socket_is_down_appear_exactly_once_after_it_comes_back(
+    own_daphne_server, new_page, alice
+):
+    whale = TrackedWallet.objects.create(address=address("reconnect whale"), label="Reconnect whale")
+    token = address("reconnect token")
+
+    def swap_at(n: int) -> dict:
+        return usdc_swap(whale.address, token, "buy", str(n), str(n), 1_760_000_000 + n, seed=f"reconnect {n}")
+
+    off_the_browser_thread(actions.ingest, [swap_at(1)], ArrivedVia.WEBHOOK)
+    page = new_page()
+    log_in(page, own_daphne_server, "alice", PASSWORD)
+    expect(page.locator("#connection")).to_have_text("live")
+    expect(page.locator("#swap-feed .feed-row")).to_have_count(1)
+
+    own_daphne_server.stop()
+    expect(page.locator("#connection")).to_have_text("reconnecting…")
+    for n in (2, 3, 4):  # committed and pushed while no socket listens: this page misses the pushes
+        off_the_browser_thread(actions.ingest, [swap_at(n)], ArrivedVia.WEBHOOK)
+    own_daphne_server.start()
+
+    expect(page.locator("#connection")).to_have_text("live", timeout=30_000)
+    expect(page.locator("#swap-feed .feed-row")).to_have_count(4)
+    own_daphne_server.post_webhook([swap_at(5)])
+    expect(page.locator("#swap-feed .feed-row")).to_have_count(5)
+    ids = page.locator("#swap-feed .feed-row").evaluate_all("rows => rows.map(r => r.id)")
+    expected = [f"swap-{pk}" for pk in Swap.objects.order_by("-block_time").values_list("id", flat=True)]
+    assert ids == expected  # each once, newest first

@@ -1,0 +1,217 @@
+"""Stored P&L: positions, cycles and realizations follow the engine; stats per window; pages pinned."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from tests.builders import address, usdc_swap
+from whales import actions, ledger
+from whales.models import (
+    ArrivedVia,
+    Position,
+    PositionCycle,
+    Realization,
+    Swap,
+    Token,
+    TrackedWallet,
+    WalletStats,
+)
+
+pytestmark = pytest.mark.django_db
+
+ALICE = address("alice the whale")
+BONK = address("BONK")
+WIF = address("WIF")
+NOW = int(timezone.now().timestamp())
+HOUR = 3600
+DAY = 86_400
+
+
+@pytest.fixture
+def alice() -> TrackedWallet:
+    return TrackedWallet.objects.create(address=ALICE, label="Alice")
+
+
+def ingest(*txs, via=ArrivedVia.WEBHOOK):
+    return actions.ingest(list(txs), via)
+
+
+def stats(wallet: TrackedWallet, window: str) -> WalletStats:
+    return WalletStats.objects.get(wallet=wallet, window=window)
+
+
+def stored_pnl_rows(wallet: TrackedWallet) -> tuple:
+    positions = sorted(
+        Position.objects.filter(wallet=wallet).values_list(
+            "token__mint", "book", "holdings", "cost_basis", "realized_pnl", "missing_amount", "incomplete", "opened_at"
+        )
+    )
+    cycles = sorted(
+        PositionCycle.objects.filter(wallet=wallet).values_list(
+            "token__mint", "opened_swap_id", "opened_at", "closed_swap_id", "closed_at", "realized_pnl", "complete"
+        )
+    )
+    sells = sorted(
+        Realization.objects.filter(wallet=wallet).values_list(
+            "swap_id", "amount", "proceeds", "cost_basis", "realized_pnl", "missing_amount"
+        )
+    )
+    return positions, cycles, sells
+
+
+def test_a_round_trip_realizes_the_difference_and_closes_a_winning_cycle(alice):
+    ingest(usdc_swap(ALICE, BONK, "buy", "1000", "10", NOW - 2 * HOUR))
+    ingest(usdc_swap(ALICE, BONK, "sell", "1000", "15", NOW - HOUR))
+
+    position = Position.objects.get(wallet=alice)
+    assert (position.holdings, position.realized_pnl, position.opened_at) == (0, Decimal("5"), None)
+    cycle = PositionCycle.objects.get(wallet=alice)
+    assert (cycle.realized_pnl, cycle.complete, cycle.closed_at is not None) == (Decimal("5"), True, True)
+    day = stats(alice, "24h")
+    assert (day.realized_pnl, day.cycles, day.cycle_wins, day.win_rate) == (Decimal("5"), 1, 1, Decimal("1"))
+    assert (day.volume_usd, day.swap_count, day.rankable) == (Decimal("25"), 2, False)
+    assert day.roi == Decimal("0.5")  # $5 on the $10 the sold tokens cost
+
+
+def test_a_partial_sell_keeps_the_position_open_with_its_running_pnl(alice):
+    ingest(usdc_swap(ALICE, BONK, "buy", "1000", "10", NOW - 3 * HOUR))
+    ingest(usdc_swap(ALICE, BONK, "buy", "1000", "20", NOW - 2 * HOUR))
+    ingest(usdc_swap(ALICE, BONK, "sell", "1500", "30", NOW - HOUR))
+
+    position = Position.objects.get(wallet=alice)
+    assert (position.holdings, position.cost_basis, position.realized_pnl) == (
+        Decimal("500"),
+        Decimal("10"),
+        Decimal("10"),
+    )
+    assert position.average_cost == Decimal("0.02")
+    assert [(lot["amount"], lot["cost"]) for lot in position.lots] == [(Decimal("500"), Decimal("10"))]
+    cycle = PositionCycle.objects.get(wallet=alice)
+    assert (cycle.closed_at, cycle.realized_pnl) == (None, Decimal("10"))
+    assert stats(alice, "all").cycles == 0  # nothing closed yet: no win rate, not 0 %
+    assert stats(alice, "all").win_rate is None
+    sell = Realization.objects.get()
+    assert (sell.proceeds, sell.cost_basis, sell.realized_pnl) == (Decimal("30"), Decimal("20"), Decimal("10"))
+
+
+def test_an_oversell_is_matched_as_far_as_holdings_go_and_marked_incomplete(alice):
+    ingest(usdc_swap(ALICE, BONK, "buy", "100", "1", NOW - 2 * HOUR))
+    ingest(usdc_swap(ALICE, BONK, "sell", "300", "6", NOW - HOUR))
+
+    position = Position.objects.get(wallet=alice)
+    assert (position.missing_amount, position.incomplete, position.realized_pnl) == (Decimal("200"), True, Decimal("1"))
+    all_time = stats(alice, "all")
+    assert (all_time.incomplete, all_time.cycles, all_time.win_rate) == (True, 0, None)
+    assert all_time.realized_pnl == Decimal("1")  # proceeds of the matched third (2) minus its cost (1)
+
+
+def test_realized_pnl_and_cycles_belong_to_the_window_of_the_sell(alice):
+    ingest(usdc_swap(ALICE, BONK, "buy", "100", "100", NOW - 10 * DAY))
+    ingest(usdc_swap(ALICE, BONK, "sell", "100", "80", NOW - 3 * DAY))  # a losing cycle closed 3 days ago
+    ingest(usdc_swap(ALICE, WIF, "buy", "10", "10", NOW - 40 * DAY))
+    ingest(usdc_swap(ALICE, WIF, "sell", "10", "30", NOW - 2 * HOUR))  # opened 40 days ago, closed today
+
+    assert (stats(alice, "24h").realized_pnl, stats(alice, "24h").cycles) == (Decimal("20"), 1)
+    assert (stats(alice, "7d").realized_pnl, stats(alice, "7d").cycles, stats(alice, "7d").cycle_wins) == (
+        Decimal("0"),
+        2,
+        1,
+    )
+    assert stats(alice, "7d").win_rate == Decimal("0.5")  # Wilson 95 %: 0.5 ± 1.96/2.9208·√0.3651
+    assert (stats(alice, "7d").win_rate_low, stats(alice, "7d").win_rate_high) == (
+        Decimal("0.094529"),
+        Decimal("0.905471"),
+    )
+
+
+def test_five_closed_cycles_make_a_wallet_rankable_by_win_rate(alice):
+    for n in range(5):
+        ingest(usdc_swap(ALICE, BONK, "buy", "10", "10", NOW - (20 - 2 * n) * HOUR))
+        ingest(usdc_swap(ALICE, BONK, "sell", "10", str(11 if n % 2 else 9), NOW - (19 - 2 * n) * HOUR))
+        assert stats(alice, "24h").rankable is (n == 4)
+    assert (stats(alice, "24h").cycle_wins, stats(alice, "24h").cycles) == (2, 5)
+
+
+def test_an_old_heavy_loser_still_held_counts_as_a_dead_bag(alice):
+    ingest(usdc_swap(ALICE, BONK, "buy", "1000", "100", NOW - 9 * DAY))
+    ingest(usdc_swap(ALICE, WIF, "buy", "10", "10", NOW - 2 * DAY))
+    ingest(usdc_swap(ALICE, WIF, "sell", "10", "12", NOW - DAY))
+    Token.objects.filter(mint=BONK).update(price_usd=Decimal("0.04"), price_updated_at=timezone.now())  # down 60 %
+    touched = ledger.revalue_open_positions(Token.objects.filter(mint=BONK).values_list("id", flat=True))
+    ledger.refresh_stats(touched)
+
+    week = stats(alice, "7d")
+    assert (week.dead_bags, week.cycles, week.cycle_wins) == (1, 1, 1)
+    assert (week.win_rate, week.adjusted_win_rate) == (Decimal("1"), Decimal("0.5"))
+    assert week.unrealized_pnl == Decimal("-60")
+    assert week.total_pnl == Decimal("-58")
+
+
+def test_a_backfilled_swap_older_than_the_book_replays_the_position_from_the_table(alice):
+    ingest(usdc_swap(ALICE, BONK, "sell", "100", "30", NOW - HOUR))  # seen first: an oversell
+    assert Position.objects.get().incomplete is True
+
+    ingest(usdc_swap(ALICE, BONK, "buy", "100", "10", NOW - 5 * HOUR), via=ArrivedVia.BACKFILL)
+
+    position = Position.objects.get()
+    assert (position.incomplete, position.missing_amount, position.realized_pnl) == (False, 0, Decimal("20"))
+    assert stats(alice, "24h").win_rate == Decimal("1")
+
+
+def test_incremental_ingest_in_any_arrival_order_equals_a_full_recompute(alice):
+    rng = random.Random(7)
+    txs, holdings = [], {BONK: Decimal(0), WIF: Decimal(0)}
+    for n in range(60):
+        mint = rng.choice([BONK, WIF])
+        if holdings[mint] > 0 and rng.random() < 0.45:
+            amount = min(holdings[mint], Decimal(rng.randint(1, 400)))
+            side = "sell"
+            holdings[mint] -= amount
+        else:
+            amount, side = Decimal(rng.randint(1, 400)), "buy"
+            holdings[mint] += amount
+        price = Decimal(rng.randint(1, 300)) / 100
+        timestamp = NOW - 30 * DAY + n * 600 + rng.choice([0, 0, 0, -600])  # some share a second with the last
+        txs.append(usdc_swap(ALICE, mint, side, str(amount), str(amount * price), timestamp, seed=f"tx{n}"))
+    arrival = txs[:]
+    rng.shuffle(arrival)  # backfill and webhooks interleave
+    for start in range(0, len(arrival), 7):
+        ingest(*arrival[start : start + 7])
+    incremental = stored_pnl_rows(alice)
+
+    for mint in (BONK, WIF):
+        ledger.recompute_position(alice.id, Token.objects.get(mint=mint).id)
+
+    assert stored_pnl_rows(alice) == incremental
+    assert Swap.objects.count() == 60
+
+
+def test_a_swap_waiting_for_its_usd_value_is_left_out_until_valued_then_counted(alice):
+    sol_quoted = usdc_swap(ALICE, BONK, "buy", "1000", "10", NOW - HOUR)
+    actions.ingest([sol_quoted], ArrivedVia.WEBHOOK)
+    Swap.objects.update(usd_price=None, usd_value=None)
+    ledger.recompute_position(alice.id, Token.objects.get(mint=BONK).id)
+    ledger.refresh_stats([alice.id])
+    assert (Position.objects.get().pending_swaps, Position.objects.get().holdings) == (1, 0)
+    assert stats(alice, "all").pending_swaps == 1
+
+    assert actions.value_unvalued_swaps() == 1  # USDC: one dollar each, no provider needed
+
+    assert (Position.objects.get().pending_swaps, Position.objects.get().holdings) == (0, Decimal("1000"))
+    assert stats(alice, "all").pending_swaps == 0
+
+
+def test_refreshing_stats_rolls_the_windows_without_new_swaps(alice):
+    ingest(usdc_swap(ALICE, BONK, "buy", "10", "10", NOW - 3 * HOUR))
+    ingest(usdc_swap(ALICE, BONK, "sell", "10", "20", NOW - 2 * HOUR))
+    assert stats(alice, "24h").realized_pnl == Decimal("10")
+
+    ledger.refresh_stats(now=datetime.fromtimestamp(NOW, UTC) + timedelta(days=2))
+
+    assert stats(alice, "24h").realized_pnl == Decimal("0")
+    assert stats(alice, "7d").realized_pnl == Decimal("10")

@@ -1,0 +1,214 @@
+"""The dashboard pages: leaderboard sorting/filters/pagination, wallet and token pages, the feed,
+escaping of chain-supplied names, and query counts pinned (no N+1)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from tests.builders import address, usdc_swap
+from whales import actions, fragments
+from whales.models import ArrivedVia, Swap, Token, TrackedWallet, WalletStats
+from whales.views import latency_last_hour
+
+pytestmark = pytest.mark.django_db
+
+NOW = int(timezone.now().timestamp())
+HOSTILE_SYMBOL = "<script>alert(1)</script>"
+HOSTILE_NAME = '"><img src=x onerror=alert(2)>'
+
+
+def trade_round_trips(label: str, wins: int, losses: int, tags: list[str] | None = None) -> TrackedWallet:
+    wallet = TrackedWallet.objects.create(address=address(label), label=label, tags=tags or [])
+    mint = address(f"{label} token")
+    txs = []
+    for n in range(wins + losses):
+        start = NOW - 20 * 3600 + n * 1200
+        exit_usdc = "12" if n < wins else "8"
+        txs += [
+            usdc_swap(wallet.address, mint, "buy", "100", "10", start),
+            usdc_swap(wallet.address, mint, "sell", "100", exit_usdc, start + 600),
+        ]
+    actions.ingest(txs, ArrivedVia.WEBHOOK)
+    return wallet
+
+
+def leaderboard_labels(response) -> list[str]:
+    return [stats.wallet.label for stats in response.context["page"]]
+
+
+def test_the_leaderboard_sorts_by_total_pnl_by_default(admin_client):
+    trade_round_trips("small winner", 1, 0)
+    trade_round_trips("big winner", 6, 0)
+    trade_round_trips("loser", 0, 3)
+
+    response = admin_client.get("/")
+
+    assert leaderboard_labels(response) == ["big winner", "small winner", "loser"]
+    assert response.context["query"].window == "7d"
+
+
+def test_sorting_by_win_rate_ranks_wallets_with_enough_cycles_first(admin_client):
+    trade_round_trips("lucky one-for-one", 1, 0)
+    trade_round_trips("steady five of six", 5, 1)
+    trade_round_trips("coin flipper", 3, 3)
+
+    ranked = admin_client.get("/", {"sort": "win_rate"})
+    ascending = admin_client.get("/", {"sort": "win_rate", "dir": "asc"})
+
+    assert leaderboard_labels(ranked) == ["steady five of six", "coin flipper", "lucky one-for-one"]
+    assert leaderboard_labels(ascending)[:2] == ["coin flipper", "steady five of six"]
+
+
+def test_the_leaderboard_filters_by_tag_minimum_cycles_and_search(admin_client):
+    trade_round_trips("Sniper Sam", 2, 0, tags=["sniper"])
+    trade_round_trips("Fund Fiona", 4, 2, tags=["fund"])
+
+    assert leaderboard_labels(admin_client.get("/", {"tag": "fund"})) == ["Fund Fiona"]
+    assert leaderboard_labels(admin_client.get("/", {"min_cycles": "5"})) == ["Fund Fiona"]
+    assert leaderboard_labels(admin_client.get("/", {"q": "sam"})) == ["Sniper Sam"]
+    empty = admin_client.get("/", {"q": "nobody"})
+    assert "No wallet matches these filters" in empty.content.decode()
+
+
+def test_the_leaderboard_paginates_and_its_query_count_does_not_grow_with_wallets(admin_client):
+    for n in range(3):
+        trade_round_trips(f"wallet {n}", 1, 0)
+    with CaptureQueriesContext(connection) as few:
+        admin_client.get("/")
+    for n in range(3, 60):
+        trade_round_trips(f"wallet {n}", 1, 0)
+    with CaptureQueriesContext(connection) as many:
+        response = admin_client.get("/")
+
+    assert len(many) == len(few)
+    assert len(response.context["page"]) == 50
+    assert response.context["page"].paginator.num_pages == 2
+    second = admin_client.get("/", {"page": "2"})
+    assert len(second.context["page"]) == 10
+
+
+def test_an_htmx_request_for_the_leaderboard_gets_just_the_table(admin_client):
+    trade_round_trips("only one", 1, 0)
+
+    response = admin_client.get("/", {"sort": "cycles"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="leaderboard")
+
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="leaderboard"')
+    assert "<html" not in html
+
+
+def test_the_empty_leaderboard_says_how_to_add_wallets(admin_client):
+    html = admin_client.get("/").content.decode()
+    assert "No wallets tracked yet" in html
+    assert "/admin/whales/trackedwallet/" in html
+
+
+def test_the_wallet_page_query_count_does_not_grow_with_its_history(admin_client):
+    wallet = trade_round_trips("busy", 2, 1)
+    with CaptureQueriesContext(connection) as few:
+        admin_client.get(f"/wallets/{wallet.address}/")
+    more = [usdc_swap(wallet.address, address(f"t{n}"), "buy", "5", "1", NOW - n * 60) for n in range(30)]
+    actions.ingest(more, ArrivedVia.WEBHOOK)
+    with CaptureQueriesContext(connection) as many:
+        response = admin_client.get(f"/wallets/{wallet.address}/")
+
+    assert len(many) == len(few)
+    assert len(response.context["positions"]) == 30
+    html = response.content.decode()
+    assert 'id="wallet-stats"' in html and 'id="positions"' in html and 'id="swap-feed"' in html
+    assert "pnl-chart-data" in html
+
+
+def test_chain_supplied_names_are_escaped_everywhere(admin_client):
+    wallet = trade_round_trips("victim", 1, 0)
+    mint = address("victim token")
+    Token.objects.filter(mint=mint).update(symbol=HOSTILE_SYMBOL, name=HOSTILE_NAME)
+    actions.ingest([usdc_swap(wallet.address, mint, "buy", "1", "1", NOW - 30)], ArrivedVia.WEBHOOK)
+    swap = Swap.objects.select_related("wallet", "token").latest("id")
+
+    pages = [
+        admin_client.get("/").content.decode(),
+        admin_client.get(f"/wallets/{wallet.address}/").content.decode(),
+        admin_client.get(f"/tokens/{mint}/").content.decode(),
+        fragments.swap_push(list(fragments.swap_rows([swap]).values())),
+        fragments.wallet_positions(wallet, oob=True),
+    ]
+    for html in pages:
+        assert HOSTILE_SYMBOL not in html
+        assert "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages[2]
+
+
+def test_feed_catch_up_returns_only_live_swaps_after_the_newest_the_page_holds(admin_client):
+    wallet = TrackedWallet.objects.create(address=address("feeder"), label="feeder")
+    mint = address("feed token")
+    actions.ingest([usdc_swap(wallet.address, mint, "buy", "1", "1", NOW - 300)], ArrivedVia.WEBHOOK)
+    held = Swap.objects.get().id
+    actions.ingest([usdc_swap(wallet.address, mint, "buy", "2", "2", NOW - 200)], ArrivedVia.POLL)
+    actions.ingest([usdc_swap(wallet.address, mint, "buy", "3", "3", NOW - 9000)], ArrivedVia.BACKFILL)
+
+    html = admin_client.get("/feed/", {"after": held}).content.decode()
+
+    live_after = Swap.objects.get(arrived_via=ArrivedVia.POLL).id
+    assert html.count('class="feed-row') == 1
+    assert f'id="swap-{live_after}"' in html
+    assert 'hx-swap-oob="afterbegin"' in html
+    assert admin_client.get("/feed/", {"after": live_after}).content == b""
+
+
+def test_older_swaps_load_page_by_page(admin_client):
+    wallet = TrackedWallet.objects.create(address=address("history"), label="history")
+    actions.ingest(
+        [usdc_swap(wallet.address, address("h"), "buy", str(n + 1), "1", NOW - n * 60) for n in range(60)],
+        ArrivedVia.BACKFILL,
+    )
+    newest_fifty = list(Swap.objects.order_by("-block_time", "-id").values_list("id", flat=True)[:50])
+
+    html = admin_client.get("/feed/", {"before": newest_fifty[-1], "wallet": wallet.address}).content.decode()
+
+    assert html.count('class="feed-row') == 10
+    assert "That is the whole history." in html
+    assert admin_client.get("/feed/", {"wallet": address("unknown")}).status_code == 404
+
+
+def test_the_status_page_is_for_staff_and_shows_push_latency(client, admin_client, django_user_model):
+    wallet = trade_round_trips("timed", 1, 0)
+    now = timezone.now()
+    Swap.objects.filter(wallet=wallet).update(
+        block_time=now - timedelta(seconds=2), ingested_at=now - timedelta(seconds=1), pushed_at=now
+    )
+    carol = django_user_model.objects.create_user("carol", password="pw-for-carol-1")
+    client.force_login(carol)
+
+    assert client.get("/status/").status_code == 403
+    response = admin_client.get("/status/")
+    assert response.status_code == 200
+    latency = latency_last_hour()
+    assert latency["count"] == 2
+    assert latency["ingest_to_push_p95"] == pytest.approx(1.0, abs=0.01)
+    assert latency["block_to_push_p50"] == pytest.approx(2.0, abs=0.01)
+    assert 'data-metric="ingest_to_push_p95">1.000 s' in response.content.decode()
+
+
+def test_pages_need_a_login(client):
+    wallet = TrackedWallet.objects.create(address=address("private"))
+    for url in ["/", f"/wallets/{wallet.address}/", "/feed/", "/status/", "/settings/alerts/"]:
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_stats_rows_exist_for_every_window(admin_client):
+    wallet = trade_round_trips("windows", 1, 0)
+    assert sorted(WalletStats.objects.filter(wallet=wallet).values_list("window", flat=True)) == [
+        "24h",
+        "30d",
+        "7d",
+        "all",
+    ]
+    assert WalletStats.objects.get(wallet=wallet, window="all").total_pnl == Decimal("2")

@@ -1,0 +1,820 @@
+"""Every write to wallets, tokens and swaps that spans models or reaches browsers goes through here.
+
+Views, tasks, admin actions and commands are thin adapters over these functions. `ingest` is the
+one door for transactions, whichever way they arrived (webhook, poll, backfill, reparse): it stores
+the raw payload, the swaps, moves the wallet's state in the same database transaction, and only
+after commit notifies the rest (P&L refresh, browsers, metadata lookups).
+"""
+
+from __future__ import annotations
+
+import logging
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from aura import realtime
+from aura.http import ProviderError
+from whales import fragments, ledger
+from whales.addresses import InvalidAddress, validate_solana_address
+from whales.birdeye import BirdeyeClient
+from whales.helius import HeliusClient, HeliusError
+from whales.models import (
+    AMOUNT,
+    PRICE,
+    USD,
+    ArrivedVia,
+    BackfillState,
+    RawTransaction,
+    Swap,
+    Token,
+    TokenPrice,
+    TrackedWallet,
+    WalletStats,
+    Window,
+)
+from whales.parsing import (
+    USDC_MINT,
+    USDT_MINT,
+    WSOL_MINT,
+    MalformedTransaction,
+    ParsedSwap,
+    accounts_involved,
+    parse_swaps,
+)
+from whales.prices import PriceSources, current_prices
+
+logger = logging.getLogger(__name__)
+
+STABLECOINS = {USDC_MINT, USDT_MINT}  # valued 1:1 in USD (README, data notes)
+# A SOL/USD point this close to a swap's block time values it; further away, the swap waits for
+# a historical price from Birdeye (whales.tasks.value_swaps).
+SOL_PRICE_TOLERANCE = timedelta(minutes=10)
+
+
+def _quantizer(spec: dict[str, int]) -> Decimal:
+    return Decimal(1).scaleb(-spec["decimal_places"])
+
+
+_AMOUNT_STEP, _PRICE_STEP, _USD_STEP = _quantizer(AMOUNT), _quantizer(PRICE), _quantizer(USD)
+
+
+@dataclass
+class IngestResult:
+    """What one `ingest` call did. `rejected` holds one line per transaction that could not be read."""
+
+    received: int = 0
+    new_transactions: int = 0
+    new_swaps: list[Swap] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "received": self.received,
+            "new_transactions": self.new_transactions,
+            "new_swaps": len(self.new_swaps),
+            "rejected": self.rejected,
+        }
+
+
+# --- ingest ----------------------------------------------------------------------------------------
+
+
+def ingest(
+    transactions: Sequence[Any], via: str, *, wallet_state: dict[int, dict[str, Any]] | None = None
+) -> IngestResult:
+    """Store `transactions` (Helius enhanced transactions) and the swaps tracked wallets made in them.
+
+    Idempotent: a transaction seen before (by signature) adds no row, whichever path it came by.
+    Transactions that are not readable are skipped and reported in `rejected`; the rest are kept.
+    `wallet_state` maps a wallet id to field updates (cursors) saved in the same database
+    transaction as the swaps, so a cursor never runs ahead of the rows it covers.
+    """
+    result = IngestResult(received=len(transactions))
+    readable = _readable(transactions, result)
+    involved = {tx["signature"]: accounts_involved(tx) for tx in readable}
+    addresses = set().union(*involved.values()) if involved else set()
+    wallets = {w.address: w for w in TrackedWallet.objects.filter(address__in=addresses, is_active=True)}
+
+    parsed: list[tuple[ParsedSwap, int]] = []
+    for tx in readable:
+        for address in sorted(involved[tx["signature"]] & wallets.keys()):
+            try:
+                parsed += [(swap, position) for position, swap in enumerate(parse_swaps(tx, address))]
+            except MalformedTransaction as error:
+                result.rejected.append(f"{tx['signature']}: {error}")
+                logger.warning("ingest (%s): unreadable transaction %s: %s", via, tx["signature"], error)
+                break
+
+    with transaction.atomic():
+        result.new_transactions = _store_raw(readable, via)
+        if parsed:
+            result.new_swaps = _store_swaps(parsed, wallets, via)
+        _save_wallet_state(wallet_state or {})
+        if result.new_swaps:
+            touched = ledger.apply_new_swaps(result.new_swaps)
+            ledger.refresh_stats(touched)
+            new_swaps = result.new_swaps
+            transaction.on_commit(lambda: after_swaps_committed(new_swaps, touched), robust=True)
+    return result
+
+
+def _readable(transactions: Sequence[Any], result: IngestResult) -> list[dict[str, Any]]:
+    readable, seen = [], set()
+    for index, tx in enumerate(transactions):
+        signature = tx.get("signature") if isinstance(tx, dict) else None
+        if not isinstance(signature, str) or not signature or len(signature) > 100:
+            result.rejected.append(f"item {index}: not an enhanced transaction with a signature")
+            continue
+        if signature not in seen:  # the same transaction twice in one body counts once
+            seen.add(signature)
+            readable.append(tx)
+    return readable
+
+
+def _store_raw(readable: list[dict[str, Any]], via: str) -> int:
+    if not readable:
+        return 0
+    signatures = [tx["signature"] for tx in readable]
+    known = set(RawTransaction.objects.filter(signature__in=signatures).values_list("signature", flat=True))
+    fresh = [
+        RawTransaction(signature=tx["signature"], payload=tx, block_time=_block_time(tx), arrived_via=via)
+        for tx in readable
+        if tx["signature"] not in known
+    ]
+    RawTransaction.objects.bulk_create(fresh, ignore_conflicts=True)
+    return len(fresh)
+
+
+def _store_swaps(parsed: list[tuple[ParsedSwap, int]], wallets: dict[str, TrackedWallet], via: str) -> list[Swap]:
+    tokens = _tokens_for(parsed)
+    wallet_ids = sorted({wallets[swap.wallet].id for swap, _ in parsed})
+    # Ingests touching the same wallet queue here, so a webhook and a poll carrying the same
+    # transaction cannot both see it missing and insert it twice.
+    locked = {w.id: w for w in TrackedWallet.objects.select_for_update().filter(id__in=wallet_ids).order_by("id")}
+    signatures = {swap.signature for swap, _ in parsed}
+    existing = set(
+        Swap.objects.filter(signature__in=signatures, wallet_id__in=wallet_ids).values_list(
+            "signature", "wallet_id", "token_id"
+        )
+    )
+    usd_rates = _quote_usd_rates([swap for swap, _ in parsed])
+    now = timezone.now()
+    new: list[Swap] = []
+    for swap, position in parsed:
+        wallet_id, token_id = wallets[swap.wallet].id, tokens[swap.token_mint].id
+        key = (swap.signature, wallet_id, token_id)
+        if key not in existing:
+            existing.add(key)
+            rate = usd_rates.get((swap.quote_mint, swap.block_time))
+            new.append(_swap_row(swap, position, wallet_id, token_id, rate, via, now))
+    Swap.objects.bulk_create(new)
+    for wallet_id in {s.wallet_id for s in new}:
+        newest = max(s.block_time for s in new if s.wallet_id == wallet_id)
+        wallet = locked[wallet_id]
+        if wallet.last_swap_at is None or newest > wallet.last_swap_at:
+            TrackedWallet.objects.filter(id=wallet_id).update(last_swap_at=newest)
+    return new
+
+
+def _swap_row(
+    swap: ParsedSwap, position: int, wallet_id: int, token_id: int, usd_rate: Decimal | None, via: str, now: datetime
+) -> Swap:
+    """An unsaved Swap for `swap`; amounts rounded to the columns' precision here, so what P&L
+    computes from the object in memory equals what a later recompute reads back from the table."""
+    return Swap(
+        wallet_id=wallet_id,
+        token_id=token_id,
+        signature=swap.signature,
+        side=swap.side,
+        token_amount=swap.token_amount.quantize(_AMOUNT_STEP),
+        quote_mint=swap.quote_mint,
+        quote_amount=swap.quote_amount.quantize(_AMOUNT_STEP),
+        price_in_quote=swap.price.quantize(_PRICE_STEP),
+        usd_price=None if usd_rate is None else (swap.price * usd_rate).quantize(_PRICE_STEP),
+        usd_value=None if usd_rate is None else (swap.quote_amount * usd_rate).quantize(_USD_STEP),
+        block_time=datetime.fromtimestamp(swap.block_time, UTC),
+        slot=swap.slot,
+        source=swap.source[:40],
+        position=position,
+        arrived_via=via,
+        ingested_at=now,
+    )
+
+
+def _tokens_for(parsed: list[tuple[ParsedSwap, int]]) -> dict[str, Token]:
+    decimals = {swap.token_mint: swap.token_decimals for swap, _ in parsed}
+    Token.objects.bulk_create(
+        [Token(mint=mint, decimals=places) for mint, places in decimals.items()], ignore_conflicts=True
+    )
+    tokens = {token.mint: token for token in Token.objects.filter(mint__in=decimals)}
+    for mint, places in decimals.items():
+        if tokens[mint].decimals is None:
+            Token.objects.filter(id=tokens[mint].id, decimals=None).update(decimals=places)
+    return tokens
+
+
+def _quote_usd_rates(swaps: list[ParsedSwap]) -> dict[tuple[str, int], Decimal]:
+    """USD per unit of the quote asset at each swap's block time, where we know it."""
+    rates: dict[tuple[str, int], Decimal] = {}
+    sol_prices = sol_usd_near(sorted({s.block_time for s in swaps if s.quote_mint == WSOL_MINT}))
+    for swap in swaps:
+        if swap.quote_mint in STABLECOINS:
+            rates[(swap.quote_mint, swap.block_time)] = Decimal(1)
+        elif swap.block_time in sol_prices:
+            rates[(swap.quote_mint, swap.block_time)] = sol_prices[swap.block_time]
+    return rates
+
+
+def swaps_rewritten(swaps: Iterable[Swap]) -> None:
+    """After swaps were changed in place (reparse, valuation): replay their positions, refresh figures."""
+    with transaction.atomic():
+        touched = ledger.recompute_positions((swap.wallet_id, swap.token_id) for swap in swaps)
+        ledger.refresh_stats(touched)
+        transaction.on_commit(lambda: push_wallet_figures(touched), robust=True)
+
+
+def sol_usd_near(unix_times: Sequence[int]) -> dict[int, Decimal]:
+    """SOL/USD from our price history at each of `unix_times` (sorted), where a point is close enough."""
+    if not unix_times:
+        return {}
+    tolerance = int(SOL_PRICE_TOLERANCE.total_seconds())
+    points = list(
+        TokenPrice.objects.filter(
+            token__mint=WSOL_MINT,
+            at__gte=datetime.fromtimestamp(unix_times[0] - tolerance, UTC),
+            at__lte=datetime.fromtimestamp(unix_times[-1] + tolerance, UTC),
+        )
+        .order_by("at")
+        .values_list("at", "price_usd")
+    )
+    stamps = [int(at.timestamp()) for at, _ in points]
+    prices: dict[int, Decimal] = {}
+    for moment in unix_times:
+        i = bisect_left(stamps, moment)
+        neighbours = [j for j in (i - 1, i) if 0 <= j < len(stamps)]
+        nearest = min(neighbours, key=lambda j: abs(stamps[j] - moment), default=None)
+        if nearest is not None and abs(stamps[nearest] - moment) <= tolerance:
+            prices[moment] = points[nearest][1]
+    return prices
+
+
+def _save_wallet_state(wallet_state: dict[int, dict[str, Any]]) -> None:
+    for wallet_id, fields in wallet_state.items():
+        TrackedWallet.objects.filter(id=wallet_id).update(**fields)
+
+
+def _block_time(tx: dict[str, Any]) -> datetime | None:
+    timestamp = tx.get("timestamp")
+    if isinstance(timestamp, int) and not isinstance(timestamp, bool) and 0 <= timestamp < 2**33:
+        return datetime.fromtimestamp(timestamp, UTC)
+    return None
+
+
+def after_swaps_committed(new_swaps: list[Swap], wallet_ids: set[int]) -> None:
+    """Everything that follows new swaps, once they are committed: browsers see the live ones and
+    the wallets' new figures, unknown tokens get their metadata looked up, unvalued swaps a
+    historical SOL price."""
+    from whales import tasks
+
+    push_live_swaps([swap.id for swap in new_swaps if swap.arrived_via in LIVE_PATHS])
+    push_wallet_figures(wallet_ids)
+    token_ids = {swap.token_id for swap in new_swaps}
+    unnamed = list(Token.objects.filter(id__in=token_ids, metadata_updated_at=None).values_list("mint", flat=True))
+    if unnamed:
+        tasks.enqueue(tasks.refresh_token_metadata, unnamed)
+    if any(swap.usd_value is None for swap in new_swaps):
+        tasks.enqueue(tasks.value_swaps)
+
+
+# --- reparse --------------------------------------------------------------------------------------
+
+
+@dataclass
+class ReparseResult:
+    transactions: int = 0
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unreadable: list[str] = field(default_factory=list)
+    changed_swaps: list[Swap] = field(default_factory=list)
+
+
+_REPARSED_FIELDS = [
+    "side",
+    "token_amount",
+    "quote_mint",
+    "quote_amount",
+    "price_in_quote",
+    "usd_price",
+    "usd_value",
+    "block_time",
+    "slot",
+    "source",
+    "position",
+]
+
+
+def reparse(raw: Iterable[RawTransaction], result: ReparseResult | None = None) -> ReparseResult:
+    """Rebuild the swaps of the stored raw transactions `raw` with the current parser.
+
+    Swaps the parser now finds are added, changed ones updated in place (their id, arrival path
+    and ingest time kept), and ones it no longer finds deleted. Every tracked wallet counts,
+    active or not: this repairs history. Run it in batches; each batch is one transaction.
+    """
+    result = result or ReparseResult()
+    batch = list(raw)
+    result.transactions += len(batch)
+    txs = [r.payload for r in batch]
+    involved = {tx["signature"]: accounts_involved(tx) for tx in txs}
+    addresses = set().union(*involved.values()) if involved else set()
+    wallets = {w.address: w for w in TrackedWallet.objects.filter(address__in=addresses)}
+    parsed: list[tuple[ParsedSwap, int]] = []
+    for tx in txs:
+        for address in sorted(involved[tx["signature"]] & wallets.keys()):
+            try:
+                parsed += [(swap, position) for position, swap in enumerate(parse_swaps(tx, address))]
+            except MalformedTransaction as error:
+                result.unreadable.append(f"{tx['signature']}: {error}")
+    arrived = {r.signature: r.arrived_via for r in batch}
+    with transaction.atomic():
+        # Same lock order as ingest, so a delivery of one of these transactions waits for us.
+        list(TrackedWallet.objects.select_for_update().filter(address__in=wallets).order_by("id").values("id"))
+        tokens = _tokens_for(parsed) if parsed else {}
+        rates = _quote_usd_rates([swap for swap, _ in parsed])
+        stored = {
+            (s.signature, s.wallet_id, s.token_id): s
+            for s in Swap.objects.select_for_update().filter(signature__in=arrived.keys())
+        }
+        now = timezone.now()
+        wanted: dict[tuple[str, int, int], Swap] = {}
+        for swap, position in parsed:
+            wallet_id, token_id = wallets[swap.wallet].id, tokens[swap.token_mint].id
+            rate = rates.get((swap.quote_mint, swap.block_time))
+            wanted[(swap.signature, wallet_id, token_id)] = _swap_row(
+                swap, position, wallet_id, token_id, rate, arrived[swap.signature], now
+            )
+        created = [row for key, row in wanted.items() if key not in stored]
+        Swap.objects.bulk_create(created)
+        updated = []
+        for key, row in wanted.items():
+            old = stored.get(key)
+            if old is not None and any(getattr(old, f) != getattr(row, f) for f in _REPARSED_FIELDS):
+                for name in _REPARSED_FIELDS:
+                    setattr(old, name, getattr(row, name))
+                updated.append(old)
+        Swap.objects.bulk_update(updated, _REPARSED_FIELDS)
+        gone = [s for key, s in stored.items() if key not in wanted]
+        Swap.objects.filter(id__in=[s.id for s in gone]).delete()
+    result.created += len(created)
+    result.updated += len(updated)
+    result.deleted += len(gone)
+    result.changed_swaps += created + updated + gone
+    return result
+
+
+# --- live pushes ---------------------------------------------------------------------------------
+
+# Backfilled and reparsed swaps are history: they appear in pages in time order, not in live feeds.
+LIVE_PATHS = {ArrivedVia.WEBHOOK, ArrivedVia.POLL}
+
+
+def push_live_swaps(swap_ids: Sequence[int]) -> None:
+    """Prepend these swaps' rows to the live feeds showing them (all swaps, their wallet's, their token's)."""
+    if not swap_ids:
+        return
+    swaps = list(Swap.objects.filter(id__in=swap_ids).select_related("wallet", "token").order_by("-block_time", "-id"))
+    rows = fragments.swap_rows(swaps)
+    groups: dict[str, list[str]] = {realtime.FEED_TRADES: [rows[swap.id] for swap in swaps]}
+    for swap in swaps:
+        groups.setdefault(realtime.wallet_group(swap.wallet.address), []).append(rows[swap.id])
+        groups.setdefault(realtime.token_group(swap.token.mint), []).append(rows[swap.id])
+    for group, html in groups.items():
+        realtime.send_html(group, fragments.swap_push(html))
+    Swap.objects.filter(id__in=swap_ids, pushed_at=None).update(pushed_at=timezone.now())
+
+
+def push_wallet_figures(wallet_ids: Iterable[int]) -> None:
+    """Replace these wallets' leaderboard rows (every window) and their wallet pages' stats and positions."""
+    wallet_ids = set(wallet_ids)
+    if not wallet_ids:
+        return
+    rows: dict[str, list[str]] = {}
+    wallets: dict[int, TrackedWallet] = {}
+    for stats in WalletStats.objects.filter(wallet_id__in=wallet_ids).select_related("wallet"):
+        rows.setdefault(stats.window, []).append(fragments.leaderboard_row(stats, oob=True))
+        wallets[stats.wallet_id] = stats.wallet
+    for window, html in rows.items():
+        realtime.send_html(realtime.leaderboard_group(window), "".join(html))
+    for wallet in wallets.values():
+        html = fragments.wallet_stats(wallet, oob=True) + fragments.wallet_positions(wallet, oob=True)
+        realtime.send_html(realtime.wallet_group(wallet.address), html)
+
+
+# --- polling -------------------------------------------------------------------------------------
+
+
+def poll_interval(wallet: TrackedWallet, now: datetime, stretch: float = 1.0) -> timedelta:
+    """How long until `wallet` is due again: sooner when it traded recently, stretched to fit the credit budget."""
+    active = wallet.is_recently_active(now, timedelta(hours=settings.POLL_ACTIVE_WITHIN_HOURS))
+    seconds = settings.POLL_ACTIVE_SECONDS if active else settings.POLL_DORMANT_SECONDS
+    return timedelta(seconds=seconds * stretch)
+
+
+def planned_poll_credits_per_day(now: datetime | None = None) -> int:
+    """Credits a day the polling cadence costs at one history page per poll (100 credits each)."""
+    now = now or timezone.now()
+    recent = now - timedelta(hours=settings.POLL_ACTIVE_WITHIN_HOURS)
+    active_wallets = TrackedWallet.objects.filter(is_active=True)
+    active = active_wallets.filter(last_swap_at__gte=recent).count()
+    dormant = active_wallets.count() - active
+    polls = active * 86_400 / settings.POLL_ACTIVE_SECONDS + dormant * 86_400 / settings.POLL_DORMANT_SECONDS
+    return int(polls * 100)
+
+
+def poll_budget_stretch(now: datetime | None = None) -> float:
+    """Factor (≥ 1) by which poll intervals grow so that polling stays within POLL_CREDITS_PER_DAY."""
+    budget = settings.POLL_CREDITS_PER_DAY
+    planned = planned_poll_credits_per_day(now)
+    if budget <= 0 or planned <= budget:
+        return 1.0
+    return planned / budget
+
+
+def claim_due_wallets(limit: int = 100, now: datetime | None = None) -> list[int]:
+    """Ids of active wallets due for a poll, each claimed (its next poll pushed back) so no other beat tick takes it."""
+    now = now or timezone.now()
+    lease = now + timedelta(seconds=max(settings.POLL_ACTIVE_SECONDS, 60))
+    due = (
+        TrackedWallet.objects.filter(is_active=True)
+        .filter(Q(next_poll_at__lte=now) | Q(next_poll_at=None))
+        .order_by("next_poll_at")
+        .values_list("id", "next_poll_at")[:limit]
+    )
+    claimed = []
+    for wallet_id, next_poll_at in due:
+        if TrackedWallet.objects.filter(id=wallet_id, next_poll_at=next_poll_at).update(next_poll_at=lease):
+            claimed.append(wallet_id)
+    return claimed
+
+
+def prepare_valuation(page: Sequence[dict[str, Any]], birdeye: BirdeyeClient | None) -> None:
+    """Before ingesting a page of history: fetch SOL/USD around its block times, so its swaps are valued at once."""
+    if birdeye is None:
+        return
+    times = [t for t in (tx.get("timestamp") for tx in page) if isinstance(t, int) and not isinstance(t, bool)]
+    try:
+        ensure_sol_prices(times, birdeye)
+    except ProviderError as error:
+        logger.warning("valuation: no SOL history from Birdeye: %s", error)
+
+
+def poll_wallet(wallet: TrackedWallet, client: HeliusClient, birdeye: BirdeyeClient | None = None) -> int:
+    """Fetch and ingest what `wallet` did since its newest seen signature; returns the number of new swaps.
+
+    Pages are ingested (committed) as they arrive, newest first; the newest-seen cursor moves only
+    once every page down to the old cursor is in, so a poll killed half-way is simply redone.
+    A wallet never seen before gets only its newest page: its history is the backfill's job.
+    """
+    now = timezone.now()
+    newest_before = wallet.newest_signature or None
+    new_swaps = 0
+    newest_seen: str | None = None
+    try:
+        for page in client.iter_address_history(wallet.address, until_signature=newest_before):
+            newest_seen = newest_seen or page[0]["signature"]
+            prepare_valuation(page, birdeye)
+            new_swaps += len(ingest(page, ArrivedVia.POLL).new_swaps)
+            if newest_before is None:
+                break
+    except HeliusError as error:
+        _record_error(wallet, f"poll: {error}", next_poll_in=timedelta(seconds=settings.POLL_ACTIVE_SECONDS))
+        return new_swaps
+    wallet.refresh_from_db(fields=["last_swap_at"])
+    fields: dict[str, Any] = {
+        "last_polled_at": now,
+        "next_poll_at": now + poll_interval(wallet, now, poll_budget_stretch(now)),
+        "last_error": "",
+        "last_error_at": None,
+    }
+    if newest_seen:
+        fields["newest_signature"] = newest_seen
+    TrackedWallet.objects.filter(id=wallet.id).update(**fields)
+    return new_swaps
+
+
+def _record_error(wallet: TrackedWallet, message: str, *, next_poll_in: timedelta | None = None) -> None:
+    logger.warning("wallet %s: %s", wallet.address, message)
+    fields: dict[str, Any] = {"last_error": message[:2000], "last_error_at": timezone.now()}
+    if next_poll_in is not None:
+        fields["next_poll_at"] = timezone.now() + next_poll_in
+    TrackedWallet.objects.filter(id=wallet.id).update(**fields)
+
+
+# --- backfill ------------------------------------------------------------------------------------
+
+
+def start_backfill(wallet: TrackedWallet, days: int | None = None) -> None:
+    """(Re)start `wallet`'s backfill from its newest transaction back `days` (BACKFILL_DAYS) days."""
+    now = timezone.now()
+    days = settings.BACKFILL_DAYS if days is None else days
+    TrackedWallet.objects.filter(id=wallet.id).update(
+        backfill_state=BackfillState.RUNNING,
+        backfill_cursor="",
+        backfill_until=now - timedelta(days=days),
+        backfill_reached=None,
+        backfill_transactions=0,
+        backfill_started_at=now,
+        backfill_finished_at=None,
+    )
+
+
+def backfill_step(
+    wallet: TrackedWallet, client: HeliusClient, max_pages: int, birdeye: BirdeyeClient | None = None
+) -> bool:
+    """Ingest up to `max_pages` more pages of `wallet`'s history; True when the backfill is complete.
+
+    Resumes from `backfill_cursor`. Each page and the cursor move commit together.
+    """
+    if wallet.backfill_state != BackfillState.RUNNING or wallet.backfill_until is None:
+        return True
+    pages = client.iter_address_history(
+        wallet.address,
+        before=wallet.backfill_cursor or None,
+        not_before_time=int(wallet.backfill_until.timestamp()),
+    )
+    transactions_done = wallet.backfill_transactions
+    try:
+        for count, page in enumerate(pages, start=1):
+            transactions_done += len(page)
+            state: dict[str, Any] = {
+                "backfill_cursor": page[-1]["signature"],
+                "backfill_transactions": transactions_done,
+                "backfill_reached": _block_time(page[-1]) or wallet.backfill_reached,
+            }
+            if not wallet.backfill_cursor and not wallet.newest_signature:
+                # The first page of a new wallet: polling takes over from its newest transaction.
+                state["newest_signature"] = page[0]["signature"]
+                wallet.newest_signature = page[0]["signature"]
+            wallet.backfill_cursor = state["backfill_cursor"]
+            prepare_valuation(page, birdeye)
+            ingest(page, ArrivedVia.BACKFILL, wallet_state={wallet.id: state})
+            if count >= max_pages:
+                return False
+    except HeliusError as error:
+        _record_error(wallet, f"backfill: {error}")
+        if not error.transient:
+            TrackedWallet.objects.filter(id=wallet.id).update(backfill_state=BackfillState.FAILED)
+            return True
+        return False
+    TrackedWallet.objects.filter(id=wallet.id).update(
+        backfill_state=BackfillState.DONE, backfill_finished_at=timezone.now()
+    )
+    return True
+
+
+# --- prices, metadata, valuation ---------------------------------------------------------------------
+
+PRICE_POINT_RESOLUTION = 60  # seconds: at most one stored price point per token per minute
+SOL_HISTORY_INTERVAL = ("15m", 15 * 60)  # Birdeye bucket for SOL/USD at past swap times
+SOL_HISTORY_SPAN = 3 * 86_400  # seconds of history asked per call
+
+
+def refresh_prices(sources: PriceSources) -> int:
+    """Beat: the latest USD price of SOL and of every token a tracked wallet holds; revalue those
+    positions and refresh the holders' figures. Returns how many tokens got a price."""
+    tokens = {
+        t.mint: t
+        for t in Token.objects.filter(Q(positions__holdings__gt=0) | Q(mint=WSOL_MINT)).distinct().only("id", "mint")
+    }
+    quotes = current_prices(tokens.keys(), sources)
+    if not quotes:
+        return 0
+    with transaction.atomic():
+        points = []
+        for mint, quote in quotes.items():
+            updated_at = datetime.fromtimestamp(quote.updated_at, UTC)
+            Token.objects.filter(id=tokens[mint].id).update(
+                price_usd=quote.price_usd.quantize(_PRICE_STEP), price_source=quote.source, price_updated_at=updated_at
+            )
+            bucket = quote.updated_at - quote.updated_at % PRICE_POINT_RESOLUTION
+            points.append(
+                TokenPrice(
+                    token_id=tokens[mint].id,
+                    at=datetime.fromtimestamp(bucket, UTC),
+                    price_usd=quote.price_usd.quantize(_PRICE_STEP),
+                    source=quote.source,
+                )
+            )
+        TokenPrice.objects.bulk_create(
+            points, update_conflicts=True, unique_fields=["token", "at"], update_fields=["price_usd", "source"]
+        )
+        touched = ledger.revalue_open_positions(tokens[mint].id for mint in quotes)
+        ledger.refresh_stats(touched)
+        transaction.on_commit(lambda: push_figures_refreshed(touched), robust=True)
+    return len(quotes)
+
+
+def push_figures_refreshed(wallet_ids: set[int]) -> None:
+    """After a price tick: every leaderboard page refetches its rows; the wallets' own pages get new figures."""
+    tick = f'<div id="stats-tick" hx-swap-oob="true" data-at="{int(timezone.now().timestamp())}"></div>'
+    for window in Window.values:
+        realtime.send_html(realtime.leaderboard_group(window), tick)
+    for wallet in TrackedWallet.objects.filter(id__in=wallet_ids):
+        html = fragments.wallet_stats(wallet, oob=True) + fragments.wallet_positions(wallet, oob=True)
+        realtime.send_html(realtime.wallet_group(wallet.address), html)
+
+
+def refresh_token_metadata(mints: Sequence[str], birdeye: BirdeyeClient | None = None) -> int:
+    """Symbol, name, decimals and logo of `mints` from Birdeye's token overview. Returns how many were found.
+
+    Symbols and names are stored as the chain has them (escaped on output, never here).
+    """
+    found = 0
+    client = birdeye or BirdeyeClient.from_settings()
+    try:
+        for mint in mints:
+            try:
+                overview = client.token_overview(mint)
+            except ProviderError as error:
+                logger.warning("metadata of %s: %s", mint, error)
+                continue
+            fields: dict[str, Any] = {"metadata_updated_at": timezone.now()}
+            if overview is not None:
+                found += 1
+                fields.update(
+                    symbol=(overview.symbol or "")[:64],
+                    name=(overview.name or "")[:200],
+                    logo_url=(overview.logo_uri or "")[:500]
+                    if (overview.logo_uri or "").startswith("https://")
+                    else "",
+                )
+                if overview.decimals is not None and 0 <= overview.decimals <= 255:
+                    fields["decimals"] = overview.decimals
+            Token.objects.filter(mint=mint).update(**fields)
+    finally:
+        if birdeye is None:
+            client.close()
+    return found
+
+
+def ensure_sol_prices(unix_times: Sequence[int], birdeye: BirdeyeClient) -> int:
+    """Store SOL/USD history around the given times where we have no point close enough. Returns points added."""
+    missing = sorted(set(unix_times) - set(sol_usd_near(sorted(set(unix_times)))))
+    if not missing:
+        return 0
+    interval, step = SOL_HISTORY_INTERVAL
+    sol = Token.objects.get(mint=WSOL_MINT)
+    added = 0
+    start = missing[0]
+    while start <= missing[-1]:
+        end = start + SOL_HISTORY_SPAN
+        points = birdeye.history_price(WSOL_MINT, start - step, end + step, interval)
+        rows = [
+            TokenPrice(
+                token=sol, at=datetime.fromtimestamp(t, UTC), price_usd=p.quantize(_PRICE_STEP), source="birdeye"
+            )
+            for t, p in points
+        ]
+        TokenPrice.objects.bulk_create(rows, ignore_conflicts=True)
+        added += len(rows)
+        later = [t for t in missing if t > end]
+        if not later:
+            break
+        start = later[0]
+    return added
+
+
+def value_unvalued_swaps(birdeye: BirdeyeClient | None = None, limit: int = 5000) -> int:
+    """Give swaps that arrived without a USD value one (SOL/USD at block time from our history, fetched
+    from Birdeye where missing), then replay their positions. Returns how many swaps were valued."""
+    unvalued = list(Swap.objects.filter(usd_value=None).order_by("block_time")[:limit])
+    sol_times = sorted({_unix(s.block_time) for s in unvalued if s.quote_mint == WSOL_MINT})
+    if sol_times and (birdeye is not None or settings.BIRDEYE_API_KEY):
+        client = birdeye or BirdeyeClient.from_settings()
+        try:
+            ensure_sol_prices(sol_times, client)
+        except ProviderError as error:
+            logger.warning("valuation: no SOL history from Birdeye: %s", error)
+        finally:
+            if birdeye is None:
+                client.close()
+    sol_prices = sol_usd_near(sol_times)
+    valued = []
+    for swap in unvalued:
+        rate = Decimal(1) if swap.quote_mint in STABLECOINS else sol_prices.get(_unix(swap.block_time))
+        if rate is not None:
+            swap.usd_price = (swap.price_in_quote * rate).quantize(_PRICE_STEP)
+            swap.usd_value = (swap.quote_amount * rate).quantize(_USD_STEP)
+            valued.append(swap)
+    if valued:
+        Swap.objects.bulk_update(valued, ["usd_price", "usd_value"])
+        swaps_rewritten(valued)
+    return len(valued)
+
+
+def _unix(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+# --- wallets -------------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportRow:
+    """One CSV row's outcome: `status` is "added", "updated", "duplicate" or "error"."""
+
+    line: int
+    address: str
+    status: str
+    message: str = ""
+
+
+def import_wallets(rows: Iterable[tuple[int, dict[str, str]]], added_by: Any = None) -> list[ImportRow]:
+    """Track the wallets of `rows` ((line, {"address", "label", "tags"})): invalid ones refused with a reason.
+
+    An address already tracked has its label and tags updated; the same address twice in the
+    file counts once. New wallets start their backfill after commit.
+    """
+    outcomes: list[ImportRow] = []
+    seen: set[str] = set()
+    created: list[TrackedWallet] = []
+    with transaction.atomic():
+        for line, row in rows:
+            address = row.get("address") or ""
+            try:
+                validate_solana_address(address)
+            except InvalidAddress as error:
+                outcomes.append(ImportRow(line, address, "error", str(error)))
+                continue
+            if address in seen:
+                outcomes.append(ImportRow(line, address, "duplicate", "already earlier in this file"))
+                continue
+            seen.add(address)
+            tags = sorted({tag.strip() for tag in (row.get("tags") or "").replace(";", ",").split(",") if tag.strip()})
+            label = (row.get("label") or "").strip()[:100]
+            wallet, was_created = TrackedWallet.objects.get_or_create(
+                address=address, defaults={"label": label, "tags": tags, "added_by": added_by}
+            )
+            if was_created:
+                created.append(wallet)
+                outcomes.append(ImportRow(line, address, "added"))
+            else:
+                wallet.label, wallet.tags = label or wallet.label, sorted(set(wallet.tags) | set(tags))
+                wallet.save(update_fields=["label", "tags"])
+                outcomes.append(ImportRow(line, address, "updated", "already tracked: label and tags updated"))
+        if created:
+            transaction.on_commit(lambda: wallets_added(created))
+    return outcomes
+
+
+def wallets_added(wallets: Sequence[TrackedWallet]) -> None:
+    """New wallets: backfill their history and add them to the Helius webhook."""
+    from whales import tasks
+
+    for wallet in wallets:
+        start_backfill(wallet)
+        tasks.enqueue(tasks.backfill_wallet, wallet.id)
+    tasks.enqueue(tasks.sync_helius_webhook)
+
+
+def set_active(wallet_ids: Iterable[int], active: bool) -> int:
+    """Activate or deactivate wallets; the webhook follows after commit. Returns how many changed."""
+    from whales import tasks
+
+    with transaction.atomic():
+        changed = TrackedWallet.objects.filter(id__in=list(wallet_ids)).exclude(is_active=active)
+        count = changed.update(is_active=active, next_poll_at=None)
+        if count:
+            transaction.on_commit(lambda: tasks.enqueue(tasks.sync_helius_webhook))
+    return count
+
+
+@dataclass
+class WebhookSync:
+    webhook_id: str
+    addresses: int
+    refused: list[tuple[str, str]]  # (address, why)
+
+
+def sync_webhook(client: HeliusClient) -> WebhookSync:
+    """Make our one Helius webhook watch exactly the active wallets; refuse (and report) invalid addresses."""
+    addresses, refused = [], []
+    for wallet_id, address in TrackedWallet.objects.filter(is_active=True).values_list("id", "address"):
+        try:
+            addresses.append(validate_solana_address(address))
+        except InvalidAddress as error:
+            refused.append((address, str(error)))
+            TrackedWallet.objects.filter(id=wallet_id).update(
+                last_error=f"not sent to the Helius webhook: {error}", last_error_at=timezone.now()
+            )
+    webhook = client.sync_webhook(settings.HELIUS_WEBHOOK_URL, addresses, settings.HELIUS_WEBHOOK_SECRET)
+    return WebhookSync(str(webhook.get("webhookID", "")), len(addresses), refused)

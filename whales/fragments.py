@@ -1,0 +1,69 @@
+"""The HTML fragments pages render first and pushes send later: one template each, stable ids.
+
+Pages include these templates directly; pushes render the same templates with `oob=True`, which
+adds `hx-swap-oob` so the htmx ws extension swaps them in by id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from django.db.models import F, QuerySet
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+
+from whales.models import Position, PositionCycle, Swap, TrackedWallet, WalletStats, Window
+
+PRICE_STALE_AFTER = timezone.timedelta(minutes=10)
+
+
+def swap_rows(swaps: Iterable[Swap]) -> dict[int, str]:
+    return {swap.id: render_to_string("whales/_swap_row.html", {"swap": swap}) for swap in swaps}
+
+
+def swap_push(rows: Sequence[str]) -> str:
+    """Rows (newest first) to put on top of a page's #swap-feed."""
+    return render_to_string("whales/_swap_push.html", {"rows": mark_safe("".join(rows))})
+
+
+def leaderboard_row(stats: WalletStats, oob: bool = False) -> SafeString:
+    return mark_safe(render_to_string("whales/_leaderboard_row.html", {"stats": stats, "oob": oob}))
+
+
+def open_positions(wallet: TrackedWallet) -> QuerySet[Position]:
+    return (
+        Position.objects.filter(wallet=wallet, holdings__gt=0)
+        .select_related("token")
+        .order_by(F("cost_basis").desc(nulls_last=True))
+    )
+
+
+def wallet_stats_context(wallet: TrackedWallet) -> dict:
+    by_window = {s.window: s for s in WalletStats.objects.filter(wallet=wallet)}
+    return {"wallet": wallet, "windows": [(w, by_window.get(w.value)) for w in Window]}
+
+
+def wallet_positions_context(wallet: TrackedWallet) -> dict:
+    positions = list(open_positions(wallet))
+    now = timezone.now()
+    for position in positions:
+        position.price_stale = position.token.price_is_stale(now, PRICE_STALE_AFTER)
+    return {"wallet": wallet, "positions": positions}
+
+
+def wallet_stats(wallet: TrackedWallet, oob: bool = False) -> str:
+    return render_to_string("whales/_wallet_stats.html", {**wallet_stats_context(wallet), "oob": oob})
+
+
+def wallet_positions(wallet: TrackedWallet, oob: bool = False) -> str:
+    return render_to_string("whales/_positions.html", {**wallet_positions_context(wallet), "oob": oob})
+
+
+def closed_cycles(wallet: TrackedWallet) -> QuerySet[PositionCycle]:
+    return (
+        PositionCycle.objects.filter(wallet=wallet)
+        .exclude(closed_at=None)
+        .select_related("token")
+        .order_by("-closed_at")
+    )

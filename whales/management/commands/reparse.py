@@ -1,0 +1,48 @@
+"""`manage.py reparse`: rebuild swaps from the stored raw transactions after a parser fix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import TextField
+from django.db.models.functions import Cast
+
+from whales import actions
+from whales.addresses import InvalidAddress, validate_solana_address
+from whales.models import RawTransaction
+
+BATCH = 500
+
+
+class Command(BaseCommand):
+    help = "Re-run the parser over every stored raw transaction (or one wallet's) and fix the swaps table."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--wallet", help="only transactions that involve this address")
+
+    def handle(self, *args: Any, wallet: str | None, **options: Any) -> None:
+        raw = RawTransaction.objects.order_by("id")
+        if wallet:
+            try:
+                validate_solana_address(wallet)
+            except InvalidAddress as error:
+                raise CommandError(f"--wallet: {error}")
+            raw = raw.annotate(text=Cast("payload", TextField())).filter(text__contains=wallet)
+        total = raw.count()
+        result = actions.ReparseResult()
+        last_id = 0
+        while True:
+            batch = list(raw.filter(id__gt=last_id)[:BATCH])
+            if not batch:
+                break
+            last_id = batch[-1].id
+            actions.reparse(batch, result)
+            self.stdout.write(f"  {result.transactions}/{total} transactions", ending="\r")
+        actions.swaps_rewritten(result.changed_swaps)
+        self.stdout.write(
+            f"Reparsed {result.transactions} transactions: {result.created} swaps added, "
+            f"{result.updated} changed, {result.deleted} removed."
+        )
+        for line in result.unreadable:
+            self.stderr.write(f"unreadable: {line}")

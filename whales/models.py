@@ -1,0 +1,385 @@
+"""Tracked wallets, the tokens they trade, their swaps, and the raw transactions the swaps came from."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from whales.addresses import InvalidAddress, validate_solana_address
+from whales.parsing import USDC_MINT, USDT_MINT, WSOL_MINT
+
+# What a base58 address can look like at all; the full check (32 bytes) is validate_address.
+ADDRESS_SHAPE = r"^[1-9A-HJ-NP-Za-km-z]{32,44}$"
+QUOTE_ASSETS = {WSOL_MINT: "SOL", USDC_MINT: "USDC", USDT_MINT: "USDT"}
+AMOUNT = {"max_digits": 40, "decimal_places": 18}
+PRICE = {"max_digits": 48, "decimal_places": 24}
+USD = {"max_digits": 30, "decimal_places": 8}
+
+
+def validate_address(value: str) -> None:
+    try:
+        validate_solana_address(value)
+    except InvalidAddress as error:
+        raise ValidationError(str(error), code="invalid_address") from None
+
+
+class BackfillState(models.TextChoices):
+    PENDING = "pending", "pending"
+    RUNNING = "running", "running"
+    DONE = "done", "done"
+    FAILED = "failed", "failed"
+
+
+class TrackedWallet(models.Model):
+    address = models.CharField(max_length=44, unique=True, validators=[validate_address])
+    label = models.CharField(max_length=100, blank=True)
+    tags = ArrayField(models.CharField(max_length=40), default=list, blank=True)
+    notes = models.TextField(blank=True)
+    is_active = models.BooleanField("active", default=True)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    # Ingestion state. Polling fetches what is newer than newest_signature; backfill pages back
+    # from backfill_cursor until backfill_until. Both cursors move in the same database
+    # transaction as the swaps they cover.
+    newest_signature = models.CharField(max_length=100, blank=True)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    last_polled_at = models.DateTimeField("last successful poll", null=True, blank=True)
+    last_swap_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    backfill_state = models.CharField(max_length=10, choices=BackfillState.choices, default=BackfillState.PENDING)
+    backfill_cursor = models.CharField(max_length=100, blank=True)
+    backfill_until = models.DateTimeField(null=True, blank=True)
+    backfill_reached = models.DateTimeField(null=True, blank=True)
+    backfill_transactions = models.PositiveIntegerField(default=0)
+    backfill_started_at = models.DateTimeField(null=True, blank=True)
+    backfill_finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["label", "address"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(address__regex=ADDRESS_SHAPE), name="wallet_address_is_base58"),
+        ]
+        indexes = [
+            models.Index(fields=["next_poll_at"], condition=models.Q(is_active=True), name="wallet_due_for_poll"),
+            models.Index(fields=["is_active", "-last_swap_at"], name="wallet_active_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label or self.short_address
+
+    @property
+    def short_address(self) -> str:
+        return f"{self.address[:4]}…{self.address[-4:]}"
+
+    def backfill_progress(self) -> int | None:
+        """Percent of the backfill window covered (100 when done), or None before it has started."""
+        if self.backfill_state == BackfillState.DONE:
+            return 100
+        if not (self.backfill_started_at and self.backfill_until and self.backfill_reached):
+            return None if self.backfill_state == BackfillState.PENDING else 0
+        span = (self.backfill_started_at - self.backfill_until).total_seconds()
+        covered = (self.backfill_started_at - self.backfill_reached).total_seconds()
+        return max(0, min(99, int(100 * covered / span))) if span > 0 else 99
+
+    def is_recently_active(self, now: datetime, within: timedelta) -> bool:
+        return self.last_swap_at is not None and now - self.last_swap_at <= within
+
+
+class Token(models.Model):
+    """A mint. `symbol` and `name` come from the chain: attacker-controlled, stored as-is, escaped on output."""
+
+    mint = models.CharField(max_length=44, unique=True)
+    symbol = models.CharField(max_length=64, blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    decimals = models.PositiveSmallIntegerField(null=True, blank=True)
+    logo_url = models.URLField(max_length=500, blank=True)
+    metadata_updated_at = models.DateTimeField(null=True, blank=True)
+    # The latest price we hold; its history is in TokenPrice.
+    price_usd = models.DecimalField(**PRICE, null=True, blank=True)
+    price_source = models.CharField(max_length=20, blank=True)
+    price_updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["symbol", "mint"]
+
+    def __str__(self) -> str:
+        return self.symbol or self.short_mint
+
+    @property
+    def short_mint(self) -> str:
+        return f"{self.mint[:4]}…{self.mint[-4:]}"
+
+    def price_is_stale(self, now: datetime, max_age: timedelta) -> bool:
+        """True when there is no price, or the one we hold is older than `max_age`."""
+        return self.price_updated_at is None or now - self.price_updated_at > max_age
+
+    @property
+    def display_symbol(self) -> str:
+        """The symbol, or the shortened mint while metadata is unknown."""
+        return self.symbol or self.short_mint
+
+
+class ArrivedVia(models.TextChoices):
+    WEBHOOK = "webhook", "webhook"
+    POLL = "poll", "poll"
+    BACKFILL = "backfill", "backfill"
+    REPARSE = "reparse", "reparse"
+
+
+class Side(models.TextChoices):
+    BUY = "buy", "buy"
+    SELL = "sell", "sell"
+
+
+class Swap(models.Model):
+    """One buy or sell of `token` by `wallet`, read from one transaction (unique per signature, wallet, token)."""
+
+    wallet = models.ForeignKey(TrackedWallet, on_delete=models.CASCADE, related_name="swaps")
+    token = models.ForeignKey(Token, on_delete=models.PROTECT, related_name="swaps")
+    signature = models.CharField(max_length=100)
+    side = models.CharField(max_length=4, choices=Side.choices)
+    token_amount = models.DecimalField(**AMOUNT)
+    quote_mint = models.CharField(max_length=44)
+    quote_amount = models.DecimalField(**AMOUNT)
+    price_in_quote = models.DecimalField(**PRICE)
+    usd_price = models.DecimalField(**PRICE, null=True, blank=True, help_text="USD per token at block time")
+    usd_value = models.DecimalField(**USD, null=True, blank=True, help_text="USD value of the quote leg")
+    block_time = models.DateTimeField()
+    slot = models.BigIntegerField()
+    source = models.CharField(max_length=40, blank=True)
+    position = models.PositiveSmallIntegerField(default=0, help_text="order within the transaction")
+    arrived_via = models.CharField(max_length=10, choices=ArrivedVia.choices)
+    ingested_at = models.DateTimeField(default=timezone.now)
+    pushed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["signature", "wallet", "token"], name="swap_once_per_signature"),
+        ]
+        indexes = [
+            models.Index(fields=["-block_time", "-id"], name="swap_feed"),
+            models.Index(fields=["wallet", "-block_time"], name="swap_by_wallet"),
+            models.Index(fields=["token", "-block_time"], name="swap_by_token"),
+            models.Index(fields=["ingested_at"], name="swap_ingested"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.wallet} {self.side} {self.token_amount} {self.token}"
+
+    @property
+    def quote_asset(self) -> str:
+        return QUOTE_ASSETS.get(self.quote_mint, "?")
+
+    @property
+    def is_valued(self) -> bool:
+        return self.usd_value is not None
+
+
+class RawTransaction(models.Model):
+    """The enhanced transaction as Helius sent it, so `manage.py reparse` can rebuild swaps after a parser fix."""
+
+    signature = models.CharField(max_length=100, unique=True)
+    payload = models.JSONField()
+    block_time = models.DateTimeField(null=True, blank=True)
+    arrived_via = models.CharField(max_length=10, choices=ArrivedVia.choices)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["-block_time"], name="rawtx_by_time")]
+
+    def __str__(self) -> str:
+        return self.signature
+
+
+class TokenPrice(models.Model):
+    """USD price points of a token over time (Birdeye, with DexScreener/Jupiter as fallbacks)."""
+
+    token = models.ForeignKey(Token, on_delete=models.CASCADE, related_name="prices")
+    at = models.DateTimeField()
+    price_usd = models.DecimalField(**PRICE)
+    source = models.CharField(max_length=20)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["token", "at"], name="one_price_per_token_and_time")]
+        indexes = [models.Index(fields=["token", "-at"], name="price_by_token_time")]
+
+    def __str__(self) -> str:
+        return f"{self.token} ${self.price_usd} at {self.at:%Y-%m-%d %H:%M}"
+
+
+# --- P&L (METRICS.md v1): stored so that no page aggregates raw swaps per request ------------------
+
+PNL = {"max_digits": 40, "decimal_places": 18}
+
+
+class Position(models.Model):
+    """One wallet's FIFO book of one token (`book` is `whales.pnl.TokenBook.to_dict()`), plus rounded
+    copies of its figures for listing and sorting. Only valued swaps are in the book; `pending_swaps`
+    counts those still waiting for a USD price."""
+
+    wallet = models.ForeignKey(TrackedWallet, on_delete=models.CASCADE, related_name="positions")
+    token = models.ForeignKey(Token, on_delete=models.CASCADE, related_name="positions")
+    book = models.JSONField()
+    holdings = models.DecimalField(**AMOUNT, default=0)
+    cost_basis = models.DecimalField(**PNL, default=0)
+    realized_pnl = models.DecimalField(**PNL, default=0)
+    missing_amount = models.DecimalField(**AMOUNT, default=0)
+    incomplete = models.BooleanField("incomplete cost basis", default=False)
+    opened_at = models.DateTimeField(null=True, blank=True, help_text="start of the open cycle; empty when flat")
+    cycle_complete = models.BooleanField(default=True)
+    unrealized_pnl = models.DecimalField(**PNL, null=True, blank=True, help_text="at the token's latest price")
+    pending_swaps = models.PositiveIntegerField(default=0)
+    bought_usd = models.DecimalField(**USD, default=0, help_text="lifetime USD spent on the token (valued swaps)")
+    sold_usd = models.DecimalField(**USD, default=0, help_text="lifetime USD received for it")
+    last_trade_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["wallet", "token"], name="one_position_per_wallet_token")]
+        indexes = [models.Index(fields=["token"], condition=models.Q(opened_at__isnull=False), name="open_by_token")]
+
+    def __str__(self) -> str:
+        return f"{self.wallet} · {self.token}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.opened_at is not None
+
+    @property
+    def average_cost(self) -> Decimal | None:
+        """USD cost per token held; None when nothing is held."""
+        return self.cost_basis / self.holdings if self.holdings else None
+
+    @property
+    def lots(self) -> list[dict]:
+        """The open FIFO lots, oldest first: time (datetime), amount, cost (USD), transferred."""
+        return [
+            {
+                "time": datetime.fromtimestamp(int(lot["time"]), UTC),
+                "amount": Decimal(lot["amount"]),
+                "cost": Decimal(lot["cost"]),
+                "transferred": lot.get("transferred", False),
+            }
+            for lot in self.book.get("lots", [])
+        ]
+
+    @property
+    def net_flow_usd(self) -> Decimal:
+        """USD the wallet put into the token, net of what it took out (positive: accumulating)."""
+        return self.bought_usd - self.sold_usd
+
+
+class PositionCycle(models.Model):
+    """A round trip: opened when holdings rose above dust, closed (`closed_at`) when they fell back."""
+
+    wallet = models.ForeignKey(TrackedWallet, on_delete=models.CASCADE, related_name="cycles")
+    token = models.ForeignKey(Token, on_delete=models.CASCADE, related_name="cycles")
+    opened_swap_id = models.BigIntegerField()
+    opened_at = models.DateTimeField()
+    closed_swap_id = models.BigIntegerField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    realized_pnl = models.DecimalField(**PNL, default=0)
+    complete = models.BooleanField(default=True, help_text="False after an oversell: left out of win rates")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["wallet", "token", "opened_swap_id"], name="one_cycle_per_opening")
+        ]
+        indexes = [models.Index(fields=["wallet", "-closed_at"], name="cycle_by_wallet_close")]
+
+    def __str__(self) -> str:
+        return f"{self.wallet} · {self.token} cycle from {self.opened_at:%Y-%m-%d}"
+
+
+class Realization(models.Model):
+    """A sell matched FIFO against the wallet's lots: what it realized."""
+
+    swap = models.OneToOneField(Swap, on_delete=models.CASCADE, related_name="realization")
+    wallet = models.ForeignKey(TrackedWallet, on_delete=models.CASCADE, related_name="realizations")
+    token = models.ForeignKey(Token, on_delete=models.CASCADE, related_name="realizations")
+    at = models.DateTimeField()
+    amount = models.DecimalField(**AMOUNT)
+    proceeds = models.DecimalField(**PNL)
+    cost_basis = models.DecimalField(**PNL)
+    realized_pnl = models.DecimalField(**PNL)
+    missing_amount = models.DecimalField(**AMOUNT, default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["wallet", "at"], name="realization_by_wallet_time")]
+
+    def __str__(self) -> str:
+        return f"{self.wallet} sold {self.amount} {self.token}: {self.realized_pnl:+}"
+
+
+class Window(models.TextChoices):
+    DAY = "24h", "24 hours"
+    WEEK = "7d", "7 days"
+    MONTH = "30d", "30 days"
+    ALL = "all", "all time"
+
+
+class WalletStats(models.Model):
+    """A wallet's figures over one window, refreshed on ingest, on price ticks and by beat as windows roll.
+
+    Rates are fractions (0.5 = 50 %) and None when there is nothing to rate (never 0 %).
+    """
+
+    wallet = models.ForeignKey(TrackedWallet, on_delete=models.CASCADE, related_name="stats")
+    window = models.CharField(max_length=3, choices=Window.choices)
+    realized_pnl = models.DecimalField(**USD, default=0)
+    unrealized_pnl = models.DecimalField(**USD, default=0)
+    total_pnl = models.DecimalField(**USD, default=0)
+    roi = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    capital = models.DecimalField(**USD, default=0, help_text="cost of what was sold in the window plus what is open")
+    volume_usd = models.DecimalField(**USD, default=0)
+    swap_count = models.PositiveIntegerField(default=0)
+    cycles = models.PositiveIntegerField("closed cycles", default=0)
+    cycle_wins = models.PositiveIntegerField(default=0)
+    win_rate = models.DecimalField(max_digits=7, decimal_places=6, null=True, blank=True)
+    win_rate_low = models.DecimalField(max_digits=7, decimal_places=6, null=True, blank=True)
+    win_rate_high = models.DecimalField(max_digits=7, decimal_places=6, null=True, blank=True)
+    sells = models.PositiveIntegerField(default=0)
+    sell_wins = models.PositiveIntegerField(default=0)
+    sell_win_rate = models.DecimalField(max_digits=7, decimal_places=6, null=True, blank=True)
+    sell_win_rate_low = models.DecimalField(max_digits=7, decimal_places=6, null=True, blank=True)
+    sell_win_rate_high = models.DecimalField(max_digits=7, decimal_places=6, null=True, blank=True)
+    dead_bags = models.PositiveIntegerField(default=0)
+    adjusted_win_rate = models.DecimalField(max_digits=7, decimal_places=6, null=True, blank=True)
+    adjusted_win_rate_low = models.DecimalField(max_digits=7, decimal_places=6, null=True, blank=True)
+    adjusted_win_rate_high = models.DecimalField(max_digits=7, decimal_places=6, null=True, blank=True)
+    rankable = models.BooleanField(default=False, help_text="enough closed cycles to rank by win rate")
+    open_positions = models.PositiveIntegerField(default=0)
+    incomplete = models.BooleanField("incomplete cost basis", default=False)
+    pending_swaps = models.PositiveIntegerField(default=0)
+    last_active = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["wallet", "window"], name="one_stats_row_per_window")]
+        indexes = [
+            models.Index(fields=["window", "-total_pnl"], name="stats_by_total"),
+            models.Index(fields=["window", "-rankable", "-win_rate"], name="stats_by_win_rate"),
+            models.Index(fields=["window", "-realized_pnl"], name="stats_by_realized"),
+            models.Index(fields=["window", "-last_active"], name="stats_by_activity"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.wallet} · {self.window}"
+
+    @property
+    def confidence(self) -> str:
+        """How far the Wilson interval lets one trust the win rate: "high", "medium", "low" or "none"."""
+        if self.win_rate_low is None or self.win_rate_high is None:
+            return "none"
+        width = self.win_rate_high - self.win_rate_low
+        if width <= Decimal("0.2"):
+            return "high"
+        return "medium" if width <= Decimal("0.4") else "low"

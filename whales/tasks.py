@@ -1,0 +1,147 @@
+"""Celery tasks: short, idempotent adapters that load rows by id and call `whales.actions`."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from typing import Any
+
+from celery import shared_task
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+from whales import actions, ledger
+from whales.birdeye import BirdeyeClient
+from whales.helius import HeliusClient
+from whales.models import BackfillState, TrackedWallet
+from whales.prices import PriceSources
+
+logger = logging.getLogger(__name__)
+BACKFILL_RETRY_SECONDS = 30
+
+
+def enqueue(task: Any, *args: Any) -> None:
+    """Queue `task`; a broker outage is logged, never raised into the request that committed the data."""
+    try:
+        task.delay(*args)
+    except Exception as error:  # noqa: BLE001 - kombu raises many kinds; the caller's data is already safe
+        logger.error("could not queue %s%r: %s", task.name, args, error)
+
+
+@contextmanager
+def single_flight(name: str, seconds: int):
+    """Yields True for the one caller holding `name` (a Redis lock that expires), False for the others."""
+    key = f"lock:{name}"
+    held = cache.add(key, 1, seconds)
+    try:
+        yield held
+    finally:
+        if held:
+            cache.delete(key)
+
+
+def _birdeye() -> BirdeyeClient | None:
+    return BirdeyeClient.from_settings() if settings.BIRDEYE_API_KEY else None
+
+
+@shared_task(soft_time_limit=20, time_limit=30)
+def poll_due_wallets() -> int:
+    """Beat: queue a poll for every wallet that is due. Returns how many were queued."""
+    claimed = actions.claim_due_wallets()
+    for wallet_id in claimed:
+        poll_wallet.delay(wallet_id)
+    return len(claimed)
+
+
+@shared_task(soft_time_limit=100, time_limit=120)
+def poll_wallet(wallet_id: int) -> int:
+    wallet = TrackedWallet.objects.filter(id=wallet_id, is_active=True).first()
+    if wallet is None:
+        return 0
+    birdeye = _birdeye()
+    try:
+        with HeliusClient.from_settings() as client:
+            return actions.poll_wallet(wallet, client, birdeye)
+    finally:
+        if birdeye is not None:
+            birdeye.close()
+
+
+@shared_task(soft_time_limit=150, time_limit=180)
+def backfill_wallet(wallet_id: int) -> bool:
+    """A bounded slice of one wallet's backfill; queues the next slice until the history is in
+    (after a pause when the provider failed)."""
+    wallet = TrackedWallet.objects.filter(id=wallet_id, is_active=True).first()
+    if wallet is None:
+        return True
+    with single_flight(f"backfill:{wallet_id}", 170) as mine:
+        if not mine:
+            return False  # another worker is on this wallet
+        birdeye = _birdeye()
+        try:
+            with HeliusClient.from_settings() as client:
+                done = actions.backfill_step(wallet, client, settings.BACKFILL_PAGES_PER_TASK, birdeye)
+        finally:
+            if birdeye is not None:
+                birdeye.close()
+    if not done:
+        wallet.refresh_from_db(fields=["last_error_at"])
+        failed_just_now = wallet.last_error_at and (timezone.now() - wallet.last_error_at).total_seconds() < 60
+        backfill_wallet.apply_async((wallet_id,), countdown=BACKFILL_RETRY_SECONDS if failed_just_now else 0)
+    return done
+
+
+@shared_task(soft_time_limit=20, time_limit=30)
+def resume_backfills() -> int:
+    """Beat: start backfills still pending, and resume running ones whose chain broke (worker restart)."""
+    resumed = 0
+    for wallet in TrackedWallet.objects.filter(is_active=True, backfill_state=BackfillState.PENDING):
+        actions.start_backfill(wallet)
+        backfill_wallet.delay(wallet.id)
+        resumed += 1
+    for wallet_id in TrackedWallet.objects.filter(is_active=True, backfill_state=BackfillState.RUNNING).values_list(
+        "id", flat=True
+    ):
+        if cache.get(f"lock:backfill:{wallet_id}") is None:
+            backfill_wallet.delay(wallet_id)
+            resumed += 1
+    return resumed
+
+
+@shared_task(soft_time_limit=50, time_limit=60)
+def sync_helius_webhook() -> str:
+    with HeliusClient.from_settings() as client:
+        result = actions.sync_webhook(client)
+    for address, why in result.refused:
+        logger.warning("helius webhook: refused %r: %s", address, why)
+    return result.webhook_id
+
+
+@shared_task(soft_time_limit=25, time_limit=30)
+def refresh_prices() -> int:
+    with single_flight("refresh_prices", 30) as mine:
+        if not mine:
+            return 0
+        sources = PriceSources.from_settings()
+        try:
+            return actions.refresh_prices(sources)
+        finally:
+            sources.close()
+
+
+@shared_task(soft_time_limit=100, time_limit=120)
+def refresh_all_stats() -> int:
+    """Beat: windows roll (a 24 h figure changes with no new swap), so every wallet's stats are recomputed."""
+    return ledger.refresh_stats()
+
+
+@shared_task(soft_time_limit=50, time_limit=60)
+def refresh_token_metadata(mints: list[str]) -> int:
+    return actions.refresh_token_metadata(mints)
+
+
+@shared_task(soft_time_limit=100, time_limit=120)
+def value_swaps() -> int:
+    with single_flight("value_swaps", 120) as mine:
+        return actions.value_unvalued_swaps() if mine else 0
