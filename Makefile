@@ -5,6 +5,12 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 export DEBUG ?= true
 export PORT ?= 8000
+# honcho hands each process its own $$PORT (base + 100 per process); the web port travels as AURA_PORT.
+export AURA_PORT = $(PORT)
+SIM_PORT ?= 8765
+SIM := http://127.0.0.1:$(SIM_PORT)
+# Tests get embedded services of their own, so a running `make run` never sees their data, pushes or tasks.
+TEST_DATA_DIR ?= $(CURDIR)/.data/test
 
 .PHONY: run test install lint services-stop bench clean
 
@@ -15,21 +21,48 @@ $(INSTALLED): requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $@
 
+# Without a Helius key, `make run` is the demo: the market simulator plays Helius, Birdeye,
+# DexScreener and Jupiter, and its whales are tracked.
+ifeq ($(strip $(HELIUS_API_KEY)),)
+run: export HELIUS_API_KEY = sim
+run: export HELIUS_BASE_URL = $(SIM)
+run: export HELIUS_WEBHOOK_SECRET ?= demo-webhook-secret
+run: export HELIUS_WEBHOOK_URL ?= http://127.0.0.1:$(PORT)/hooks/helius/
+run: export HELIUS_RATE_PER_SECOND ?= 25
+run: export BIRDEYE_API_KEY = sim
+run: export BIRDEYE_BASE_URL = $(SIM)
+run: export BIRDEYE_RATE_PER_SECOND ?= 25
+run: export DEXSCREENER_BASE_URL = $(SIM)
+run: export JUPITER_BASE_URL = $(SIM)
+run: export SIM_PORT := $(SIM_PORT)
+run: PROCFILE = Procfile.demo
+run: LOAD_DEMO = python manage.py load_demo &&
+else
+run: PROCFILE = Procfile.dev
+run: LOAD_DEMO =
+endif
+
 run: $(INSTALLED)
 	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m aura.embedded run -- sh -c '\
 	  python manage.py migrate --noinput && \
 	  python manage.py bootstrap && \
+	  $(LOAD_DEMO) \
 	  echo "AURA is starting at http://127.0.0.1:$(PORT)/  (Ctrl-C stops everything)" && \
-	  exec honcho -f Procfile.dev start'
+	  exec honcho -f $(PROCFILE) start'
 
 test: $(INSTALLED)
-	$(PY) -m aura.embedded run -- $(PY) -m pytest $(PYTEST_ARGS)
+	AURA_DATA_DIR=$(TEST_DATA_DIR) $(PY) -m aura.embedded run -- $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(INSTALLED)
+	$(PY) -m aura.embedded run -- $(PY) bench/pnl.py $(BENCH_ARGS)
+	$(PY) -m aura.embedded run -- $(PY) bench/live.py $(BENCH_ARGS)
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 
 services-stop:
 	$(PY) -m aura.embedded stop
+	AURA_DATA_DIR=$(TEST_DATA_DIR) $(PY) -m aura.embedded stop
 
 clean: services-stop
 	rm -rf $(VENV) staticfiles

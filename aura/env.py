@@ -69,12 +69,13 @@ class Env:
             return default
         return [item.strip() for item in value.split(",") if item.strip()]
 
-    def http_url(self, name: str, default: str) -> str:
+    def http_url(self, name: str, default: str, *, base: bool = True) -> str:
+        """An http(s) URL; a `base` URL (an API host) loses its trailing slash, a full URL keeps it."""
         value = self.str(name, default) or default
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ImproperlyConfigured(f"{name}={value!r} is not an http(s) URL.")
-        return value.rstrip("/")
+        return value.rstrip("/") if base else value
 
 
 def database_config(url: str, name: str = "DATABASE_URL") -> dict:

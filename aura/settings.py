@@ -39,7 +39,9 @@ DEXSCREENER_BASE_URL = env.http_url("DEXSCREENER_BASE_URL", "https://api.dexscre
 SENTRY_DSN = env.str("SENTRY_DSN", "")
 
 # Ingestion (issue 2/4). Webhooks are the primary path; polling is the safety net, budgeted in credits.
-HELIUS_WEBHOOK_URL = env.http_url("HELIUS_WEBHOOK_URL", f"http://127.0.0.1:{env.int('PORT', 8000)}/hooks/helius/")
+HELIUS_WEBHOOK_URL = env.http_url(
+    "HELIUS_WEBHOOK_URL", f"http://127.0.0.1:{env.int('PORT', 8000)}/hooks/helius/", base=False
+)
 HELIUS_RATE_PER_SECOND = env.float("HELIUS_RATE_PER_SECOND", 2.0)
 HELIUS_HISTORY_BEFORE_PARAM = env.str("HELIUS_HISTORY_BEFORE_PARAM", "before-signature")
 HELIUS_TIMEOUT_SECONDS = env.float("HELIUS_TIMEOUT_SECONDS", 10.0, minimum=0.1)

@@ -7,13 +7,14 @@ from contextlib import contextmanager
 from typing import Any
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
 from whales import actions, ledger
 from whales.birdeye import BirdeyeClient
-from whales.helius import HeliusClient
+from whales.helius import HeliusClient, HeliusError
 from whales.models import BackfillState, TrackedWallet
 from whales.prices import PriceSources
 
@@ -109,8 +110,16 @@ def resume_backfills() -> int:
     return resumed
 
 
-@shared_task(soft_time_limit=50, time_limit=60)
+@shared_task(
+    soft_time_limit=50,
+    time_limit=60,
+    autoretry_for=(HeliusError,),
+    retry_backoff=5,
+    retry_backoff_max=120,
+    max_retries=8,
+)
 def sync_helius_webhook() -> str:
+    """Make the Helius webhook watch the active wallets; retried with backoff while Helius is unreachable."""
     with HeliusClient.from_settings() as client:
         result = actions.sync_webhook(client)
     for address, why in result.refused:
@@ -145,3 +154,10 @@ def refresh_token_metadata(mints: list[str]) -> int:
 def value_swaps() -> int:
     with single_flight("value_swaps", 120) as mine:
         return actions.value_unvalued_swaps() if mine else 0
+
+
+@worker_ready.connect
+def sync_webhook_when_a_worker_starts(**kwargs: Any) -> None:
+    """Wallets may have changed while no worker ran; a sync that finds nothing to change costs no credits."""
+    if settings.HELIUS_WEBHOOK_SECRET:
+        enqueue(sync_helius_webhook)

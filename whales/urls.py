@@ -10,4 +10,5 @@ urlpatterns = [
     path("tokens/<str:mint>/", views.token_page, name="token"),
     path("status/", views.status, name="status"),
     path("hooks/helius/", webhooks.helius_webhook, name="helius_webhook"),
+    path("hooks/helius", webhooks.helius_webhook),  # a webhook registered without the slash still lands
 ]

@@ -176,7 +176,10 @@
       new uPlot({
         width: el.clientWidth || 800, height: 220,
         series: [{}, { label: el.dataset.label, stroke: "#7ee787", width: 2 }],
-        axes: [{ stroke: "#8b949e" }, { stroke: "#8b949e" }],
+        axes: [{ stroke: "#8b949e" }, {
+          stroke: "#8b949e", size: 90,
+          values: function (u, ticks) { return ticks.map(function (v) { return "$" + v.toLocaleString(); }); }
+        }],
         legend: { show: true }
       }, [data.t, data.v], el);
     });
