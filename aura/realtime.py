@@ -35,6 +35,11 @@ def leaderboard_group(window: str) -> str:
     return f"leaderboard.{window}"
 
 
+def follows_group(user_id: int) -> str:
+    """Swaps of the wallets this user follows (joined by the Following page)."""
+    return f"follows.{user_id}"
+
+
 def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 

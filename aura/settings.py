@@ -52,6 +52,9 @@ POLL_CREDITS_PER_DAY = env.int("POLL_CREDITS_PER_DAY", 1_000_000, minimum=0)
 BACKFILL_DAYS = env.int("BACKFILL_DAYS", 30, minimum=0)
 BACKFILL_PAGES_PER_TASK = env.int("BACKFILL_PAGES_PER_TASK", 10, minimum=1)
 
+# Live pages (issue 4/4): every socket gets a heartbeat; a page hearing nothing for 2.5 of them reconnects.
+LIVE_HEARTBEAT_SECONDS = env.float("LIVE_HEARTBEAT_SECONDS", 15.0, minimum=0.2)
+
 # Prices (issue 3/4): Birdeye first, DexScreener and Jupiter as fallbacks.
 PRICE_REFRESH_SECONDS = env.int("PRICE_REFRESH_SECONDS", 30, minimum=5)
 BIRDEYE_RATE_PER_SECOND = env.float("BIRDEYE_RATE_PER_SECOND", 1.0)
@@ -107,6 +110,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portfolios.context_processors.alerts",
+                "aura.context_processors.live",
             ],
         },
     },

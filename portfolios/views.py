@@ -8,9 +8,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from aura.realtime import leaderboard_group
 from portfolios import actions
 from portfolios.forms import AlertPreferenceForm
-from whales.models import TrackedWallet
+from whales.models import TrackedWallet, WalletStats, Window
+from whales.views import FEED_PAGE_SIZE, followed_feed
 
 
 @login_required
@@ -21,6 +23,26 @@ def follow(request: HttpRequest, address: str) -> HttpResponse:
     if request.htmx:
         return render(request, "portfolios/_follow_button.html", {"wallet": wallet, "is_following": following})
     return redirect("wallet", address=address)
+
+
+@login_required
+def following(request: HttpRequest) -> HttpResponse:
+    """The wallets the user follows (their figures in one window) and their swaps, live."""
+    window = request.GET.get("window") if request.GET.get("window") in Window.values else Window.WEEK
+    stats = (
+        WalletStats.objects.filter(window=window, wallet__followers__user=request.user)
+        .select_related("wallet")
+        .order_by("-total_pnl")
+    )
+    context = {
+        "stats_rows": stats,
+        "window": window,
+        "windows": Window.choices,
+        "swaps": list(followed_feed(request.user)[:FEED_PAGE_SIZE]),
+        "feed_query": "following=1",
+        "live_groups": f"follows,{leaderboard_group(window)}",
+    }
+    return render(request, "portfolios/following.html", context)
 
 
 @login_required

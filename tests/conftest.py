@@ -118,6 +118,7 @@ def live_server_env(django_db_blocker) -> dict[str, str]:
             "REDIS_URL": settings.REDIS_URL,
             "DEBUG": "true",
             "HELIUS_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "LIVE_HEARTBEAT_SECONDS": "1",  # pages take 2.5 s of silence for a dropped network
         }
 
 

@@ -93,3 +93,56 @@ def test_swaps_ingested_while_the_socket_is_down_appear_exactly_once_after_it_co
     ids = page.locator("#swap-feed .feed-row").evaluate_all("rows => rows.map(r => r.id)")
     expected = [f"swap-{pk}" for pk in Swap.objects.order_by("-block_time").values_list("id", flat=True)]
     assert ids == expected  # each once, newest first
+
+
+RECORD_NOTIFICATIONS = """
+window.__notifications = [];
+window.Notification = function (title, options) {
+  window.__notifications.push({ title: title, body: options && options.body });
+  return { close: function () {} };
+};
+window.Notification.permission = "granted";
+window.Notification.requestPermission = function () { return Promise.resolve("granted"); };
+"""
+
+
+def test_a_user_who_opted_in_is_notified_of_large_swaps_only(daphne_server, new_page, alice):
+    from portfolios.models import AlertPreference
+
+    AlertPreference.objects.create(user=alice, desktop_notifications=True, min_usd=1000)
+    whale = TrackedWallet.objects.create(address=address("loud whale"), label="Loud whale")
+    page = new_page()
+    page.add_init_script(RECORD_NOTIFICATIONS)  # the browser's Notification API is the edge we observe
+    log_in(page, daphne_server, "alice", PASSWORD)
+    expect(page.locator("#connection")).to_have_text("live")
+
+    token = address("loud token")
+    daphne_server.post_webhook([usdc_swap(whale.address, token, "buy", "10", "999", 1_760_000_000)])
+    daphne_server.post_webhook([usdc_swap(whale.address, token, "buy", "50", "5000", 1_760_000_060)])
+
+    expect(page.locator("#swap-feed .feed-row")).to_have_count(2)
+    notifications = page.evaluate("window.__notifications")
+    assert len(notifications) == 1
+    assert notifications[0]["title"] == "AURA · large swap"
+    assert "Loud whale buy" in notifications[0]["body"] and "$5,000" in notifications[0]["body"]
+
+
+def test_the_page_shows_when_its_connection_drops_and_catches_up_when_the_network_returns(
+    daphne_server, new_page, alice
+):
+    whale = TrackedWallet.objects.create(address=address("offline whale"), label="Offline whale")
+    token = address("offline token")
+    page = new_page()
+    log_in(page, daphne_server, "alice", PASSWORD)
+    expect(page.locator("#connection")).to_have_text("live")
+
+    page.context.set_offline(True)
+    expect(page.locator("#connection")).to_have_text("reconnecting…")
+    off_the_browser_thread(
+        actions.ingest, [usdc_swap(whale.address, token, "buy", "7", "7", 1_760_000_000)], ArrivedVia.WEBHOOK
+    )
+    page.context.set_offline(False)
+
+    expect(page.locator("#connection")).to_have_text("live", timeout=30_000)
+    expect(page.locator("#swap-feed .feed-row")).to_have_count(1)
+    expect(page.locator("#swap-feed .feed-row").first).to_contain_text("Offline whale")

@@ -81,3 +81,47 @@ async def test_an_ingested_swap_is_pushed_to_the_feed_its_wallet_and_the_leaderb
     assert '<td class="num" data-col="swaps">1</td>' in row
     for communicator in (feed, wallet_page, leaderboard):
         await communicator.disconnect()
+
+
+async def test_the_follows_group_carries_only_the_swaps_of_wallets_the_user_follows(django_user_model):
+    from portfolios.models import Follow
+    from tests.builders import address, usdc_swap
+    from whales import actions
+    from whales.models import ArrivedVia, TrackedWallet
+
+    alice = await database_sync_to_async(django_user_model.objects.create_user)("alice")
+    bob = await database_sync_to_async(django_user_model.objects.create_user)("bob")
+    followed = await database_sync_to_async(TrackedWallet.objects.create)(address=WALLET, label="Followed")
+    other = await database_sync_to_async(TrackedWallet.objects.create)(address=address("other"), label="Other")
+    await database_sync_to_async(Follow.objects.create)(user=alice, wallet=followed)
+    alices_page, bobs_page = communicator_for(alice, "groups=follows"), communicator_for(bob, "groups=follows")
+    for communicator in (alices_page, bobs_page):
+        assert (await communicator.connect())[0]
+
+    token = address("followed token")
+    await database_sync_to_async(actions.ingest)(
+        [usdc_swap(other.address, token, "buy", "1", "1", 1_760_000_000)], ArrivedVia.WEBHOOK
+    )
+    await database_sync_to_async(actions.ingest)(
+        [usdc_swap(WALLET, token, "buy", "2", "2", 1_760_000_001)], ArrivedVia.WEBHOOK
+    )
+
+    pushed = await alices_page.receive_from(timeout=5)
+    assert "Followed" in pushed and "Other" not in pushed
+    assert await alices_page.receive_nothing(timeout=0.3)
+    assert await bobs_page.receive_nothing(timeout=0.3)  # "follows" is always the asking user's own
+    for communicator in (alices_page, bobs_page):
+        await communicator.disconnect()
+
+
+async def test_an_idle_socket_gets_heartbeats_so_a_page_can_tell_a_dead_one(django_user_model, settings):
+    from aura.consumers import HEARTBEAT
+
+    settings.LIVE_HEARTBEAT_SECONDS = 0.2
+    alice = await database_sync_to_async(django_user_model.objects.create_user)("alice")
+    communicator = communicator_for(alice, "groups=feed.trades")
+    assert (await communicator.connect())[0]
+
+    assert await communicator.receive_from(timeout=2) == HEARTBEAT
+    assert await communicator.receive_from(timeout=2) == HEARTBEAT
+    await communicator.disconnect()

@@ -212,3 +212,34 @@ def test_stats_rows_exist_for_every_window(admin_client):
         "all",
     ]
     assert WalletStats.objects.get(wallet=wallet, window="all").total_pnl == Decimal("2")
+
+
+def test_following_a_wallet_puts_it_and_its_swaps_on_the_following_page(admin_client, admin_user):
+    followed = trade_round_trips("followed whale", 1, 0)
+    trade_round_trips("someone else", 2, 0)
+    assert "You follow no wallet yet" in admin_client.get("/following/").content.decode()
+
+    response = admin_client.post(f"/wallets/{followed.address}/follow/", {"follow": "1"}, HTTP_HX_REQUEST="true")
+
+    assert "Following ✓" in response.content.decode()
+    page = admin_client.get("/following/")
+    assert [s.wallet.label for s in page.context["stats_rows"]] == ["followed whale"]
+    assert {s.wallet.label for s in page.context["swaps"]} == {"followed whale"}
+    assert 'ws-connect="/ws/live/?groups=follows,leaderboard.7d"' in page.content.decode()
+    feed = admin_client.get("/feed/", {"following": "1", "after": "0"}).content.decode()
+    assert feed.count('class="feed-row') == 2
+    admin_client.post(f"/wallets/{followed.address}/follow/", {"follow": "0"})
+    assert list(admin_client.get("/following/").context["stats_rows"]) == []
+
+
+def test_alert_settings_are_saved_and_reach_every_page(admin_client):
+    response = admin_client.post(
+        "/settings/alerts/", {"desktop_notifications": "on", "sound": "on", "min_usd": "2500", "scope": "all"}
+    )
+    assert response.status_code == 302
+    html = admin_client.get("/").content.decode()
+    assert 'data-alert-min-usd="2500.00"' in html
+    assert 'data-alert-desktop="1"' in html and 'data-alert-sound="1"' in html
+
+    refused = admin_client.post("/settings/alerts/", {"min_usd": "-5", "scope": "all"})
+    assert "Ensure this value is greater than or equal to 0" in refused.content.decode()

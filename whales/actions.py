@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from aura import realtime
 from aura.http import ProviderError
+from portfolios.models import Follow
 from whales import fragments, ledger
 from whales.addresses import InvalidAddress, validate_solana_address
 from whales.birdeye import BirdeyeClient
@@ -394,9 +395,12 @@ def push_live_swaps(swap_ids: Sequence[int]) -> None:
     swaps = list(Swap.objects.filter(id__in=swap_ids).select_related("wallet", "token").order_by("-block_time", "-id"))
     rows = fragments.swap_rows(swaps)
     groups: dict[str, list[str]] = {realtime.FEED_TRADES: [rows[swap.id] for swap in swaps]}
+    followers = Follow.followers_of({swap.wallet_id for swap in swaps})
     for swap in swaps:
         groups.setdefault(realtime.wallet_group(swap.wallet.address), []).append(rows[swap.id])
         groups.setdefault(realtime.token_group(swap.token.mint), []).append(rows[swap.id])
+        for user_id in followers.get(swap.wallet_id, []):
+            groups.setdefault(realtime.follows_group(user_id), []).append(rows[swap.id])
     for group, html in groups.items():
         realtime.send_html(group, fragments.swap_push(html))
     Swap.objects.filter(id__in=swap_ids, pushed_at=None).update(pushed_at=timezone.now())

@@ -293,13 +293,20 @@ def _credits_today() -> dict[str, int | None]:
 # --- fragments -----------------------------------------------------------------------------------------
 
 
-def _feed(wallet: TrackedWallet | None = None, token: Token | None = None) -> QuerySet[Swap]:
+def _feed(wallet: TrackedWallet | None = None, token: Token | None = None, followed_by=None) -> QuerySet[Swap]:
     swaps = Swap.objects.select_related("wallet", "token").order_by("-block_time", "-id")
     if wallet is not None:
         swaps = swaps.filter(wallet=wallet)
     if token is not None:
         swaps = swaps.filter(token=token)
+    if followed_by is not None:
+        swaps = swaps.filter(wallet__followers__user=followed_by)
     return swaps
+
+
+def followed_feed(user) -> QuerySet[Swap]:
+    """Swaps of the wallets `user` follows, newest first."""
+    return _feed(followed_by=user)
 
 
 def _feed_filters(request: HttpRequest) -> tuple[TrackedWallet | None, Token | None]:
@@ -327,7 +334,7 @@ def feed(request: HttpRequest) -> HttpResponse:
     `?after=<swap id>` catches up a page that lost its socket: the live swaps ingested after that
     one, sent exactly like a push (out-of-band, on top of #swap-feed)."""
     wallet, token = _feed_filters(request)
-    swaps = _feed(wallet, token)
+    swaps = _feed(wallet, token, followed_by=request.user if request.GET.get("following") else None)
     after = _int_param(request, "after")
     if after is not None:
         missed = list(swaps.filter(id__gt=after, arrived_via__in=LIVE_PATHS)[:CATCH_UP_LIMIT])
@@ -342,7 +349,7 @@ def feed(request: HttpRequest) -> HttpResponse:
     context = {
         "swaps": page[:FEED_PAGE_SIZE],
         "has_more": len(page) > FEED_PAGE_SIZE,
-        "feed_query": urlencode({k: request.GET[k] for k in ("wallet", "token") if request.GET.get(k)}),
+        "feed_query": urlencode({k: request.GET[k] for k in ("wallet", "token", "following") if request.GET.get(k)}),
     }
     return render(request, "whales/_swap_page.html", context)
 

@@ -4,6 +4,29 @@
 (function () {
   "use strict";
 
+  // --- pushes carry rows for every page; each page keeps the ones it shows ---------------------
+  // A leaderboard push holds the wallet's row for every page of the table and every filter; an
+  // out-of-band replacement whose target this page does not show is dropped here (htmx would
+  // otherwise report each as an error).
+  var internalApi = null;
+  htmx.defineExtension("aura-live", {
+    init: function (api) { internalApi = api; },
+    transformResponse: function (text) {
+      if (text.indexOf("hx-swap-oob") < 0) return text;
+      var template = document.createElement("template");
+      template.innerHTML = text;
+      var dropped = false;
+      Array.prototype.slice.call(template.content.children).forEach(function (el) {
+        var swap = el.getAttribute("hx-swap-oob");
+        if ((swap === "true" || swap === "outerHTML" || swap === "delete") && el.id && !document.getElementById(el.id)) {
+          el.remove();
+          dropped = true;
+        }
+      });
+      return dropped ? template.innerHTML : text;
+    }
+  });
+
   // --- connection indicator -------------------------------------------------------------------
   function setStatus(text, state) {
     var el = document.getElementById("connection");
@@ -40,7 +63,24 @@
     if (live && live.dataset.refreshUrl) { htmx.ajax("GET", live.dataset.refreshUrl, { target: "#live", swap: "none" }); }
   }
 
-  document.addEventListener("htmx:wsOpen", function () { setStatus("live", "live"); catchUp(); });
+  // --- a silent socket is a dead socket ----------------------------------------------------------
+  // The server sends a heartbeat every LIVE_HEARTBEAT_SECONDS; after 2.5 of them without any message
+  // the connection is taken for dropped (a lost network does not close a WebSocket) and reopened.
+  var lastMessageAt = Date.now();
+  document.addEventListener("htmx:wsAfterMessage", function () { lastMessageAt = Date.now(); });
+  setInterval(function () {
+    var live = document.querySelector("[ws-connect]");
+    if (!live || !internalApi) return;
+    var beat = parseFloat(live.dataset.heartbeat || "15") * 1000;
+    var wrapper = internalApi.getInternalData(live).webSocket;
+    if (wrapper && wrapper.socket && wrapper.socket.readyState === WebSocket.OPEN && Date.now() - lastMessageAt > 2.5 * beat) {
+      setStatus("reconnecting…", "reconnecting");
+      lastMessageAt = Date.now();
+      wrapper.init();  // closes the silent socket and opens a new one; wsOpen then catches up
+    }
+  }, 500);
+
+  document.addEventListener("htmx:wsOpen", function () { lastMessageAt = Date.now(); setStatus("live", "live"); catchUp(); });
   document.addEventListener("htmx:wsClose", function () { setStatus("reconnecting…", "reconnecting"); });
   document.addEventListener("htmx:wsError", function () { setStatus("reconnecting…", "reconnecting"); });
 
