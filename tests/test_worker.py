@@ -1,0 +1,121 @@
+"""The Celery tasks in a real worker process, against the market simulator, the test database and Redis:
+backfill to the end, the webhook registered, prices and metadata fetched, a new trade polled in."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.db import connections
+
+from simulator.server import MarketSimulator, SimulatorConfig
+from tests.conftest import REPO_DIR, live_server_env
+from whales import actions, tasks
+from whales.models import BackfillState, Position, Swap, Token, TrackedWallet
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def simulator() -> Iterator[MarketSimulator]:
+    config = SimulatorConfig(
+        port=0, wallets=4, tokens=6, history_days=1, history_txs=240, swaps_per_minute=0, warm_cache=False
+    )
+    with MarketSimulator(config).start() as running:
+        yield running
+
+
+@pytest.fixture
+def worker(simulator, django_db_blocker) -> Iterator[str]:
+    """A Celery worker process on a queue of this test's own; yields the queue name."""
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    env = {
+        **live_server_env(django_db_blocker),
+        "CELERY_QUEUE": queue,
+        "HELIUS_API_KEY": "sim",
+        "HELIUS_BASE_URL": simulator.url,
+        "HELIUS_RATE_PER_SECOND": "50",
+        "HELIUS_WEBHOOK_URL": "https://aura.example.com/hooks/helius/",
+        "BIRDEYE_API_KEY": "sim",
+        "BIRDEYE_BASE_URL": simulator.url,
+        "BIRDEYE_RATE_PER_SECOND": "50",
+        "DEXSCREENER_BASE_URL": simulator.url,
+        "JUPITER_BASE_URL": simulator.url,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "aura", "worker", "--pool=solo", "-Q", queue, "--loglevel=warning"],
+        cwd=REPO_DIR,
+        env=env,
+    )
+    yield queue
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    with django_db_blocker.unblock():
+        connections.close_all()
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {seconds} s: {condition.__doc__ or condition}")
+        time.sleep(0.25)
+
+
+def intended_swaps(simulator: MarketSimulator, address: str) -> set[tuple[str, str, str]]:
+    with simulator.lock:
+        return {
+            (tx.signature, tx.side, tx.token_mint)
+            for tx in simulator.market.transactions
+            if tx.kind == "swap" and tx.wallet == address
+        }
+
+
+def test_the_worker_backfills_registers_the_webhook_prices_and_polls_in_new_trades(simulator, worker):
+    whales = [
+        TrackedWallet.objects.create(address=w.address, label=w.label, tags=list(w.tags))
+        for w in simulator.market.wallets[:2]
+    ]
+    for wallet in whales:
+        actions.start_backfill(wallet, days=2)
+        tasks.backfill_wallet.apply_async((wallet.id,), queue=worker)
+    tasks.sync_helius_webhook.apply_async(queue=worker)
+
+    def backfills_are_done() -> bool:
+        """every backfill finished"""
+        return not TrackedWallet.objects.exclude(backfill_state=BackfillState.DONE).exists()
+
+    wait_until(backfills_are_done)
+    for wallet in whales:
+        stored = set(Swap.objects.filter(wallet=wallet).values_list("signature", "side", "token__mint"))
+        assert stored == intended_swaps(simulator, wallet.address)
+        assert stored  # the simulator's whales trade
+    assert Swap.objects.filter(usd_value=None).count() == 0  # SOL/USD history fetched around every swap
+    with simulator.lock:
+        [webhook] = [entry["webhook"] for entry in simulator._webhooks.values()]
+    assert sorted(webhook["accountAddresses"]) == sorted(w.address for w in whales)
+    assert webhook["webhookURL"] == "https://aura.example.com/hooks/helius/"
+
+    tasks.refresh_prices.apply_async(queue=worker)
+
+    def held_tokens_are_priced() -> bool:
+        """every held token has a Birdeye price"""
+        held = Token.objects.filter(positions__holdings__gt=0).distinct()
+        return held.exists() and not held.exclude(price_source="birdeye").exists()
+
+    wait_until(held_tokens_are_priced)
+    assert Position.objects.filter(holdings__gt=0, unrealized_pnl=None).count() == 0
+    assert Token.objects.exclude(metadata_updated_at=None).exclude(symbol="").exists()  # metadata looked up
+
+    with simulator.lock:
+        trade = simulator.market.force_trade(simulator.now(), wallet=whales[0].address, shape="jupiter", side="buy")
+    tasks.poll_wallet.apply_async((whales[0].id,), queue=worker)
+    wait_until(lambda: Swap.objects.filter(signature=trade.signature).exists())
+    assert Swap.objects.get(signature=trade.signature).arrived_via == "poll"
