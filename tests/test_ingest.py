@@ -215,7 +215,7 @@ def test_usdc_quoted_swaps_are_valued_one_to_one(raydium_whale):
 
 
 def test_sol_quoted_swaps_take_the_nearest_sol_price_within_ten_minutes(raydium_whale):
-    sol = Token.objects.get(symbol="SOL")
+    sol = actions.sol_token()
     at = datetime.fromtimestamp(1719909927 - 300, UTC)
     sol.prices.create(at=at, price_usd=Decimal("145.50"), source="birdeye")
     sol.prices.create(at=at - timedelta(hours=1), price_usd=Decimal("999"), source="birdeye")

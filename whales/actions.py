@@ -592,9 +592,18 @@ SOL_HISTORY_INTERVAL = ("15m", 15 * 60)  # Birdeye bucket for SOL/USD at past sw
 SOL_HISTORY_SPAN = 3 * 86_400  # seconds of history asked per call
 
 
+def sol_token() -> Token:
+    """SOL's row (the migration creates it; a flushed test database may not have it)."""
+    token, _ = Token.objects.get_or_create(
+        mint=WSOL_MINT, defaults={"symbol": "SOL", "name": "Wrapped SOL", "decimals": 9}
+    )
+    return token
+
+
 def refresh_prices(sources: PriceSources) -> int:
     """Beat: the latest USD price of SOL and of every token a tracked wallet holds; revalue those
     positions and refresh the holders' figures. Returns how many tokens got a price."""
+    sol_token()
     tokens = {
         t.mint: t
         for t in Token.objects.filter(Q(positions__holdings__gt=0) | Q(mint=WSOL_MINT)).distinct().only("id", "mint")
@@ -676,7 +685,7 @@ def ensure_sol_prices(unix_times: Sequence[int], birdeye: BirdeyeClient) -> int:
     if not missing:
         return 0
     interval, step = SOL_HISTORY_INTERVAL
-    sol = Token.objects.get(mint=WSOL_MINT)
+    sol = sol_token()
     added = 0
     start = missing[0]
     while start <= missing[-1]:
