@@ -51,7 +51,7 @@ run: $(INSTALLED)
 	  exec honcho -f $(PROCFILE) start'
 
 test: $(INSTALLED)
-	AURA_DATA_DIR=$(TEST_DATA_DIR) $(PY) -m aura.embedded run -- $(PY) -m pytest $(PYTEST_ARGS)
+	AURA_DATA_DIR=$(TEST_DATA_DIR) CHANNELS_PREFIX=aura-test-$$$$ $(PY) -m aura.embedded run -- $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(INSTALLED)
 	$(PY) -m aura.embedded run -- $(PY) bench/pnl.py $(BENCH_ARGS)

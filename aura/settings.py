@@ -130,7 +130,12 @@ CHANNEL_LAYERS = {
         # redis-py 8 gives every connection a 5 s socket_timeout; the layer's idle blocking reads
         # would then time out and drop every WebSocket (see PITFALLS.md).
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}]},
+        # Pub/sub channels are global to a Redis server (not per database): processes that must not
+        # hear each other (a test run beside `make run` on one Redis) use different prefixes.
+        "CONFIG": {
+            "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+            "prefix": env.str("CHANNELS_PREFIX", "aura"),
+        },
     }
 }
 
