@@ -26,6 +26,7 @@ from whales.parsing import (
     MalformedTransaction,
     ParsedSwap,
     accounts_involved,
+    parse_activity,
     parse_swaps,
 )
 
@@ -127,9 +128,7 @@ def balance(owner: str, token_account: str, mint: str, raw: int, decimals: int) 
     }
 
 
-def token_transfer(
-    source: tuple[str, str], destination: tuple[str, str], amount: float | int, mint: str
-) -> dict:
+def token_transfer(source: tuple[str, str], destination: tuple[str, str], amount: float | int, mint: str) -> dict:
     """A tokenTransfers entry; `source` and `destination` are (owner, token account)."""
     return {
         "fromTokenAccount": source[1],
@@ -429,9 +428,7 @@ def split_route_buy(*, wallet_balances_listed: bool = True) -> dict:
         token_transfer((POOL_B, POOL_B_WSOL), wallet_wsol, 0.400078944, WSOL_MINT),
     ]
     tx["tokenTransfers"] = legs_a + legs_b
-    entry_of(tx, CLMM_POOL_USDC)["tokenBalanceChanges"] = [
-        balance(CLMM_POOL, CLMM_POOL_USDC, USDC_MINT, 90_000_000, 6)
-    ]
+    entry_of(tx, CLMM_POOL_USDC)["tokenBalanceChanges"] = [balance(CLMM_POOL, CLMM_POOL_USDC, USDC_MINT, 90_000_000, 6)]
     entry_of(tx, CLMM_POOL_WSOL).update(
         nativeBalanceChange=-600_118_416,
         tokenBalanceChanges=[balance(CLMM_POOL, CLMM_POOL_WSOL, WSOL_MINT, -600_118_416, 9)],
@@ -854,8 +851,17 @@ def raydium_with(**fields: Any) -> dict:
         raydium_with(signature=None),
         raydium_with(accountData={"account": RAY_WALLET}),
     ],
-    ids=["number", "array-of-number", "string", "null", "array-of-array", "fee-text", "fee-payer-number",
-         "no-signature", "accountData-object"],
+    ids=[
+        "number",
+        "array-of-number",
+        "string",
+        "null",
+        "array-of-array",
+        "fee-text",
+        "fee-payer-number",
+        "no-signature",
+        "accountData-object",
+    ],
 )
 def test_the_command_refuses_json_that_is_not_transactions_in_one_line(tmp_path: Path, data: Any) -> None:
     payload = tmp_path / "odd.json"
@@ -974,3 +980,50 @@ def test_a_mutated_payload_gives_swaps_or_malformed_transaction_and_nothing_else
         assert isinstance(swap, ParsedSwap)
         assert swap.side in ("buy", "sell") and swap.token_amount > 0 and swap.quote_amount > 0
         json.dumps(swap.as_json())
+
+
+# --- transfers: tokens that move without a trade ---------------------------------------------------
+
+SPL_SENDER = "CvYVDrvLLCdPfKMDLKXG9KtRg7D1aMimmdTZXiHDg4Pg"
+SPL_RECIPIENT = "BvgYHNDAy4U4WYuAoGN9Wc1Q7o26BjEtAbCkqVReceya"
+BLAIR = "EefTkRJwVUDuXYNpJLfbBCPsdU23P6rSc8LcjqmJEyHL"
+
+
+def test_a_real_spl_transfer_is_out_for_the_sender_and_in_for_the_recipient() -> None:
+    tx = fixture(SPL_TRANSFER)
+
+    sent = parse_activity(tx, SPL_SENDER)
+    received = parse_activity(tx, SPL_RECIPIENT)
+
+    assert sent[0] == [] and received[0] == []
+    [out] = sent[1]
+    [into] = received[1]
+    assert (out.direction, out.token_mint, out.token_amount, out.token_decimals) == (
+        "out",
+        BLAIR,
+        Decimal("208361.796536622"),
+        9,
+    )
+    assert (into.direction, into.token_mint, into.token_amount) == ("in", BLAIR, Decimal("208361.796536622"))
+    assert (into.block_time, into.slot, into.source) == (1719909608, 275222012, "PHANTOM")
+
+
+@pytest.mark.parametrize(
+    ("name", "wallet"),
+    [(RAYDIUM, RAY_WALLET), (CLMM, JUP_WALLET), (PUMP_AMM, PUMP_WALLET)],
+)
+def test_a_swap_is_never_also_a_transfer(name: str, wallet: str) -> None:
+    swaps, transfers = parse_activity(fixture(name), wallet)
+    assert len(swaps) == 1 and transfers == []
+
+
+def test_moving_sol_or_two_tokens_is_not_a_token_transfer() -> None:
+    sol = fixture(SOL_TRANSFER)
+    assert parse_activity(sol, sol["feePayer"]) == ([], [])
+    assert parse_activity(token_to_token_swap(), RAY_WALLET) == ([], [])
+
+
+def test_a_failed_transfer_moves_nothing() -> None:
+    tx = fixture(SPL_TRANSFER)
+    tx["transactionError"] = {"InstructionError": [0, "Custom"]}
+    assert parse_activity(tx, SPL_RECIPIENT) == ([], [])

@@ -90,6 +90,23 @@ class ParsedSwap:
         }
 
 
+@dataclass(frozen=True)
+class ParsedTransfer:
+    """Tokens that came into (`direction` "in") or left ("out") `wallet` without a trade: a transfer,
+    an airdrop, a liquidity deposit or withdrawal. Quote assets (SOL, USDC, USDT) are not counted:
+    moving money around is not a position."""
+
+    signature: str
+    wallet: str
+    direction: str  # "in" | "out"
+    token_mint: str
+    token_amount: Decimal
+    token_decimals: int
+    block_time: int
+    slot: int
+    source: str
+
+
 def decimal_string(value: Decimal) -> str:
     """`value` without exponent notation or trailing zeros: Decimal("5.35E-7") -> "0.000000535"."""
     text = format(value, "f")
@@ -139,16 +156,26 @@ def _objects_in(value: Any) -> list[dict]:
 
 def parse_swaps(tx: dict, wallet: str) -> list[ParsedSwap]:
     """The swaps `wallet` made in `tx` (usually zero or one); raises MalformedTransaction."""
+    return parse_activity(tx, wallet)[0]
+
+
+def parse_activity(tx: dict, wallet: str) -> tuple[list[ParsedSwap], list[ParsedTransfer]]:
+    """What `wallet` did in `tx`: its swaps, or else the one token that moved in or out without a
+    trade. A transaction moving two or more tokens and no quote asset (token↔token) yields neither.
+    Raises MalformedTransaction."""
     payload = _read_transaction(tx)
     if payload.failed or not wallet:
-        return []
+        return [], []
     if _moves_non_fungible(payload, wallet):
-        return []
+        return [], []
     legs = _wallet_legs(payload, wallet)
     trade = _pick_trade(legs)
-    if trade is None:
-        return []
-    return [_swap(payload, wallet, *trade)]
+    if trade is not None:
+        return [_swap(payload, wallet, *trade)], []
+    tokens = [mint for mint in legs if mint not in QUOTE_MINTS]
+    if len(tokens) != 1:
+        return [], []
+    return [], [_transfer(payload, wallet, tokens[0], legs[tokens[0]])]
 
 
 # --- What the wallet's balances did ---------------------------------------------------------------
@@ -380,6 +407,22 @@ def _swap(payload: _Payload, wallet: str, token_mint: str, token: _Leg, quote_mi
         quote_amount=quote_amount,
         quote_decimals=quote.decimals,
         price=_PRICE_CONTEXT.divide(quote_amount, token_amount),
+        block_time=payload.timestamp,
+        slot=payload.slot,
+        source=payload.source,
+    )
+
+
+def _transfer(payload: _Payload, wallet: str, token_mint: str, token: _Leg) -> ParsedTransfer:
+    if payload.timestamp is None or payload.slot is None:
+        raise MalformedTransaction(f"transaction {payload.signature!r:.100} moves tokens but has no timestamp or slot")
+    return ParsedTransfer(
+        signature=payload.signature,
+        wallet=wallet,
+        direction="in" if token.raw > 0 else "out",
+        token_mint=token_mint,
+        token_amount=abs(token.amount),
+        token_decimals=token.decimals,
         block_time=payload.timestamp,
         slot=payload.slot,
         source=payload.source,
