@@ -120,3 +120,61 @@ def usdc_swap(
         "transactionError": None,
         "type": "SWAP",
     }
+
+
+def spl_transfer(sender: str, recipient: str, mint: str, amount: str, timestamp: int, *, decimals: int = 6) -> dict:
+    """`sender` sends `amount` of `mint` to `recipient`, in the shape of the real PHANTOM transfer sample."""
+    raw = _raw(Decimal(amount), decimals)
+    source_account, destination_account = address(f"{sender}:{mint}"), address(f"{recipient}:{mint}")
+    return {
+        "description": f"{sender} transferred {amount} tokens to {recipient}.",
+        "type": "TRANSFER",
+        "source": "PHANTOM",
+        "fee": 15000,
+        "feePayer": sender,
+        "signature": signature(f"transfer {sender} {recipient} {mint} {amount} {timestamp}"),
+        "slot": 250_000_000 + timestamp % 1_000_000,
+        "timestamp": timestamp,
+        "tokenTransfers": [
+            {
+                "fromTokenAccount": source_account,
+                "toTokenAccount": destination_account,
+                "fromUserAccount": sender,
+                "toUserAccount": recipient,
+                "tokenAmount": float(Decimal(raw).scaleb(-decimals)),
+                "mint": mint,
+                "tokenStandard": "Fungible",
+            }
+        ],
+        "nativeTransfers": [],
+        "accountData": [
+            {"account": sender, "nativeBalanceChange": -15000, "tokenBalanceChanges": []},
+            {
+                "account": destination_account,
+                "nativeBalanceChange": 0,
+                "tokenBalanceChanges": [
+                    {
+                        "userAccount": recipient,
+                        "tokenAccount": destination_account,
+                        "rawTokenAmount": {"tokenAmount": str(raw), "decimals": decimals},
+                        "mint": mint,
+                    }
+                ],
+            },
+            {
+                "account": source_account,
+                "nativeBalanceChange": 0,
+                "tokenBalanceChanges": [
+                    {
+                        "userAccount": sender,
+                        "tokenAccount": source_account,
+                        "rawTokenAmount": {"tokenAmount": str(-raw), "decimals": decimals},
+                        "mint": mint,
+                    }
+                ],
+            },
+        ],
+        "transactionError": None,
+        "instructions": [],
+        "events": {},
+    }

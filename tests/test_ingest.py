@@ -14,10 +14,11 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
+from tests.builders import address, spl_transfer
 from tests.test_http_client import Recorded, Reply, ScriptedServer, serve
 from whales import actions
 from whales.helius import HeliusClient
-from whales.models import ArrivedVia, BackfillState, RawTransaction, Swap, Token, TrackedWallet
+from whales.models import ArrivedVia, BackfillState, Position, RawTransaction, Swap, TokenTransfer, TrackedWallet
 
 pytestmark = pytest.mark.django_db
 
@@ -110,7 +111,7 @@ def test_a_webhook_delivery_stores_the_swap_the_raw_transaction_and_its_token(cl
     response = post_webhook(client, [raydium_buy()])
 
     assert response.status_code == 200
-    assert response.json() == {"received": 1, "new_transactions": 1, "new_swaps": 1, "rejected": []}
+    assert response.json() == {"received": 1, "new_transactions": 1, "new_swaps": 1, "new_transfers": 0, "rejected": []}
     swap = Swap.objects.get()
     assert (swap.wallet, swap.token.mint, swap.side) == (raydium_whale, PUMP_TOKEN, "buy")
     assert (swap.token_amount, swap.quote_amount) == (Decimal("18663.358445"), Decimal("0.01"))
@@ -362,3 +363,17 @@ def test_reparse_rebuilds_swaps_from_the_stored_raw_transactions(raydium_whale):
     assert Swap.objects.get(id=swap.id).side == "buy"  # fixed in place, same row
     assert [s for s in stored_swaps() if s[1] == RAYDIUM_BUYER] == original
     assert Swap.objects.get(wallet__address=JUPITER_TRADER).arrived_via == ArrivedVia.POLL
+
+
+def test_reparse_rebuilds_transfers_too_and_replays_their_positions(raydium_whale):
+    mint = address("reparsed token")
+    actions.ingest([spl_transfer(address("someone"), RAYDIUM_BUYER, mint, "40", 1_760_000_000)], ArrivedVia.WEBHOOK)
+    TokenTransfer.objects.all().delete()  # as if an older parser had not seen it
+
+    result = actions.reparse(RawTransaction.objects.order_by("id"))
+    actions.positions_rewritten(result.changed_pairs)
+
+    transfer = TokenTransfer.objects.get()
+    assert (transfer.direction, transfer.amount, transfer.arrived_via) == ("in", Decimal("40"), ArrivedVia.WEBHOOK)
+    assert (result.created, len(result.changed_pairs)) == (1, 1)
+    assert Position.objects.get(wallet=raydium_whale).pending_trades == 1  # no market price for it yet

@@ -9,8 +9,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from tests.builders import address, usdc_swap
+from tests.builders import address, spl_transfer, usdc_swap
+from tests.test_http_client import Recorded, Reply, serve
 from whales import actions, ledger
+from whales.birdeye import BirdeyeClient
 from whales.models import (
     ArrivedVia,
     Position,
@@ -30,6 +32,20 @@ WIF = address("WIF")
 NOW = int(timezone.now().timestamp())
 HOUR = 3600
 DAY = 86_400
+
+
+@pytest.fixture
+def server_with_birdeye():
+    """A local server answering Birdeye's historical price: $2.50 for any token at any time."""
+    for server in serve():
+
+        def respond(request: Recorded) -> Reply:
+            unixtime = int(request.param("unixtime") or 0)
+            return Reply(200, {"success": True, "data": {"value": 2.5, "updateUnixTime": unixtime}})
+
+        server.responder = respond
+        with BirdeyeClient(server.url, "key", rate_per_second=0, sleep=lambda _: None) as birdeye:
+            yield server, birdeye
 
 
 @pytest.fixture
@@ -53,7 +69,7 @@ def stored_pnl_rows(wallet: TrackedWallet) -> tuple:
     )
     cycles = sorted(
         PositionCycle.objects.filter(wallet=wallet).values_list(
-            "token__mint", "opened_swap_id", "opened_at", "closed_swap_id", "closed_at", "realized_pnl", "complete"
+            "token__mint", "opened_key", "opened_at", "closed_key", "closed_at", "realized_pnl", "complete"
         )
     )
     sells = sorted(
@@ -197,13 +213,13 @@ def test_a_swap_waiting_for_its_usd_value_is_left_out_until_valued_then_counted(
     Swap.objects.update(usd_price=None, usd_value=None)
     ledger.recompute_position(alice.id, Token.objects.get(mint=BONK).id)
     ledger.refresh_stats([alice.id])
-    assert (Position.objects.get().pending_swaps, Position.objects.get().holdings) == (1, 0)
-    assert stats(alice, "all").pending_swaps == 1
+    assert (Position.objects.get().pending_trades, Position.objects.get().holdings) == (1, 0)
+    assert stats(alice, "all").pending_trades == 1
 
     assert actions.value_unvalued_swaps() == 1  # USDC: one dollar each, no provider needed
 
-    assert (Position.objects.get().pending_swaps, Position.objects.get().holdings) == (0, Decimal("1000"))
-    assert stats(alice, "all").pending_swaps == 0
+    assert (Position.objects.get().pending_trades, Position.objects.get().holdings) == (0, Decimal("1000"))
+    assert stats(alice, "all").pending_trades == 0
 
 
 def test_refreshing_stats_rolls_the_windows_without_new_swaps(alice):
@@ -215,3 +231,61 @@ def test_refreshing_stats_rolls_the_windows_without_new_swaps(alice):
 
     assert stats(alice, "24h").realized_pnl == Decimal("0")
     assert stats(alice, "7d").realized_pnl == Decimal("10")
+
+
+# --- transfers ---------------------------------------------------------------------------------------
+
+BOB = address("bob the other wallet")
+
+
+def test_tokens_sent_to_another_tracked_wallet_leave_at_cost_and_arrive_at_market_value(alice):
+    bob = TrackedWallet.objects.create(address=BOB, label="Bob")
+    ingest(usdc_swap(ALICE, BONK, "buy", "1000", "10", NOW - 5 * HOUR))  # alice pays $0.01 a token
+    ingest(usdc_swap(ALICE, BONK, "buy", "1000", "30", NOW - 4 * HOUR))  # the market is at $0.03 now
+    ingest(spl_transfer(ALICE, BOB, BONK, "1500", NOW - 4 * HOUR + 300))
+    ingest(usdc_swap(BOB, BONK, "sell", "1500", "60", NOW - 2 * HOUR))
+
+    alices = Position.objects.get(wallet=alice)
+    assert (alices.holdings, alices.cost_basis, alices.realized_pnl) == (Decimal("500"), Decimal("15"), Decimal("0"))
+    assert PositionCycle.objects.get(wallet=alice).complete is False  # a transfer out: left out of win rates
+    bobs = Position.objects.get(wallet=bob)
+    # Bob's lot is worth $0.03 a token on receipt (alice's swap five minutes earlier): $45 for 1500.
+    assert (bobs.realized_pnl, bobs.incomplete, bobs.holdings) == (Decimal("15"), False, Decimal("0"))
+    [cycle] = PositionCycle.objects.filter(wallet=bob)
+    assert (cycle.opened_key[0], cycle.realized_pnl, cycle.complete) == ("t", Decimal("15"), True)
+    assert stats(bob, "24h").win_rate == Decimal("1")
+
+
+def test_an_incoming_transfer_without_a_price_waits_then_is_valued_from_birdeye(alice, server_with_birdeye):
+    server, birdeye = server_with_birdeye
+    ingest(spl_transfer(BOB, ALICE, WIF, "100", NOW - 3 * HOUR))
+    position = Position.objects.get(wallet=alice)
+    assert (position.pending_trades, position.holdings) == (1, Decimal("0"))
+
+    assert actions.value_unvalued_swaps(birdeye=birdeye) == 1
+
+    position = Position.objects.get(wallet=alice)
+    assert (position.pending_trades, position.holdings, position.cost_basis) == (0, Decimal("100"), Decimal("250"))
+    assert position.lots[0]["transferred"] is True
+    assert server.requests[0].param("address") == WIF
+    assert server.requests[0].param("unixtime") == str(NOW - 3 * HOUR)
+
+
+def test_incremental_and_full_replay_agree_with_transfers_in_the_mix(alice):
+    bob = TrackedWallet.objects.create(address=BOB, label="Bob")
+    txs = [
+        usdc_swap(ALICE, BONK, "buy", "300", "3", NOW - 9 * HOUR),
+        spl_transfer(ALICE, BOB, BONK, "100", NOW - 8 * HOUR),
+        usdc_swap(BOB, BONK, "buy", "50", "1", NOW - 8 * HOUR + 60),
+        usdc_swap(ALICE, BONK, "sell", "200", "4", NOW - 7 * HOUR),
+        usdc_swap(BOB, BONK, "sell", "150", "3", NOW - 6 * HOUR),
+        spl_transfer(BOB, ALICE, BONK, "10", NOW - 5 * HOUR),
+    ]
+    for tx in reversed(txs):  # newest first, as a backfill brings them
+        ingest(tx, via=ArrivedVia.BACKFILL)
+    incremental = stored_pnl_rows(alice), stored_pnl_rows(bob)
+
+    for wallet in (alice, bob):
+        ledger.recompute_position(wallet.id, Token.objects.get(mint=BONK).id)
+
+    assert (stored_pnl_rows(alice), stored_pnl_rows(bob)) == incremental

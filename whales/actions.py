@@ -34,10 +34,12 @@ from whales.models import (
     USD,
     ArrivedVia,
     BackfillState,
+    Direction,
     RawTransaction,
     Swap,
     Token,
     TokenPrice,
+    TokenTransfer,
     TrackedWallet,
     WalletStats,
     Window,
@@ -48,8 +50,9 @@ from whales.parsing import (
     WSOL_MINT,
     MalformedTransaction,
     ParsedSwap,
+    ParsedTransfer,
     accounts_involved,
-    parse_swaps,
+    parse_activity,
 )
 from whales.prices import PriceSources, current_prices
 
@@ -75,6 +78,7 @@ class IngestResult:
     received: int = 0
     new_transactions: int = 0
     new_swaps: list[Swap] = field(default_factory=list)
+    new_transfers: list[TokenTransfer] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
@@ -82,6 +86,7 @@ class IngestResult:
             "received": self.received,
             "new_transactions": self.new_transactions,
             "new_swaps": len(self.new_swaps),
+            "new_transfers": len(self.new_transfers),
             "rejected": self.rejected,
         }
 
@@ -92,7 +97,8 @@ class IngestResult:
 def ingest(
     transactions: Sequence[Any], via: str, *, wallet_state: dict[int, dict[str, Any]] | None = None
 ) -> IngestResult:
-    """Store `transactions` (Helius enhanced transactions) and the swaps tracked wallets made in them.
+    """Store `transactions` (Helius enhanced transactions) and what tracked wallets did in them:
+    swaps, and tokens moved in or out without a trade.
 
     Idempotent: a transaction seen before (by signature) adds no row, whichever path it came by.
     Transactions that are not readable are skipped and reported in `rejected`; the rest are kept.
@@ -105,26 +111,36 @@ def ingest(
     addresses = set().union(*involved.values()) if involved else set()
     wallets = {w.address: w for w in TrackedWallet.objects.filter(address__in=addresses, is_active=True)}
 
-    parsed: list[tuple[ParsedSwap, int]] = []
+    swaps: list[tuple[ParsedSwap, int]] = []
+    transfers: list[ParsedTransfer] = []
     for tx in readable:
         for address in sorted(involved[tx["signature"]] & wallets.keys()):
             try:
-                parsed += [(swap, position) for position, swap in enumerate(parse_swaps(tx, address))]
+                found_swaps, found_transfers = parse_activity(tx, address)
             except MalformedTransaction as error:
                 result.rejected.append(f"{tx['signature']}: {error}")
                 logger.warning("ingest (%s): unreadable transaction %s: %s", via, tx["signature"], error)
                 break
+            swaps += [(swap, position) for position, swap in enumerate(found_swaps)]
+            transfers += found_transfers
 
     with transaction.atomic():
         result.new_transactions = _store_raw(readable, via)
-        if parsed:
-            result.new_swaps = _store_swaps(parsed, wallets, via)
+        if swaps or transfers:
+            tokens = _tokens_for([swap for swap, _ in swaps], transfers)
+            # Ingests touching the same wallet queue here, so a webhook and a poll carrying the same
+            # transaction cannot both see it missing and insert it twice.
+            wallet_ids = sorted({wallets[a.wallet].id for a in [*(swap for swap, _ in swaps), *transfers]})
+            locked = TrackedWallet.objects.select_for_update().filter(id__in=wallet_ids).order_by("id")
+            locked = {wallet.id: wallet for wallet in locked}
+            result.new_swaps = _store_swaps(swaps, wallets, tokens, locked, via)
+            result.new_transfers = _store_transfers(transfers, wallets, tokens, via)
         _save_wallet_state(wallet_state or {})
-        if result.new_swaps:
-            touched = ledger.apply_new_swaps(result.new_swaps)
+        if result.new_swaps or result.new_transfers:
+            touched = ledger.apply_new_trades(result.new_swaps, result.new_transfers)
             ledger.refresh_stats(touched)
-            new_swaps = result.new_swaps
-            transaction.on_commit(lambda: after_swaps_committed(new_swaps, touched), robust=True)
+            new_swaps, new_transfers = result.new_swaps, result.new_transfers
+            transaction.on_commit(lambda: after_trades_committed(new_swaps, new_transfers, touched), robust=True)
     return result
 
 
@@ -155,15 +171,18 @@ def _store_raw(readable: list[dict[str, Any]], via: str) -> int:
     return len(fresh)
 
 
-def _store_swaps(parsed: list[tuple[ParsedSwap, int]], wallets: dict[str, TrackedWallet], via: str) -> list[Swap]:
-    tokens = _tokens_for(parsed)
-    wallet_ids = sorted({wallets[swap.wallet].id for swap, _ in parsed})
-    # Ingests touching the same wallet queue here, so a webhook and a poll carrying the same
-    # transaction cannot both see it missing and insert it twice.
-    locked = {w.id: w for w in TrackedWallet.objects.select_for_update().filter(id__in=wallet_ids).order_by("id")}
+def _store_swaps(
+    parsed: list[tuple[ParsedSwap, int]],
+    wallets: dict[str, TrackedWallet],
+    tokens: dict[str, Token],
+    locked: dict[int, TrackedWallet],
+    via: str,
+) -> list[Swap]:
+    if not parsed:
+        return []
     signatures = {swap.signature for swap, _ in parsed}
     existing = set(
-        Swap.objects.filter(signature__in=signatures, wallet_id__in=wallet_ids).values_list(
+        Swap.objects.filter(signature__in=signatures, wallet_id__in=locked).values_list(
             "signature", "wallet_id", "token_id"
         )
     )
@@ -211,8 +230,61 @@ def _swap_row(
     )
 
 
-def _tokens_for(parsed: list[tuple[ParsedSwap, int]]) -> dict[str, Token]:
-    decimals = {swap.token_mint: swap.token_decimals for swap, _ in parsed}
+def _store_transfers(
+    parsed: list[ParsedTransfer], wallets: dict[str, TrackedWallet], tokens: dict[str, Token], via: str
+) -> list[TokenTransfer]:
+    """New transfers (the wallets are locked by the caller); incoming ones priced where we can."""
+    if not parsed:
+        return []
+    existing = set(
+        TokenTransfer.objects.filter(signature__in={t.signature for t in parsed}).values_list(
+            "signature", "wallet_id", "token_id"
+        )
+    )
+    now = timezone.now()
+    new: list[TokenTransfer] = []
+    for transfer in parsed:
+        wallet_id, token_id = wallets[transfer.wallet].id, tokens[transfer.token_mint].id
+        if (transfer.signature, wallet_id, token_id) in existing:
+            continue
+        existing.add((transfer.signature, wallet_id, token_id))
+        new.append(
+            TokenTransfer(
+                wallet_id=wallet_id,
+                token_id=token_id,
+                signature=transfer.signature,
+                direction=transfer.direction,
+                amount=transfer.token_amount.quantize(_AMOUNT_STEP),
+                block_time=datetime.fromtimestamp(transfer.block_time, UTC),
+                slot=transfer.slot,
+                source=transfer.source[:40],
+                arrived_via=via,
+                ingested_at=now,
+            )
+        )
+    _price_incoming(new)
+    TokenTransfer.objects.bulk_create(new)
+    return new
+
+
+def _price_incoming(transfers: Sequence[TokenTransfer]) -> list[TokenTransfer]:
+    """Set the market value on receipt of incoming transfers we can price from our own data (the
+    token's price history, else swaps of it by tracked wallets close in time). Returns those priced."""
+    priced = []
+    for token_id in {t.token_id for t in transfers if t.needs_price}:
+        waiting = [t for t in transfers if t.token_id == token_id and t.needs_price]
+        times = sorted({_unix(t.block_time) for t in waiting})
+        prices = {**swap_usd_near(token_id, times), **usd_near(token_id, times)}
+        for transfer in waiting:
+            price = prices.get(_unix(transfer.block_time))
+            if price is not None:
+                transfer.usd_price = price
+                priced.append(transfer)
+    return priced
+
+
+def _tokens_for(swaps: Sequence[ParsedSwap], transfers: Sequence[ParsedTransfer] = ()) -> dict[str, Token]:
+    decimals = {activity.token_mint: activity.token_decimals for activity in [*swaps, *transfers]}
     Token.objects.bulk_create(
         [Token(mint=mint, decimals=places) for mint, places in decimals.items()], ignore_conflicts=True
     )
@@ -235,28 +307,48 @@ def _quote_usd_rates(swaps: list[ParsedSwap]) -> dict[tuple[str, int], Decimal]:
     return rates
 
 
-def swaps_rewritten(swaps: Iterable[Swap]) -> None:
-    """After swaps were changed in place (reparse, valuation): replay their positions, refresh figures."""
+def positions_rewritten(pairs: Iterable[tuple[int, int]]) -> None:
+    """After trades of these (wallet id, token id) pairs changed in place (reparse, valuation):
+    replay those positions, refresh the wallets' figures, show them."""
     with transaction.atomic():
-        touched = ledger.recompute_positions((swap.wallet_id, swap.token_id) for swap in swaps)
+        touched = ledger.recompute_positions(pairs)
         ledger.refresh_stats(touched)
         transaction.on_commit(lambda: push_wallet_figures(touched), robust=True)
 
 
 def sol_usd_near(unix_times: Sequence[int]) -> dict[int, Decimal]:
     """SOL/USD from our price history at each of `unix_times` (sorted), where a point is close enough."""
+    return usd_near(sol_token().id, unix_times)
+
+
+def usd_near(token_id: int, unix_times: Sequence[int]) -> dict[int, Decimal]:
+    """The token's USD price from our history at each of `unix_times` (sorted), where a point is close enough."""
     if not unix_times:
         return {}
     tolerance = int(SOL_PRICE_TOLERANCE.total_seconds())
-    points = list(
-        TokenPrice.objects.filter(
-            token__mint=WSOL_MINT,
-            at__gte=datetime.fromtimestamp(unix_times[0] - tolerance, UTC),
-            at__lte=datetime.fromtimestamp(unix_times[-1] + tolerance, UTC),
-        )
-        .order_by("at")
-        .values_list("at", "price_usd")
-    )
+    points = TokenPrice.objects.filter(
+        token_id=token_id,
+        at__gte=datetime.fromtimestamp(unix_times[0] - tolerance, UTC),
+        at__lte=datetime.fromtimestamp(unix_times[-1] + tolerance, UTC),
+    ).values_list("at", "price_usd")
+    return _nearest(sorted(points), unix_times, tolerance)
+
+
+def swap_usd_near(token_id: int, unix_times: Sequence[int]) -> dict[int, Decimal]:
+    """The token's USD price per unit in tracked wallets' valued swaps close to each of `unix_times`."""
+    if not unix_times:
+        return {}
+    tolerance = int(SOL_PRICE_TOLERANCE.total_seconds())
+    points = Swap.objects.filter(
+        token_id=token_id,
+        usd_price__isnull=False,
+        block_time__gte=datetime.fromtimestamp(unix_times[0] - tolerance, UTC),
+        block_time__lte=datetime.fromtimestamp(unix_times[-1] + tolerance, UTC),
+    ).values_list("block_time", "usd_price")
+    return _nearest(sorted(points), unix_times, tolerance)
+
+
+def _nearest(points: list[tuple[datetime, Decimal]], unix_times: Sequence[int], tolerance: int) -> dict[int, Decimal]:
     stamps = [int(at.timestamp()) for at, _ in points]
     prices: dict[int, Decimal] = {}
     for moment in unix_times:
@@ -280,19 +372,19 @@ def _block_time(tx: dict[str, Any]) -> datetime | None:
     return None
 
 
-def after_swaps_committed(new_swaps: list[Swap], wallet_ids: set[int]) -> None:
-    """Everything that follows new swaps, once they are committed: browsers see the live ones and
-    the wallets' new figures, unknown tokens get their metadata looked up, unvalued swaps a
-    historical SOL price."""
+def after_trades_committed(new_swaps: list[Swap], new_transfers: list[TokenTransfer], wallet_ids: set[int]) -> None:
+    """Everything that follows new swaps and transfers, once they are committed: browsers see the
+    live swaps and the wallets' new figures, unknown tokens get their metadata looked up, what has
+    no USD value yet a historical price."""
     from whales import tasks
 
     push_live_swaps([swap.id for swap in new_swaps if swap.arrived_via in LIVE_PATHS])
     push_wallet_figures(wallet_ids)
-    token_ids = {swap.token_id for swap in new_swaps}
+    token_ids = {trade.token_id for trade in [*new_swaps, *new_transfers]}
     unnamed = list(Token.objects.filter(id__in=token_ids, metadata_updated_at=None).values_list("mint", flat=True))
     if unnamed:
         tasks.enqueue(tasks.refresh_token_metadata, unnamed)
-    if any(swap.usd_value is None for swap in new_swaps):
+    if any(swap.usd_value is None for swap in new_swaps) or any(t.needs_price for t in new_transfers):
         tasks.enqueue(tasks.value_swaps)
 
 
@@ -306,7 +398,7 @@ class ReparseResult:
     updated: int = 0
     deleted: int = 0
     unreadable: list[str] = field(default_factory=list)
-    changed_swaps: list[Swap] = field(default_factory=list)
+    changed_pairs: set[tuple[int, int]] = field(default_factory=set)  # (wallet id, token id) to replay
 
 
 _REPARSED_FIELDS = [
@@ -322,14 +414,16 @@ _REPARSED_FIELDS = [
     "source",
     "position",
 ]
+_REPARSED_TRANSFER_FIELDS = ["direction", "amount", "block_time", "slot", "source"]
 
 
 def reparse(raw: Iterable[RawTransaction], result: ReparseResult | None = None) -> ReparseResult:
-    """Rebuild the swaps of the stored raw transactions `raw` with the current parser.
+    """Rebuild the swaps and transfers of the stored raw transactions `raw` with the current parser.
 
-    Swaps the parser now finds are added, changed ones updated in place (their id, arrival path
-    and ingest time kept), and ones it no longer finds deleted. Every tracked wallet counts,
-    active or not: this repairs history. Run it in batches; each batch is one transaction.
+    Rows the parser now finds are added, changed ones updated in place (their id, arrival path and
+    ingest time kept), and ones it no longer finds deleted. Every tracked wallet counts, active or
+    not: this repairs history. Run it in batches; each batch is one transaction. The positions it
+    touched are listed in `result.changed_pairs` for `positions_rewritten`.
     """
     result = result or ReparseResult()
     batch = list(raw)
@@ -338,48 +432,77 @@ def reparse(raw: Iterable[RawTransaction], result: ReparseResult | None = None) 
     involved = {tx["signature"]: accounts_involved(tx) for tx in txs}
     addresses = set().union(*involved.values()) if involved else set()
     wallets = {w.address: w for w in TrackedWallet.objects.filter(address__in=addresses)}
-    parsed: list[tuple[ParsedSwap, int]] = []
+    swaps: list[tuple[ParsedSwap, int]] = []
+    transfers: list[ParsedTransfer] = []
     for tx in txs:
         for address in sorted(involved[tx["signature"]] & wallets.keys()):
             try:
-                parsed += [(swap, position) for position, swap in enumerate(parse_swaps(tx, address))]
+                found_swaps, found_transfers = parse_activity(tx, address)
             except MalformedTransaction as error:
                 result.unreadable.append(f"{tx['signature']}: {error}")
+                break
+            swaps += [(swap, position) for position, swap in enumerate(found_swaps)]
+            transfers += found_transfers
     arrived = {r.signature: r.arrived_via for r in batch}
     with transaction.atomic():
         # Same lock order as ingest, so a delivery of one of these transactions waits for us.
         list(TrackedWallet.objects.select_for_update().filter(address__in=wallets).order_by("id").values("id"))
-        tokens = _tokens_for(parsed) if parsed else {}
-        rates = _quote_usd_rates([swap for swap, _ in parsed])
-        stored = {
-            (s.signature, s.wallet_id, s.token_id): s
-            for s in Swap.objects.select_for_update().filter(signature__in=arrived.keys())
-        }
+        tokens = _tokens_for([swap for swap, _ in swaps], transfers)
+        rates = _quote_usd_rates([swap for swap, _ in swaps])
         now = timezone.now()
-        wanted: dict[tuple[str, int, int], Swap] = {}
-        for swap, position in parsed:
+        wanted_swaps = {}
+        for swap, position in swaps:
             wallet_id, token_id = wallets[swap.wallet].id, tokens[swap.token_mint].id
             rate = rates.get((swap.quote_mint, swap.block_time))
-            wanted[(swap.signature, wallet_id, token_id)] = _swap_row(
+            wanted_swaps[(swap.signature, wallet_id, token_id)] = _swap_row(
                 swap, position, wallet_id, token_id, rate, arrived[swap.signature], now
             )
-        created = [row for key, row in wanted.items() if key not in stored]
-        Swap.objects.bulk_create(created)
-        updated = []
-        for key, row in wanted.items():
-            old = stored.get(key)
-            if old is not None and any(getattr(old, f) != getattr(row, f) for f in _REPARSED_FIELDS):
-                for name in _REPARSED_FIELDS:
-                    setattr(old, name, getattr(row, name))
-                updated.append(old)
-        Swap.objects.bulk_update(updated, _REPARSED_FIELDS)
-        gone = [s for key, s in stored.items() if key not in wanted]
-        Swap.objects.filter(id__in=[s.id for s in gone]).delete()
+        wanted_transfers = {}
+        for transfer in transfers:
+            wallet_id, token_id = wallets[transfer.wallet].id, tokens[transfer.token_mint].id
+            wanted_transfers[(transfer.signature, wallet_id, token_id)] = TokenTransfer(
+                wallet_id=wallet_id,
+                token_id=token_id,
+                signature=transfer.signature,
+                direction=transfer.direction,
+                amount=transfer.token_amount.quantize(_AMOUNT_STEP),
+                block_time=datetime.fromtimestamp(transfer.block_time, UTC),
+                slot=transfer.slot,
+                source=transfer.source[:40],
+                arrived_via=arrived[transfer.signature],
+                ingested_at=now,
+            )
+        _price_incoming(list(wanted_transfers.values()))
+        for model, wanted, fields in (
+            (Swap, wanted_swaps, _REPARSED_FIELDS),
+            (TokenTransfer, wanted_transfers, _REPARSED_TRANSFER_FIELDS),
+        ):
+            _reconcile(model, wanted, fields, arrived.keys(), result)
+    return result
+
+
+def _reconcile(model, wanted: dict, fields: list[str], signatures, result: ReparseResult) -> None:
+    """Make `model`'s rows of these signatures exactly `wanted` (keyed by signature, wallet, token)."""
+    stored = {
+        (row.signature, row.wallet_id, row.token_id): row
+        for row in model.objects.select_for_update().filter(signature__in=signatures)
+    }
+    created = [row for key, row in wanted.items() if key not in stored]
+    model.objects.bulk_create(created)
+    updated = []
+    for key, row in wanted.items():
+        old = stored.get(key)
+        if old is not None and any(getattr(old, f) != getattr(row, f) for f in fields):
+            for name in fields:
+                setattr(old, name, getattr(row, name))
+            updated.append(old)
+    model.objects.bulk_update(updated, fields)
+    gone = [row for key, row in stored.items() if key not in wanted]
+    model.objects.filter(id__in=[row.id for row in gone]).delete()
     result.created += len(created)
     result.updated += len(updated)
     result.deleted += len(gone)
-    result.changed_swaps += created + updated + gone
-    return result
+    result.changed_pairs |= {(row.wallet_id, row.token_id) for row in [*created, *updated, *gone]}
 
 
 # --- live pushes ---------------------------------------------------------------------------------
@@ -708,18 +831,28 @@ def ensure_sol_prices(unix_times: Sequence[int], birdeye: BirdeyeClient) -> int:
 
 def value_unvalued_swaps(birdeye: BirdeyeClient | None = None, limit: int = 5000) -> int:
     """Give swaps that arrived without a USD value one (SOL/USD at block time from our history, fetched
-    from Birdeye where missing), then replay their positions. Returns how many swaps were valued."""
+    from Birdeye where missing) and incoming transfers their market value on receipt, then replay
+    their positions. Returns how many trades were valued."""
     unvalued = list(Swap.objects.filter(usd_value=None).order_by("block_time")[:limit])
+    unpriced = list(
+        TokenTransfer.objects.filter(direction=Direction.IN, usd_price=None).select_related("token")[:limit]
+    )
     sol_times = sorted({_unix(s.block_time) for s in unvalued if s.quote_mint == WSOL_MINT})
-    if sol_times and (birdeye is not None or settings.BIRDEYE_API_KEY):
-        client = birdeye or BirdeyeClient.from_settings()
-        try:
+    client = birdeye
+    if client is None and settings.BIRDEYE_API_KEY and (sol_times or unpriced):
+        client = BirdeyeClient.from_settings()
+    try:
+        if client is not None and sol_times:
             ensure_sol_prices(sol_times, client)
-        except ProviderError as error:
-            logger.warning("valuation: no SOL history from Birdeye: %s", error)
-        finally:
-            if birdeye is None:
-                client.close()
+        priced = _price_incoming(unpriced)
+        if client is not None:
+            priced += _price_at_receipt([t for t in unpriced if t.needs_price], client)
+    except ProviderError as error:
+        logger.warning("valuation: Birdeye failed: %s", error)
+        priced = [t for t in unpriced if not t.needs_price]
+    finally:
+        if client is not None and birdeye is None:
+            client.close()
     sol_prices = sol_usd_near(sol_times)
     valued = []
     for swap in unvalued:
@@ -728,10 +861,23 @@ def value_unvalued_swaps(birdeye: BirdeyeClient | None = None, limit: int = 5000
             swap.usd_price = (swap.price_in_quote * rate).quantize(_PRICE_STEP)
             swap.usd_value = (swap.quote_amount * rate).quantize(_USD_STEP)
             valued.append(swap)
-    if valued:
-        Swap.objects.bulk_update(valued, ["usd_price", "usd_value"])
-        swaps_rewritten(valued)
-    return len(valued)
+    Swap.objects.bulk_update(valued, ["usd_price", "usd_value"])
+    TokenTransfer.objects.bulk_update(priced, ["usd_price"])
+    pairs = {(trade.wallet_id, trade.token_id) for trade in [*valued, *priced]}
+    if pairs:
+        positions_rewritten(pairs)
+    return len(valued) + len(priced)
+
+
+def _price_at_receipt(transfers: Sequence[TokenTransfer], birdeye: BirdeyeClient) -> list[TokenTransfer]:
+    """Birdeye's historical price of each incoming transfer's token at its block time, where it has one."""
+    priced = []
+    for transfer in transfers:
+        price = birdeye.price_at(transfer.token.mint, _unix(transfer.block_time))
+        if price is not None and price > 0:
+            transfer.usd_price = price.quantize(_PRICE_STEP)
+            priced.append(transfer)
+    return priced
 
 
 def _unix(moment: datetime) -> int:

@@ -17,7 +17,7 @@ from django.utils.html import format_html
 
 from whales import actions, tasks
 from whales.addresses import InvalidAddress, validate_solana_address
-from whales.models import BackfillState, Swap, Token, TrackedWallet
+from whales.models import BackfillState, Swap, Token, TokenTransfer, TrackedWallet
 
 CSV_MAX_BYTES = 5 * 1024 * 1024
 
@@ -309,3 +309,12 @@ class SwapAdmin(ReadOnlyAdmin):
             term = search_term.strip()
             return queryset.filter(Q(signature=term) | Q(wallet__address=term) | Q(token__mint=term)), False
         return super().get_search_results(request, queryset, search_term)
+
+
+@admin.register(TokenTransfer)
+class TokenTransferAdmin(ReadOnlyAdmin):
+    list_display = ["block_time", "wallet", "direction", "amount", "token", "usd_price", "source", "arrived_via"]
+    list_filter = ["direction", "arrived_via"]
+    search_fields = ["signature", "wallet__address", "wallet__label", "token__mint", "token__symbol"]
+    list_select_related = ["wallet", "token"]
+    date_hierarchy = "block_time"

@@ -1,9 +1,10 @@
-"""The stored side of P&L: keeps positions, cycles and realizations equal to a replay of the valued swaps
-(whales.pnl), and each wallet's per-window statistics.
+"""The stored side of P&L: keeps positions, cycles and realizations equal to a replay of the valued
+trades (whales.pnl) — swaps, and token transfers in and out — and each wallet's per-window statistics.
 
 Called by `whales.actions` inside its database transactions (the wallets concerned are already
-locked there); nothing else writes these tables. Swaps without a USD price are not in the books
-yet: they are counted in `pending_swaps` and enter by a recompute once valued.
+locked there); nothing else writes these tables. A swap without a USD price, or an incoming
+transfer without a market price, is not in the books yet: it is counted in `pending_trades` and
+enters by a replay of its position once valued.
 """
 
 from __future__ import annotations
@@ -18,11 +19,23 @@ from django.db.models.aggregates import Aggregate
 from django.utils import timezone
 
 from whales import pnl
-from whales.models import Position, PositionCycle, Realization, Swap, Token, TrackedWallet, WalletStats, Window
+from whales.models import (
+    Direction,
+    Position,
+    PositionCycle,
+    Realization,
+    Swap,
+    Token,
+    TokenTransfer,
+    TrackedWallet,
+    WalletStats,
+    Window,
+)
 
 ZERO = Decimal(0)
 FEE_FREE = ZERO  # a swap's quote amount is all-in (platform and bot fees inside), so its price carries them
 WINDOW_SECONDS = {Window.DAY: 86_400, Window.WEEK: 7 * 86_400, Window.MONTH: 30 * 86_400, Window.ALL: None}
+TRANSFER_KEY_PREFIX = "t"  # a swap's trade key is its id; a transfer's is "t<id>"
 
 
 class BoolOr(Aggregate):
@@ -52,61 +65,101 @@ def trade_of(swap: Swap, mint: str) -> pnl.Trade:
     )
 
 
+def transfer_trade_of(transfer: TokenTransfer, mint: str) -> pnl.Trade:
+    """The engine's view of a transfer: in at its market value on receipt, out at cost (price unused)."""
+    incoming = transfer.direction == Direction.IN
+    return pnl.Trade(
+        key=f"{TRANSFER_KEY_PREFIX}{transfer.id}",
+        time=_unix(transfer.block_time),
+        side=pnl.TRANSFER_IN if incoming else pnl.TRANSFER_OUT,
+        token=mint,
+        amount=transfer.amount,
+        price=transfer.usd_price if incoming else ZERO,
+        fee=ZERO,
+    )
+
+
 def replay_order(trade: pnl.Trade) -> tuple:
-    """`pnl.sort_key`, then arrival (swap id): the order incremental application sees same-second trades in."""
-    return (pnl.sort_key(trade), trade.key)
+    """`pnl.sort_key`, then arrival — swaps before transfers, each by id — the order incremental
+    application sees same-second trades in."""
+    key = trade.key
+    if isinstance(key, int):
+        return (pnl.sort_key(trade), 0, key)
+    return (pnl.sort_key(trade), 1, int(key[len(TRANSFER_KEY_PREFIX) :]))
 
 
-# --- applying swaps --------------------------------------------------------------------------------
+def _priced(transfers: Iterable[TokenTransfer]) -> list[TokenTransfer]:
+    return [t for t in transfers if not t.needs_price]
 
 
-def apply_new_swaps(swaps: Sequence[Swap]) -> set[int]:
-    """Put freshly stored swaps into their positions; returns the ids of the wallets touched.
+# --- applying trades -----------------------------------------------------------------------------------
 
-    A swap that sorts after everything in its book is applied incrementally (only that book
-    changes); one that sorts earlier (a backfilled swap) makes that one book replay from the table.
+
+def apply_new_trades(swaps: Sequence[Swap], transfers: Sequence[TokenTransfer] = ()) -> set[int]:
+    """Put freshly stored swaps and transfers into their positions; returns the ids of the wallets touched.
+
+    Trades that sort after everything in their book are applied incrementally (only that book
+    changes); one that sorts earlier (a backfilled trade) makes that one book replay from the table.
     """
-    by_pair: dict[tuple[int, int], list[Swap]] = defaultdict(list)
+    swaps_by_pair: dict[tuple[int, int], list[Swap]] = defaultdict(list)
+    transfers_by_pair: dict[tuple[int, int], list[TokenTransfer]] = defaultdict(list)
     for swap in swaps:
-        by_pair[(swap.wallet_id, swap.token_id)].append(swap)
-    if not by_pair:
+        swaps_by_pair[(swap.wallet_id, swap.token_id)].append(swap)
+    for transfer in transfers:
+        transfers_by_pair[(transfer.wallet_id, transfer.token_id)].append(transfer)
+    pairs = swaps_by_pair.keys() | transfers_by_pair.keys()
+    if not pairs:
         return set()
-    tokens = Token.objects.in_bulk({t for _, t in by_pair})
+    tokens = Token.objects.in_bulk({t for _, t in pairs})
     positions = {
         (p.wallet_id, p.token_id): p
-        for p in Position.objects.filter(wallet_id__in={w for w, _ in by_pair}, token_id__in=tokens)
+        for p in Position.objects.filter(wallet_id__in={w for w, _ in pairs}, token_id__in=tokens)
     }
-    for (wallet_id, token_id), pair_swaps in by_pair.items():
+    for wallet_id, token_id in pairs:
+        pair_swaps, pair_transfers = (
+            swaps_by_pair.get((wallet_id, token_id), []),
+            transfers_by_pair.get((wallet_id, token_id), []),
+        )
+        mint = tokens[token_id].mint
         position = positions.get((wallet_id, token_id))
-        valued = [s for s in pair_swaps if s.usd_price is not None]
-        pending = len(pair_swaps) - len(valued)
         if position is None:
             position = Position(wallet_id=wallet_id, token_id=token_id, book={})
-            book = pnl.TokenBook(tokens[token_id].mint)
+            book = pnl.TokenBook(mint)
         else:
             book = pnl.TokenBook.from_dict(position.book)
-        trades = sorted((trade_of(s, tokens[token_id].mint) for s in valued), key=replay_order)
+        valued = [s for s in pair_swaps if s.usd_price is not None]
+        priced = _priced(pair_transfers)
+        trades = sorted(
+            [trade_of(s, mint) for s in valued] + [transfer_trade_of(t, mint) for t in priced], key=replay_order
+        )
         try:
             events = [event for trade in trades for event in book.apply(trade)]
         except pnl.OutOfOrder:
             recompute_position(wallet_id, token_id)
             continue
         _record_events(wallet_id, token_id, events)
-        position.pending_swaps += pending
+        position.pending_trades += len(pair_swaps) - len(valued) + len(pair_transfers) - len(priced)
         position.bought_usd += _usd(valued, "buy")
         position.sold_usd += _usd(valued, "sell")
         _save_position(position, book, tokens[token_id])
-    return {wallet_id for wallet_id, _ in by_pair}
+    return {wallet_id for wallet_id, _ in pairs}
 
 
 def recompute_position(wallet_id: int, token_id: int) -> None:
-    """Rebuild one (wallet, token) from its stored swaps: book, cycles and realizations."""
+    """Rebuild one (wallet, token) from its stored swaps and transfers: book, cycles and realizations."""
     token = Token.objects.get(id=token_id)
-    swaps = Swap.objects.filter(wallet_id=wallet_id, token_id=token_id).only(
-        "id", "block_time", "side", "token_amount", "usd_price", "usd_value", "position"
+    swaps = list(
+        Swap.objects.filter(wallet_id=wallet_id, token_id=token_id).only(
+            "id", "block_time", "side", "token_amount", "usd_price", "usd_value", "position"
+        )
     )
+    transfers = list(TokenTransfer.objects.filter(wallet_id=wallet_id, token_id=token_id))
     valued = [s for s in swaps if s.usd_price is not None]
-    trades = sorted((trade_of(s, token.mint) for s in valued), key=replay_order)
+    priced = _priced(transfers)
+    trades = sorted(
+        [trade_of(s, token.mint) for s in valued] + [transfer_trade_of(t, token.mint) for t in priced],
+        key=replay_order,
+    )
     book = pnl.TokenBook(token.mint)
     events = [event for trade in trades for event in book.apply(trade)]
     Realization.objects.filter(wallet_id=wallet_id, token_id=token_id).delete()
@@ -115,9 +168,9 @@ def recompute_position(wallet_id: int, token_id: int) -> None:
     position = Position.objects.filter(wallet_id=wallet_id, token_id=token_id).first() or Position(
         wallet_id=wallet_id, token_id=token_id, book={}
     )
-    position.pending_swaps = len(swaps) - len(valued)
+    position.pending_trades = len(swaps) - len(valued) + len(transfers) - len(priced)
     position.bought_usd, position.sold_usd = _usd(valued, "buy"), _usd(valued, "sell")
-    if not swaps and position.pk is None:
+    if not swaps and not transfers and position.pk is None:
         return
     _save_position(position, book, token)
 
@@ -153,13 +206,13 @@ def _record_events(wallet_id: int, token_id: int, events: list[pnl.Event]) -> No
             )
         elif type(event) is pnl.CycleOpened:
             opened[event.key] = PositionCycle(
-                wallet_id=wallet_id, token_id=token_id, opened_swap_id=event.key, opened_at=_datetime(event.time)
+                wallet_id=wallet_id, token_id=token_id, opened_key=str(event.key), opened_at=_datetime(event.time)
             )
         elif type(event) is pnl.CycleClosed:
             cycle = opened.get(event.opened_key) or PositionCycle.objects.get(
-                wallet_id=wallet_id, token_id=token_id, opened_swap_id=event.opened_key
+                wallet_id=wallet_id, token_id=token_id, opened_key=str(event.opened_key)
             )
-            cycle.closed_swap_id = event.closed_key
+            cycle.closed_key = str(event.closed_key)
             cycle.closed_at = _datetime(event.closed_time)
             cycle.realized_pnl = event.realized_pnl
             cycle.complete = event.complete
@@ -167,7 +220,7 @@ def _record_events(wallet_id: int, token_id: int, events: list[pnl.Event]) -> No
                 closed.append(cycle)
     Realization.objects.bulk_create(realizations)
     PositionCycle.objects.bulk_create(opened.values())
-    PositionCycle.objects.bulk_update(closed, ["closed_swap_id", "closed_at", "realized_pnl", "complete"])
+    PositionCycle.objects.bulk_update(closed, ["closed_key", "closed_at", "realized_pnl", "complete"])
 
 
 def _save_position(position: Position, book: pnl.TokenBook, token: Token) -> None:
@@ -184,7 +237,7 @@ def _save_position(position: Position, book: pnl.TokenBook, token: Token) -> Non
     position.save()
     if book.cycle is not None:  # the open cycle's running figures, shown on the wallet page
         PositionCycle.objects.filter(
-            wallet_id=position.wallet_id, token_id=position.token_id, opened_swap_id=book.cycle.opened_key
+            wallet_id=position.wallet_id, token_id=position.token_id, opened_key=str(book.cycle.opened_key)
         ).update(realized_pnl=book.cycle.realized_pnl, complete=book.cycle.complete)
 
 
@@ -256,7 +309,7 @@ def refresh_stats(wallet_ids: Iterable[int] | None = None, now: datetime | None 
             "open_cost": Sum("cost_basis", filter=Q(holdings__gt=0)),
             "open_positions": Count("id", filter=Q(opened_at__isnull=False)),
             "incomplete": BoolOr("incomplete"),
-            "pending": Sum("pending_swaps"),
+            "pending": Sum("pending_trades"),
             "dead_bags": Count(
                 "id",
                 filter=Q(
@@ -340,7 +393,7 @@ def _stats_row(
         rankable=pnl.is_rankable(by_cycle),
         open_positions=holdings.get("open_positions", 0),
         incomplete=bool(holdings.get("incomplete")),
-        pending_swaps=holdings.get("pending") or 0,
+        pending_trades=holdings.get("pending") or 0,
         last_active=activity.get("last_active"),
         updated_at=now,
     )

@@ -183,6 +183,45 @@ class Swap(models.Model):
         return self.usd_value is not None
 
 
+class Direction(models.TextChoices):
+    IN = "in", "in"
+    OUT = "out", "out"
+
+
+class TokenTransfer(models.Model):
+    """Tokens that came into or left `wallet` without a trade (transfer, airdrop, liquidity move).
+
+    In P&L (METRICS.md): one that came in is a lot at market value on receipt (`usd_price`, None
+    until known), flagged; one that went out removes lots at cost and realizes nothing.
+    """
+
+    wallet = models.ForeignKey(TrackedWallet, on_delete=models.CASCADE, related_name="transfers")
+    token = models.ForeignKey(Token, on_delete=models.PROTECT, related_name="transfers")
+    signature = models.CharField(max_length=100)
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    amount = models.DecimalField(**AMOUNT)
+    usd_price = models.DecimalField(**PRICE, null=True, blank=True, help_text="USD per token on receipt")
+    block_time = models.DateTimeField()
+    slot = models.BigIntegerField()
+    source = models.CharField(max_length=40, blank=True)
+    arrived_via = models.CharField(max_length=10, choices=ArrivedVia.choices)
+    ingested_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["signature", "wallet", "token"], name="transfer_once_per_signature"),
+        ]
+        indexes = [models.Index(fields=["wallet", "-block_time"], name="transfer_by_wallet")]
+
+    def __str__(self) -> str:
+        return f"{self.wallet} {self.direction} {self.amount} {self.token}"
+
+    @property
+    def needs_price(self) -> bool:
+        """An incoming transfer enters the books at its market value: without one it waits."""
+        return self.direction == Direction.IN and self.usd_price is None
+
+
 class RawTransaction(models.Model):
     """The enhanced transaction as Helius sent it, so `manage.py reparse` can rebuild swaps after a parser fix."""
 
@@ -222,8 +261,8 @@ PNL = {"max_digits": 40, "decimal_places": 18}
 
 class Position(models.Model):
     """One wallet's FIFO book of one token (`book` is `whales.pnl.TokenBook.to_dict()`), plus rounded
-    copies of its figures for listing and sorting. Only valued swaps are in the book; `pending_swaps`
-    counts those still waiting for a USD price."""
+    copies of its figures for listing and sorting. Only valued trades are in the book; `pending_trades`
+    counts the swaps and incoming transfers still waiting for a USD price."""
 
     wallet = models.ForeignKey(TrackedWallet, on_delete=models.CASCADE, related_name="positions")
     token = models.ForeignKey(Token, on_delete=models.CASCADE, related_name="positions")
@@ -236,7 +275,7 @@ class Position(models.Model):
     opened_at = models.DateTimeField(null=True, blank=True, help_text="start of the open cycle; empty when flat")
     cycle_complete = models.BooleanField(default=True)
     unrealized_pnl = models.DecimalField(**PNL, null=True, blank=True, help_text="at the token's latest price")
-    pending_swaps = models.PositiveIntegerField(default=0)
+    pending_trades = models.PositiveIntegerField(default=0)
     bought_usd = models.DecimalField(**USD, default=0, help_text="lifetime USD spent on the token (valued swaps)")
     sold_usd = models.DecimalField(**USD, default=0, help_text="lifetime USD received for it")
     last_trade_at = models.DateTimeField(null=True, blank=True)
@@ -282,16 +321,17 @@ class PositionCycle(models.Model):
 
     wallet = models.ForeignKey(TrackedWallet, on_delete=models.CASCADE, related_name="cycles")
     token = models.ForeignKey(Token, on_delete=models.CASCADE, related_name="cycles")
-    opened_swap_id = models.BigIntegerField()
+    # The engine's trade keys: a swap's id, or "t<id>" for a token transfer.
+    opened_key = models.CharField(max_length=24)
     opened_at = models.DateTimeField()
-    closed_swap_id = models.BigIntegerField(null=True, blank=True)
+    closed_key = models.CharField(max_length=24, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     realized_pnl = models.DecimalField(**PNL, default=0)
     complete = models.BooleanField(default=True, help_text="False after an oversell: left out of win rates")
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["wallet", "token", "opened_swap_id"], name="one_cycle_per_opening")
+            models.UniqueConstraint(fields=["wallet", "token", "opened_key"], name="one_cycle_per_opening")
         ]
         indexes = [models.Index(fields=["wallet", "-closed_at"], name="cycle_by_wallet_close")]
 
@@ -358,7 +398,7 @@ class WalletStats(models.Model):
     rankable = models.BooleanField(default=False, help_text="enough closed cycles to rank by win rate")
     open_positions = models.PositiveIntegerField(default=0)
     incomplete = models.BooleanField("incomplete cost basis", default=False)
-    pending_swaps = models.PositiveIntegerField(default=0)
+    pending_trades = models.PositiveIntegerField(default=0)
     last_active = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
 

@@ -16,7 +16,7 @@ BATCH = 500
 
 
 class Command(BaseCommand):
-    help = "Re-run the parser over every stored raw transaction (or one wallet's) and fix the swaps table."
+    help = "Re-run the parser over every stored raw transaction (or one wallet's); fix swaps, transfers and P&L."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--wallet", help="only transactions that involve this address")
@@ -39,10 +39,10 @@ class Command(BaseCommand):
             last_id = batch[-1].id
             actions.reparse(batch, result)
             self.stdout.write(f"  {result.transactions}/{total} transactions", ending="\r")
-        actions.swaps_rewritten(result.changed_swaps)
+        actions.positions_rewritten(result.changed_pairs)
         self.stdout.write(
-            f"Reparsed {result.transactions} transactions: {result.created} swaps added, "
-            f"{result.updated} changed, {result.deleted} removed."
+            f"Reparsed {result.transactions} transactions: {result.created} swaps and transfers added, "
+            f"{result.updated} changed, {result.deleted} removed; {len(result.changed_pairs)} positions replayed."
         )
         for line in result.unreadable:
             self.stderr.write(f"unreadable: {line}")
