@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from functools import partial
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Self
 
 import httpx
 import redis as redis_lib
@@ -310,6 +310,29 @@ def _fail(error: ProviderError, *, retry: bool) -> NoReturn:
 def _describe(exc: Exception) -> str:
     # httpx messages can be empty (e.g. a bare ReadTimeout); the class name is still informative.
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+class ProviderClient:
+    """What every provider client shares: its `http` (a JsonHttpClient), closed when it is done with.
+
+    Use as `with Client.from_settings() as client: ...`.
+    """
+
+    http: JsonHttpClient
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def redis_client(url: str | None) -> redis_lib.Redis | None:
+    """A Redis client for the shared rate limiter, credit meter and caches; None without a URL."""
+    return redis_lib.Redis.from_url(url) if url else None
 
 
 class _Cooldown:

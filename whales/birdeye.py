@@ -29,10 +29,12 @@ from aura.http import (
     CreditMeter,
     JsonHttpClient,
     LocalRateLimiter,
+    ProviderClient,
     ProviderError,
     RateLimiter,
     RedisRateLimiter,
     _Cooldown,
+    redis_client,
 )
 from whales.prices import json_decimal
 
@@ -208,7 +210,7 @@ class ResponseCache:
         return f"{self.prefix}:{key}"
 
 
-class BirdeyeClient:
+class BirdeyeClient(ProviderClient):
     """Synchronous Birdeye public-API client for Solana. Thread-safe for concurrent calls.
 
     With `redis=None` the rate limit is per process, nothing is cached and no calls are counted.
@@ -273,22 +275,13 @@ class BirdeyeClient:
 
         redis_url = getattr(settings, "REDIS_URL", None)
         options: dict[str, Any] = {
-            "redis": redis_lib.Redis.from_url(redis_url) if redis_url else None,
+            "redis": redis_client(redis_url),
             "rate_per_second": float(getattr(settings, "BIRDEYE_RATE_PER_SECOND", 1)),
             "timeout": float(getattr(settings, "BIRDEYE_TIMEOUT_SECONDS", 10)),
         }
         options.update(overrides)
         base_url = getattr(settings, "BIRDEYE_BASE_URL", DEFAULT_BASE_URL)
         return cls(base_url, getattr(settings, "BIRDEYE_API_KEY", ""), **options)
-
-    def close(self) -> None:
-        self.http.close()
-
-    def __enter__(self) -> BirdeyeClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     # -- current prices --------------------------------------------------------------------
 

@@ -19,7 +19,15 @@ from urllib.parse import quote
 
 import redis as redis_lib
 
-from aura.http import JsonHttpClient, LocalRateLimiter, ProviderError, RateLimiter, RedisRateLimiter
+from aura.http import (
+    JsonHttpClient,
+    LocalRateLimiter,
+    ProviderClient,
+    ProviderError,
+    RateLimiter,
+    RedisRateLimiter,
+    redis_client,
+)
 from whales.parsing import USDC_MINT, USDT_MINT, WSOL_MINT
 from whales.prices import json_decimal
 
@@ -54,7 +62,7 @@ class PairPrice:
     liquidity_usd: Decimal | None
 
 
-class DexScreenerClient:
+class DexScreenerClient(ProviderClient):
     """Synchronous DexScreener API client. Thread-safe for concurrent calls.
 
     With `redis=None` the rate limit is per process.
@@ -105,21 +113,12 @@ class DexScreenerClient:
 
         redis_url = getattr(settings, "REDIS_URL", None)
         options: dict[str, Any] = {
-            "redis": redis_lib.Redis.from_url(redis_url) if redis_url else None,
+            "redis": redis_client(redis_url),
             "rate_per_second": float(getattr(settings, "DEXSCREENER_RATE_PER_SECOND", DEFAULT_RATE_PER_SECOND)),
             "timeout": float(getattr(settings, "DEXSCREENER_TIMEOUT_SECONDS", 10)),
         }
         options.update(overrides)
         return cls(getattr(settings, "DEXSCREENER_BASE_URL", DEFAULT_BASE_URL), **options)
-
-    def close(self) -> None:
-        self.http.close()
-
-    def __enter__(self) -> DexScreenerClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     def token_pairs(self, mints: Iterable[str]) -> list[Pair]:
         """Every Solana pair DexScreener lists for any of `mints` (as a base or quote token),

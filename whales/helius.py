@@ -23,9 +23,11 @@ from aura.http import (
     CreditMeter,
     JsonHttpClient,
     LocalRateLimiter,
+    ProviderClient,
     ProviderError,
     RateLimiter,
     RedisRateLimiter,
+    redis_client,
 )
 
 PROVIDER = "helius"
@@ -51,7 +53,7 @@ class HeliusError(ProviderError):
     """Any failure talking to Helius (see `ProviderError` for `transient`/`status`)."""
 
 
-class HeliusClient:
+class HeliusClient(ProviderClient):
     """Synchronous Helius API client. Thread-safe for concurrent calls (httpx.Client is).
 
     `base_url` is the API host (e.g. https://api-mainnet.helius-rpc.com, or the market
@@ -109,7 +111,7 @@ class HeliusClient:
 
         redis_url = getattr(settings, "REDIS_URL", None)
         options: dict[str, Any] = {
-            "redis": redis_lib.Redis.from_url(redis_url) if redis_url else None,
+            "redis": redis_client(redis_url),
             "rate_per_second": float(getattr(settings, "HELIUS_RATE_PER_SECOND", 2)),
             "before_param": getattr(settings, "HELIUS_HISTORY_BEFORE_PARAM", "before-signature"),
             "timeout": float(getattr(settings, "HELIUS_TIMEOUT_SECONDS", 10)),
@@ -117,15 +119,6 @@ class HeliusClient:
         options.update(overrides)
         base_url = getattr(settings, "HELIUS_BASE_URL", DEFAULT_BASE_URL)
         return cls(base_url, getattr(settings, "HELIUS_API_KEY", ""), **options)
-
-    def close(self) -> None:
-        self.http.close()
-
-    def __enter__(self) -> HeliusClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     # -- Enhanced Transactions -------------------------------------------------------------
 

@@ -19,7 +19,15 @@ from typing import Any
 
 import redis as redis_lib
 
-from aura.http import JsonHttpClient, LocalRateLimiter, ProviderError, RateLimiter, RedisRateLimiter
+from aura.http import (
+    JsonHttpClient,
+    LocalRateLimiter,
+    ProviderClient,
+    ProviderError,
+    RateLimiter,
+    RedisRateLimiter,
+    redis_client,
+)
 from whales.prices import json_decimal
 
 PROVIDER = "jupiter"
@@ -50,7 +58,7 @@ class JupiterPrice:
     liquidity: Decimal | None = None
 
 
-class JupiterClient:
+class JupiterClient(ProviderClient):
     """Synchronous Jupiter price client. Thread-safe for concurrent calls.
 
     `api_key=""` calls keylessly. `rate_per_second=None` picks the plan default for the key
@@ -108,22 +116,13 @@ class JupiterClient:
         redis_url = getattr(settings, "REDIS_URL", None)
         rate = getattr(settings, "JUPITER_RATE_PER_SECOND", None)
         options: dict[str, Any] = {
-            "redis": redis_lib.Redis.from_url(redis_url) if redis_url else None,
+            "redis": redis_client(redis_url),
             "rate_per_second": float(rate) if rate is not None else None,
             "timeout": float(getattr(settings, "JUPITER_TIMEOUT_SECONDS", 10)),
         }
         options.update(overrides)
         base_url = getattr(settings, "JUPITER_BASE_URL", DEFAULT_BASE_URL)
         return cls(base_url, getattr(settings, "JUPITER_API_KEY", ""), **options)
-
-    def close(self) -> None:
-        self.http.close()
-
-    def __enter__(self) -> JupiterClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     def prices(self, mints: Iterable[str]) -> dict[str, JupiterPrice]:
         """USD prices of `mints` (duplicates ignored), asked 50 a call; mints Jupiter leaves out
