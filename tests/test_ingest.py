@@ -14,7 +14,7 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from tests.builders import address, spl_transfer
+from tests.builders import address, spl_transfer, usdc_swap
 from tests.test_http_client import Recorded, Reply, ScriptedServer, serve
 from whales import actions
 from whales.helius import HeliusClient
@@ -377,3 +377,23 @@ def test_reparse_rebuilds_transfers_too_and_replays_their_positions(raydium_whal
     assert (transfer.direction, transfer.amount, transfer.arrived_via) == ("in", Decimal("40"), ArrivedVia.WEBHOOK)
     assert (result.created, len(result.changed_pairs)) == (1, 1)
     assert Position.objects.get(wallet=raydium_whale).pending_trades == 1  # no market price for it yet
+
+
+def test_huge_amounts_and_high_prices_are_stored_exactly(raydium_whale):
+    bonk_bag = usdc_swap(RAYDIUM_BUYER, address("ten billion"), "buy", "10000000000", "250000", 1_760_000_000)
+    bitcoin = usdc_swap(RAYDIUM_BUYER, address("wrapped btc"), "buy", "0.5", "50000.25", 1_760_000_060, decimals=8)
+
+    result = actions.ingest([bonk_bag, bitcoin], ArrivedVia.WEBHOOK)
+
+    assert result.rejected == [] and len(result.new_swaps) == 2
+    bag, btc = Swap.objects.order_by("block_time")
+    assert (bag.token_amount, bag.usd_value, bag.usd_price) == (
+        Decimal("10000000000"),
+        Decimal("250000"),
+        Decimal("0.000025"),
+    )
+    assert (btc.token_amount, btc.price_in_quote, btc.usd_value) == (
+        Decimal("0.5"),
+        Decimal("100000.5"),
+        Decimal("50000.25"),
+    )

@@ -13,7 +13,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any
 
 from django.conf import settings
@@ -69,6 +69,9 @@ def _quantizer(spec: dict[str, int]) -> Decimal:
 
 
 _AMOUNT_STEP, _PRICE_STEP, _USD_STEP = _quantizer(AMOUNT), _quantizer(PRICE), _quantizer(USD)
+# Rounding to a column's places needs room for all its digits: 40 of them for an amount of ten
+# billion BONK, where the default context (28) would raise InvalidOperation.
+_WIDE = Context(prec=100)
 
 
 @dataclass
@@ -215,12 +218,12 @@ def _swap_row(
         token_id=token_id,
         signature=swap.signature,
         side=swap.side,
-        token_amount=swap.token_amount.quantize(_AMOUNT_STEP),
+        token_amount=swap.token_amount.quantize(_AMOUNT_STEP, context=_WIDE),
         quote_mint=swap.quote_mint,
-        quote_amount=swap.quote_amount.quantize(_AMOUNT_STEP),
-        price_in_quote=swap.price.quantize(_PRICE_STEP),
-        usd_price=None if usd_rate is None else (swap.price * usd_rate).quantize(_PRICE_STEP),
-        usd_value=None if usd_rate is None else (swap.quote_amount * usd_rate).quantize(_USD_STEP),
+        quote_amount=swap.quote_amount.quantize(_AMOUNT_STEP, context=_WIDE),
+        price_in_quote=swap.price.quantize(_PRICE_STEP, context=_WIDE),
+        usd_price=None if usd_rate is None else (swap.price * usd_rate).quantize(_PRICE_STEP, context=_WIDE),
+        usd_value=None if usd_rate is None else (swap.quote_amount * usd_rate).quantize(_USD_STEP, context=_WIDE),
         block_time=datetime.fromtimestamp(swap.block_time, UTC),
         slot=swap.slot,
         source=swap.source[:40],
@@ -254,7 +257,7 @@ def _store_transfers(
                 token_id=token_id,
                 signature=transfer.signature,
                 direction=transfer.direction,
-                amount=transfer.token_amount.quantize(_AMOUNT_STEP),
+                amount=transfer.token_amount.quantize(_AMOUNT_STEP, context=_WIDE),
                 block_time=datetime.fromtimestamp(transfer.block_time, UTC),
                 slot=transfer.slot,
                 source=transfer.source[:40],
@@ -465,7 +468,7 @@ def reparse(raw: Iterable[RawTransaction], result: ReparseResult | None = None) 
                 token_id=token_id,
                 signature=transfer.signature,
                 direction=transfer.direction,
-                amount=transfer.token_amount.quantize(_AMOUNT_STEP),
+                amount=transfer.token_amount.quantize(_AMOUNT_STEP, context=_WIDE),
                 block_time=datetime.fromtimestamp(transfer.block_time, UTC),
                 slot=transfer.slot,
                 source=transfer.source[:40],
@@ -739,14 +742,16 @@ def refresh_prices(sources: PriceSources) -> int:
         for mint, quote in quotes.items():
             updated_at = datetime.fromtimestamp(quote.updated_at, UTC)
             Token.objects.filter(id=tokens[mint].id).update(
-                price_usd=quote.price_usd.quantize(_PRICE_STEP), price_source=quote.source, price_updated_at=updated_at
+                price_usd=quote.price_usd.quantize(_PRICE_STEP, context=_WIDE),
+                price_source=quote.source,
+                price_updated_at=updated_at,
             )
             bucket = quote.updated_at - quote.updated_at % PRICE_POINT_RESOLUTION
             points.append(
                 TokenPrice(
                     token_id=tokens[mint].id,
                     at=datetime.fromtimestamp(bucket, UTC),
-                    price_usd=quote.price_usd.quantize(_PRICE_STEP),
+                    price_usd=quote.price_usd.quantize(_PRICE_STEP, context=_WIDE),
                     source=quote.source,
                 )
             )
@@ -816,7 +821,10 @@ def ensure_sol_prices(unix_times: Sequence[int], birdeye: BirdeyeClient) -> int:
         points = birdeye.history_price(WSOL_MINT, start - step, end + step, interval)
         rows = [
             TokenPrice(
-                token=sol, at=datetime.fromtimestamp(t, UTC), price_usd=p.quantize(_PRICE_STEP), source="birdeye"
+                token=sol,
+                at=datetime.fromtimestamp(t, UTC),
+                price_usd=p.quantize(_PRICE_STEP, context=_WIDE),
+                source="birdeye",
             )
             for t, p in points
         ]
@@ -858,8 +866,8 @@ def value_unvalued_swaps(birdeye: BirdeyeClient | None = None, limit: int = 5000
     for swap in unvalued:
         rate = Decimal(1) if swap.quote_mint in STABLECOINS else sol_prices.get(_unix(swap.block_time))
         if rate is not None:
-            swap.usd_price = (swap.price_in_quote * rate).quantize(_PRICE_STEP)
-            swap.usd_value = (swap.quote_amount * rate).quantize(_USD_STEP)
+            swap.usd_price = (swap.price_in_quote * rate).quantize(_PRICE_STEP, context=_WIDE)
+            swap.usd_value = (swap.quote_amount * rate).quantize(_USD_STEP, context=_WIDE)
             valued.append(swap)
     Swap.objects.bulk_update(valued, ["usd_price", "usd_value"])
     TokenTransfer.objects.bulk_update(priced, ["usd_price"])
@@ -875,7 +883,7 @@ def _price_at_receipt(transfers: Sequence[TokenTransfer], birdeye: BirdeyeClient
     for transfer in transfers:
         price = birdeye.price_at(transfer.token.mint, _unix(transfer.block_time))
         if price is not None and price > 0:
-            transfer.usd_price = price.quantize(_PRICE_STEP)
+            transfer.usd_price = price.quantize(_PRICE_STEP, context=_WIDE)
             priced.append(transfer)
     return priced
 
