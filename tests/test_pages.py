@@ -243,3 +243,17 @@ def test_alert_settings_are_saved_and_reach_every_page(admin_client):
 
     refused = admin_client.post("/settings/alerts/", {"min_usd": "-5", "scope": "all"})
     assert "Ensure this value is greater than or equal to 0" in refused.content.decode()
+
+
+def test_a_deactivated_wallet_leaves_the_leaderboard_and_comes_back_when_activated(admin_client):
+    quiet = trade_round_trips("going quiet", 1, 0)
+    trade_round_trips("staying", 1, 0)
+
+    actions.set_active([quiet.id], False)
+    assert leaderboard_labels(admin_client.get("/")) == ["staying"]
+
+    admin_client.post(
+        f"/admin/whales/trackedwallet/{quiet.id}/change/",
+        {"address": quiet.address, "label": quiet.label, "tags": "", "notes": "", "is_active": "on"},
+    )
+    assert sorted(leaderboard_labels(admin_client.get("/"))) == ["going quiet", "staying"]

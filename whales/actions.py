@@ -955,14 +955,23 @@ def wallets_added(wallets: Sequence[TrackedWallet]) -> None:
 
 def set_active(wallet_ids: Iterable[int], active: bool) -> int:
     """Activate or deactivate wallets; the webhook follows after commit. Returns how many changed."""
-    from whales import tasks
 
+    ids = list(wallet_ids)
     with transaction.atomic():
-        changed = TrackedWallet.objects.filter(id__in=list(wallet_ids)).exclude(is_active=active)
+        changed = TrackedWallet.objects.filter(id__in=ids).exclude(is_active=active)
         count = changed.update(is_active=active, next_poll_at=None)
         if count:
-            transaction.on_commit(lambda: tasks.enqueue(tasks.sync_helius_webhook))
+            wallet_activity_changed(ids)
     return count
+
+
+def wallet_activity_changed(wallet_ids: Sequence[int]) -> None:
+    """Wallets were (de)activated: the leaderboard's copy of the flag follows, and so does the webhook."""
+    from whales import tasks
+
+    for active in (True, False):
+        WalletStats.objects.filter(wallet_id__in=wallet_ids, wallet__is_active=active).update(wallet_active=active)
+    transaction.on_commit(lambda: tasks.enqueue(tasks.sync_helius_webhook))
 
 
 @dataclass

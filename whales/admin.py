@@ -191,7 +191,7 @@ class TrackedWalletAdmin(admin.ModelAdmin):
         if not change:
             transaction.on_commit(lambda: actions.wallets_added([wallet]))
         elif "is_active" in form.changed_data:
-            transaction.on_commit(lambda: tasks.enqueue(tasks.sync_helius_webhook))
+            actions.wallet_activity_changed([wallet.id])
 
     @admin.action(description="Poll now")
     def poll_now(self, request: HttpRequest, queryset: QuerySet) -> None:

@@ -329,9 +329,11 @@ def refresh_stats(wallet_ids: Iterable[int] | None = None, now: datetime | None 
             **{f"swaps_{w}": Count("id", filter=within("block_time", w)) for w in WINDOW_SECONDS},
         },
     )
+    active = set(TrackedWallet.objects.filter(id__in=ids, is_active=True).values_list("id", flat=True))
     rows = [
         _stats_row(
             wallet_id,
+            wallet_id in active,
             window,
             sells.get(wallet_id, {}),
             cycles.get(wallet_id, {}),
@@ -356,7 +358,14 @@ def _grouped(queryset, aggregates: dict) -> dict[int, dict]:
 
 
 def _stats_row(
-    wallet_id: int, window: str, sells: dict, cycles: dict, holdings: dict, activity: dict, now: datetime
+    wallet_id: int,
+    wallet_active: bool,
+    window: str,
+    sells: dict,
+    cycles: dict,
+    holdings: dict,
+    activity: dict,
+    now: datetime,
 ) -> WalletStats:
     realized = sells.get(f"realized_{window}") or ZERO
     unrealized = holdings.get("unrealized") or ZERO
@@ -391,6 +400,7 @@ def _stats_row(
         adjusted_win_rate_low=adjusted.low,
         adjusted_win_rate_high=adjusted.high,
         rankable=pnl.is_rankable(by_cycle),
+        wallet_active=wallet_active,
         open_positions=holdings.get("open_positions", 0),
         incomplete=bool(holdings.get("incomplete")),
         pending_trades=holdings.get("pending") or 0,

@@ -57,6 +57,8 @@ SORTS = {
     "last_active": "last_active",
 }
 DEFAULT_SORT = "total"
+# Columns that can be empty (no capital, nothing closed, never active): empties go last either way.
+NULLABLE_SORTS = {"roi", "win_rate", "sell_win_rate", "last_active"}
 
 
 @dataclass
@@ -102,7 +104,7 @@ class LeaderboardQuery:
         return self.params(sort=column, dir="asc" if column == "wallet" else "desc", page="")
 
     def stats(self) -> QuerySet[WalletStats]:
-        rows = WalletStats.objects.filter(window=self.window, wallet__is_active=True).select_related("wallet")
+        rows = WalletStats.objects.filter(window=self.window, wallet_active=True).select_related("wallet")
         if self.tag:
             rows = rows.filter(wallet__tags__contains=[self.tag])
         if self.min_cycles:
@@ -110,7 +112,8 @@ class LeaderboardQuery:
         if self.search:
             rows = rows.filter(Q(wallet__label__icontains=self.search) | Q(wallet__address__startswith=self.search))
         field = F(SORTS[self.sort])
-        order = field.desc(nulls_last=True) if self.descending else field.asc(nulls_last=True)
+        nulls_last = True if self.sort in NULLABLE_SORTS else None  # as the indexes have it (models.WalletStats)
+        order = field.desc(nulls_last=nulls_last) if self.descending else field.asc(nulls_last=nulls_last)
         first = ["-rankable"] if self.sort == "win_rate" else []
         return rows.order_by(*first, order, "wallet_id")
 
