@@ -12,7 +12,7 @@ SIM := http://127.0.0.1:$(SIM_PORT)
 # Tests get embedded services of their own, so a running `make run` never sees their data, pushes or tasks.
 TEST_DATA_DIR ?= $(CURDIR)/.data/test
 
-.PHONY: run test install lint services-stop bench clean
+.PHONY: run test install lint services-stop bench bench-pnl bench-live clean
 
 install: $(INSTALLED)
 
@@ -53,9 +53,14 @@ run: $(INSTALLED)
 test: $(INSTALLED)
 	AURA_DATA_DIR=$(TEST_DATA_DIR) CHANNELS_PREFIX=aura-test-$$$$ $(PY) -m aura.embedded run -- $(PY) -m pytest $(PYTEST_ARGS)
 
-bench: $(INSTALLED)
-	$(PY) -m aura.embedded run -- $(PY) bench/pnl.py $(BENCH_ARGS)
-	$(PY) -m aura.embedded run -- $(PY) bench/live.py $(BENCH_ARGS)
+# Benchmarks print figures (bench/README.md); each makes and drops a database of its own.
+bench: bench-pnl bench-live
+
+bench-pnl: $(INSTALLED)
+	$(PY) -m aura.embedded run -- $(PY) bench/pnl.py $(PNL_ARGS)
+
+bench-live: $(INSTALLED)
+	CHANNELS_PREFIX=aura-bench $(PY) -m aura.embedded run -- $(PY) bench/live.py $(LIVE_ARGS)
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
