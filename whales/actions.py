@@ -134,8 +134,8 @@ def ingest(
             # Ingests touching the same wallet queue here, so a webhook and a poll carrying the same
             # transaction cannot both see it missing and insert it twice.
             wallet_ids = sorted({wallets[a.wallet].id for a in [*(swap for swap, _ in swaps), *transfers]})
-            locked = TrackedWallet.objects.select_for_update().filter(id__in=wallet_ids).order_by("id")
-            locked = {wallet.id: wallet for wallet in locked}
+            rows = TrackedWallet.objects.select_for_update().filter(id__in=wallet_ids).order_by("id")
+            locked = {wallet.id: wallet for wallet in rows}
             result.new_swaps = _store_swaps(swaps, wallets, tokens, locked, via)
             result.new_transfers = _store_transfers(transfers, wallets, tokens, via)
         _save_wallet_state(wallet_state or {})
