@@ -27,7 +27,9 @@ else:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [])
 
 DATABASE_URL = env.str("DATABASE_URL") or embedded.database_url()
-DATABASES = {"default": database_config(DATABASE_URL)}
+# The Procfiles give the web process a pool; one-shot commands and tests connect directly.
+DATABASE_POOL_SIZE = env.int("DATABASE_POOL_SIZE", 0, minimum=0)
+DATABASES = {"default": database_config(DATABASE_URL, pool_size=DATABASE_POOL_SIZE)}
 REDIS_URL = check_redis_url(env.str("REDIS_URL") or embedded.redis_url())
 
 HELIUS_API_KEY = env.str("HELIUS_API_KEY", "")
@@ -155,6 +157,7 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-prices": {"task": "whales.tasks.refresh_prices", "schedule": float(PRICE_REFRESH_SECONDS)},
     "refresh-all-stats": {"task": "whales.tasks.refresh_all_stats", "schedule": 300.0},
     "value-swaps": {"task": "whales.tasks.value_swaps", "schedule": 120.0},
+    "book-stragglers": {"task": "whales.tasks.book_stragglers", "schedule": 120.0},
 }
 
 AUTH_PASSWORD_VALIDATORS = [

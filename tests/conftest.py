@@ -119,6 +119,7 @@ def live_server_env(django_db_blocker) -> dict[str, str]:
             "DEBUG": "true",
             "HELIUS_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "LIVE_HEARTBEAT_SECONDS": "1",  # pages take 2.5 s of silence for a dropped network
+            "DATABASE_POOL_SIZE": "4",  # as the Procfiles run the web process
         }
 
 

@@ -20,6 +20,7 @@ from whales.models import (
     Realization,
     Swap,
     Token,
+    TokenTransfer,
     TrackedWallet,
     WalletStats,
 )
@@ -289,3 +290,28 @@ def test_incremental_and_full_replay_agree_with_transfers_in_the_mix(alice):
         ledger.recompute_position(wallet.id, Token.objects.get(mint=BONK).id)
 
     assert (stored_pnl_rows(alice), stored_pnl_rows(bob)) == incremental
+
+
+def test_trades_are_marked_as_booked_once_in_their_position(alice):
+    ingest(usdc_swap(ALICE, BONK, "buy", "100", "10", NOW - 3 * HOUR))
+    ingest(spl_transfer(BOB, ALICE, WIF, "5", NOW - 2 * HOUR))  # no price for it yet: pending
+
+    assert list(Swap.objects.values_list("in_books", flat=True)) == [True]
+    assert list(TokenTransfer.objects.values_list("in_books", flat=True)) == [False]
+
+
+def test_trades_stored_but_never_booked_are_booked_by_the_straggler_sweep(alice):
+    ingest(usdc_swap(ALICE, BONK, "buy", "100", "10", NOW - 3 * HOUR))
+    ingest(usdc_swap(ALICE, BONK, "sell", "100", "15", NOW - 2 * HOUR))
+    booked = stored_pnl_rows(alice)
+    # As if the process had died between storing the swaps and booking them.
+    Position.objects.all().delete()
+    PositionCycle.objects.all().delete()
+    Swap.objects.update(in_books=False, ingested_at=timezone.now() - timedelta(minutes=5))
+
+    assert actions.book_stragglers() == 1
+
+    assert stored_pnl_rows(alice) == booked
+    assert not Swap.objects.filter(in_books=False).exists()
+    assert stats(alice, "24h").realized_pnl == Decimal("5")
+    assert actions.book_stragglers() == 0

@@ -257,3 +257,19 @@ def test_a_deactivated_wallet_leaves_the_leaderboard_and_comes_back_when_activat
         {"address": quiet.address, "label": quiet.label, "tags": "", "notes": "", "is_active": "on"},
     )
     assert sorted(leaderboard_labels(admin_client.get("/"))) == ["going quiet", "staying"]
+
+
+def test_a_positions_lots_load_when_its_row_is_opened(admin_client):
+    wallet = TrackedWallet.objects.create(address=address("lots"), label="lots")
+    mint = address("lot token")
+    actions.ingest(
+        [usdc_swap(wallet.address, mint, "buy", str(n), str(n), NOW - 3600 + n * 60) for n in (1, 2, 3)],
+        ArrivedVia.WEBHOOK,
+    )
+    pushed = fragments.wallet_positions(wallet, oob=True)
+    position = wallet.positions.get()
+
+    assert "<summary>3</summary>" in pushed and "acquired" not in pushed  # the lots stay out of pushes
+    assert f'hx-get="/positions/{position.id}/lots/"' in pushed
+    html = admin_client.get(f"/positions/{position.id}/lots/").content.decode()
+    assert html.count("<tr><td>") == 3 and "$1.00" in html and "$3.00" in html

@@ -139,12 +139,29 @@ def ingest(
             result.new_swaps = _store_swaps(swaps, wallets, tokens, locked, via)
             result.new_transfers = _store_transfers(transfers, wallets, tokens, via)
         _save_wallet_state(wallet_state or {})
-        if result.new_swaps or result.new_transfers:
-            touched = ledger.apply_new_trades(result.new_swaps, result.new_transfers)
-            ledger.refresh_stats(touched)
-            new_swaps, new_transfers = result.new_swaps, result.new_transfers
-            transaction.on_commit(lambda: after_trades_committed(new_swaps, new_transfers, touched), robust=True)
+        live = [swap.id for swap in result.new_swaps if swap.arrived_via in LIVE_PATHS]
+        if live:
+            transaction.on_commit(lambda: push_live_swaps(live), robust=True)
+    if result.new_swaps or result.new_transfers:
+        book_trades(result.new_swaps, result.new_transfers)
     return result
+
+
+def book_trades(swaps: Sequence[Swap], transfers: Sequence[TokenTransfer]) -> None:
+    """Apply committed swaps and transfers to P&L and refresh their wallets' figures.
+
+    A transaction of its own, after the one that stored them: the live rows reach browsers without
+    waiting for the books (most of an ingest's time). Should this never run (a crash in between),
+    the trades stay `in_books=False` and `book_stragglers` applies them.
+    """
+    with transaction.atomic():
+        wallet_ids = sorted({trade.wallet_id for trade in [*swaps, *transfers]})
+        list(TrackedWallet.objects.select_for_update().filter(id__in=wallet_ids).order_by("id").values("id"))
+        touched = ledger.apply_new_trades(swaps, transfers)
+        Swap.objects.filter(id__in=[s.id for s in swaps if s.usd_price is not None]).update(in_books=True)
+        TokenTransfer.objects.filter(id__in=[t.id for t in transfers if not t.needs_price]).update(in_books=True)
+        ledger.refresh_stats(touched)
+        transaction.on_commit(lambda: after_trades_booked(swaps, transfers, touched), robust=True)
 
 
 def _readable(transactions: Sequence[Any], result: IngestResult) -> list[dict[str, Any]]:
@@ -311,12 +328,36 @@ def _quote_usd_rates(swaps: list[ParsedSwap]) -> dict[tuple[str, int], Decimal]:
 
 
 def positions_rewritten(pairs: Iterable[tuple[int, int]]) -> None:
-    """After trades of these (wallet id, token id) pairs changed in place (reparse, valuation):
-    replay those positions, refresh the wallets' figures, show them."""
+    """After trades of these (wallet id, token id) pairs changed in place (reparse, valuation) or were
+    never booked: replay those positions, refresh the wallets' figures, show them."""
+    pairs = set(pairs)
     with transaction.atomic():
         touched = ledger.recompute_positions(pairs)
+        for wallet_id in touched:
+            token_ids = [token_id for w, token_id in pairs if w == wallet_id]
+            Swap.objects.filter(wallet_id=wallet_id, token_id__in=token_ids, usd_price__isnull=False).update(
+                in_books=True
+            )
+            TokenTransfer.objects.filter(wallet_id=wallet_id, token_id__in=token_ids).filter(
+                Q(direction=Direction.OUT) | Q(usd_price__isnull=False)
+            ).update(in_books=True)
         ledger.refresh_stats(touched)
         transaction.on_commit(lambda: push_wallet_figures(touched), robust=True)
+
+
+def book_stragglers(older_than: timedelta = timedelta(minutes=2)) -> int:
+    """Replay the positions of valued trades stored a while ago but never booked (a process died
+    between storing and booking them). Returns how many positions were replayed."""
+    since = timezone.now() - older_than
+    swaps = Swap.objects.filter(in_books=False, usd_price__isnull=False, ingested_at__lt=since)
+    transfers = TokenTransfer.objects.filter(in_books=False, ingested_at__lt=since).filter(
+        Q(direction=Direction.OUT) | Q(usd_price__isnull=False)
+    )
+    pairs = set(swaps.values_list("wallet_id", "token_id")) | set(transfers.values_list("wallet_id", "token_id"))
+    if pairs:
+        logger.warning("booking %d position(s) whose trades were stored but never booked", len(pairs))
+        positions_rewritten(pairs)
+    return len(pairs)
 
 
 def sol_usd_near(unix_times: Sequence[int]) -> dict[int, Decimal]:
@@ -375,13 +416,14 @@ def _block_time(tx: dict[str, Any]) -> datetime | None:
     return None
 
 
-def after_trades_committed(new_swaps: list[Swap], new_transfers: list[TokenTransfer], wallet_ids: set[int]) -> None:
-    """Everything that follows new swaps and transfers, once they are committed: browsers see the
-    live swaps and the wallets' new figures, unknown tokens get their metadata looked up, what has
-    no USD value yet a historical price."""
+def after_trades_booked(
+    new_swaps: Sequence[Swap], new_transfers: Sequence[TokenTransfer], wallet_ids: set[int]
+) -> None:
+    """Everything that follows new swaps and transfers once they are in the books: browsers see the
+    wallets' new figures, unknown tokens get their metadata looked up, what has no USD value yet a
+    historical price."""
     from whales import tasks
 
-    push_live_swaps([swap.id for swap in new_swaps if swap.arrived_via in LIVE_PATHS])
     push_wallet_figures(wallet_ids)
     token_ids = {trade.token_id for trade in [*new_swaps, *new_transfers]}
     unnamed = list(Token.objects.filter(id__in=token_ids, metadata_updated_at=None).values_list("mint", flat=True))

@@ -9,13 +9,21 @@ enters by a replay of its position once valued.
 
 from __future__ import annotations
 
+import gc
+import json
+import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from itertools import islice
+from typing import Any
 
-from django.db.models import BooleanField, Count, F, Max, Q, Sum
+from django.db import connection, models, transaction
+from django.db.models import BigIntegerField, BooleanField, Count, F, Max, Q, Sum
 from django.db.models.aggregates import Aggregate
+from django.db.models.functions import Cast, Extract, Floor
 from django.utils import timezone
 
 from whales import pnl
@@ -24,6 +32,7 @@ from whales.models import (
     Position,
     PositionCycle,
     Realization,
+    Side,
     Swap,
     Token,
     TokenTransfer,
@@ -51,31 +60,43 @@ def _datetime(time: pnl.Time) -> datetime:
     return datetime.fromtimestamp(int(time), UTC)
 
 
-def trade_of(swap: Swap, mint: str) -> pnl.Trade:
+def swap_trade(
+    swap_id: int, unix: int, side: str, mint: str, amount: Decimal, usd_price: Decimal, position: int
+) -> pnl.Trade:
     """The engine's view of a valued swap: USD per token, keyed by the swap's id."""
     return pnl.Trade(
-        key=swap.id,
-        time=_unix(swap.block_time),
-        side=swap.side,
+        key=swap_id, time=unix, side=side, token=mint, amount=amount, price=usd_price, fee=FEE_FREE, order=position
+    )
+
+
+def transfer_trade(
+    transfer_id: int, unix: int, direction: str, mint: str, amount: Decimal, usd_price: Decimal | None
+) -> pnl.Trade:
+    """The engine's view of a transfer: in at its market value on receipt (`usd_price`, which must be
+    known), out at cost (price unused); keyed "t<id>"."""
+    incoming = direction == Direction.IN
+    return pnl.Trade(
+        key=f"{TRANSFER_KEY_PREFIX}{transfer_id}",
+        time=unix,
+        side=pnl.TRANSFER_IN if incoming else pnl.TRANSFER_OUT,
         token=mint,
-        amount=swap.token_amount,
-        price=swap.usd_price,
-        fee=FEE_FREE,
-        order=swap.position,
+        amount=amount,
+        price=usd_price if incoming else ZERO,
+        fee=ZERO,
+    )
+
+
+def trade_of(swap: Swap, mint: str) -> pnl.Trade:
+    """`swap_trade` of a valued Swap object."""
+    return swap_trade(
+        swap.id, _unix(swap.block_time), swap.side, mint, swap.token_amount, swap.usd_price, swap.position
     )
 
 
 def transfer_trade_of(transfer: TokenTransfer, mint: str) -> pnl.Trade:
-    """The engine's view of a transfer: in at its market value on receipt, out at cost (price unused)."""
-    incoming = transfer.direction == Direction.IN
-    return pnl.Trade(
-        key=f"{TRANSFER_KEY_PREFIX}{transfer.id}",
-        time=_unix(transfer.block_time),
-        side=pnl.TRANSFER_IN if incoming else pnl.TRANSFER_OUT,
-        token=mint,
-        amount=transfer.amount,
-        price=transfer.usd_price if incoming else ZERO,
-        fee=ZERO,
+    """`transfer_trade` of a TokenTransfer object."""
+    return transfer_trade(
+        transfer.id, _unix(transfer.block_time), transfer.direction, mint, transfer.amount, transfer.usd_price
     )
 
 
@@ -90,6 +111,69 @@ def replay_order(trade: pnl.Trade) -> tuple:
 
 def _priced(transfers: Iterable[TokenTransfer]) -> list[TokenTransfer]:
     return [t for t in transfers if not t.needs_price]
+
+
+# --- replaying one (wallet, token) from its stored rows ------------------------------------------------
+
+# `block_time` as unix seconds, computed by PostgreSQL: equal to `_unix(block_time)`, and it spares
+# the pure-Python timestamptz loader several µs a row (~8 s per million swaps).
+UNIX_TIME = Cast(Floor(Extract("block_time", "epoch")), BigIntegerField())
+SWAP_COLUMNS = ("id", "unix", "side", "token_amount", "usd_price", "usd_value", "position")
+TRANSFER_COLUMNS = ("id", "unix", "direction", "amount", "usd_price")
+SwapRow = tuple[int, int, str, Decimal, Decimal | None, Decimal | None, int]  # SWAP_COLUMNS
+TransferRow = tuple[int, int, str, Decimal, Decimal | None]  # TRANSFER_COLUMNS
+
+
+def swap_rows(swaps: models.QuerySet[Swap], *leading: str) -> models.QuerySet:
+    """`swaps` as tuples: the `leading` columns, then a `SwapRow`."""
+    return swaps.annotate(unix=UNIX_TIME).values_list(*leading, *SWAP_COLUMNS)
+
+
+def transfer_rows(transfers: models.QuerySet[TokenTransfer], *leading: str) -> models.QuerySet:
+    """`transfers` as tuples: the `leading` columns, then a `TransferRow`."""
+    return transfers.annotate(unix=UNIX_TIME).values_list(*leading, *TRANSFER_COLUMNS)
+
+
+@dataclass(slots=True)
+class PairReplay:
+    """One (wallet, token) replayed from scratch: its book, the events in order, and the figures the
+    book does not hold — trades waiting for a USD price, USD spent and received on valued swaps."""
+
+    book: pnl.TokenBook
+    events: list[pnl.Event]
+    pending_trades: int
+    bought_usd: Decimal
+    sold_usd: Decimal
+
+
+def replay_pair(mint: str, swaps: Iterable[SwapRow], transfers: Iterable[TransferRow] = ()) -> PairReplay:
+    """Replay every stored swap and transfer of one (wallet, token), in `replay_order`, into a new book.
+
+    A swap without a USD price and an incoming transfer without a market price are left out and
+    counted in `pending_trades`. The result is what incremental application of the same trades
+    leaves, whatever order they arrived in.
+    """
+    trades: list[pnl.Trade] = []
+    pending = 0
+    bought = sold = ZERO
+    for swap_id, unix, side, amount, usd_price, usd_value, position in swaps:
+        if usd_price is None:
+            pending += 1
+            continue
+        if usd_value is not None:
+            if side == Side.BUY:
+                bought += usd_value
+            else:
+                sold += usd_value
+        trades.append(swap_trade(swap_id, unix, side, mint, amount, usd_price, position))
+    for transfer_id, unix, direction, amount, usd_price in transfers:
+        if usd_price is None and direction == Direction.IN:
+            pending += 1
+            continue
+        trades.append(transfer_trade(transfer_id, unix, direction, mint, amount, usd_price))
+    trades.sort(key=replay_order)
+    replayed = pnl.replay(trades)
+    return PairReplay(replayed.books.get(mint) or pnl.TokenBook(mint), replayed.events, pending, bought, sold)
 
 
 # --- applying trades -----------------------------------------------------------------------------------
@@ -146,33 +230,25 @@ def apply_new_trades(swaps: Sequence[Swap], transfers: Sequence[TokenTransfer] =
 
 
 def recompute_position(wallet_id: int, token_id: int) -> None:
-    """Rebuild one (wallet, token) from its stored swaps and transfers: book, cycles and realizations."""
+    """Rebuild one (wallet, token) from its stored swaps and transfers: book, cycles and realizations.
+
+    A position whose trades are all gone is kept, empty. `recompute_all` writes the same rows for
+    many wallets at once.
+    """
     token = Token.objects.get(id=token_id)
-    swaps = list(
-        Swap.objects.filter(wallet_id=wallet_id, token_id=token_id).only(
-            "id", "block_time", "side", "token_amount", "usd_price", "usd_value", "position"
-        )
-    )
-    transfers = list(TokenTransfer.objects.filter(wallet_id=wallet_id, token_id=token_id))
-    valued = [s for s in swaps if s.usd_price is not None]
-    priced = _priced(transfers)
-    trades = sorted(
-        [trade_of(s, token.mint) for s in valued] + [transfer_trade_of(t, token.mint) for t in priced],
-        key=replay_order,
-    )
-    book = pnl.TokenBook(token.mint)
-    events = [event for trade in trades for event in book.apply(trade)]
-    Realization.objects.filter(wallet_id=wallet_id, token_id=token_id).delete()
-    PositionCycle.objects.filter(wallet_id=wallet_id, token_id=token_id).delete()
-    _record_events(wallet_id, token_id, events)
-    position = Position.objects.filter(wallet_id=wallet_id, token_id=token_id).first() or Position(
-        wallet_id=wallet_id, token_id=token_id, book={}
-    )
-    position.pending_trades = len(swaps) - len(valued) + len(transfers) - len(priced)
-    position.bought_usd, position.sold_usd = _usd(valued, "buy"), _usd(valued, "sell")
+    pair = Q(wallet_id=wallet_id, token_id=token_id)
+    swaps = list(swap_rows(Swap.objects.filter(pair)))
+    transfers = list(transfer_rows(TokenTransfer.objects.filter(pair)))
+    replayed = replay_pair(token.mint, swaps, transfers)
+    Realization.objects.filter(pair).delete()
+    PositionCycle.objects.filter(pair).delete()
+    _record_events(wallet_id, token_id, replayed.events)
+    position = Position.objects.filter(pair).first() or Position(wallet_id=wallet_id, token_id=token_id, book={})
+    position.pending_trades = replayed.pending_trades
+    position.bought_usd, position.sold_usd = replayed.bought_usd, replayed.sold_usd
     if not swaps and not transfers and position.pk is None:
         return
-    _save_position(position, book, token)
+    _save_position(position, replayed.book, token)
 
 
 def _usd(swaps: Iterable[Swap], side: str) -> Decimal:
@@ -223,22 +299,316 @@ def _record_events(wallet_id: int, token_id: int, events: list[pnl.Event]) -> No
     PositionCycle.objects.bulk_update(closed, ["closed_key", "closed_at", "realized_pnl", "complete"])
 
 
+def _position_figures(book: pnl.TokenBook, price: Decimal | None) -> dict[str, Any]:
+    """The Position columns a book determines; unrealized P&L at `price` (None when unknown or flat)."""
+    cycle = book.cycle
+    return {
+        "book": book.to_dict(),
+        "holdings": book.holdings,
+        "cost_basis": book.cost_basis,
+        "realized_pnl": book.realized_pnl,
+        "missing_amount": book.missing_amount,
+        "incomplete": book.incomplete,
+        "opened_at": _datetime(cycle.opened_time) if cycle else None,
+        "cycle_complete": cycle.complete if cycle else True,
+        "unrealized_pnl": pnl.unrealized(book, price) if book.holdings else None,
+        "last_trade_at": _datetime(book.last_position[0]) if book.last_position else None,
+    }
+
+
 def _save_position(position: Position, book: pnl.TokenBook, token: Token) -> None:
-    position.book = book.to_dict()
-    position.holdings = book.holdings
-    position.cost_basis = book.cost_basis
-    position.realized_pnl = book.realized_pnl
-    position.missing_amount = book.missing_amount
-    position.incomplete = book.incomplete
-    position.opened_at = _datetime(book.cycle.opened_time) if book.cycle else None
-    position.cycle_complete = book.cycle.complete if book.cycle else True
-    position.unrealized_pnl = pnl.unrealized(book, token.price_usd) if book.holdings else None
-    position.last_trade_at = _datetime(book.last_position[0]) if book.last_position else None
+    for name, value in _position_figures(book, token.price_usd).items():
+        setattr(position, name, value)
     position.save()
     if book.cycle is not None:  # the open cycle's running figures, shown on the wallet page
         PositionCycle.objects.filter(
             wallet_id=position.wallet_id, token_id=position.token_id, opened_key=str(book.cycle.opened_key)
         ).update(realized_pnl=book.cycle.realized_pnl, complete=book.cycle.complete)
+
+
+# --- rebuilding many wallets ---------------------------------------------------------------------------
+
+# A batch is one transaction. Each reads its wallets' swaps with one pass over the swap table (a
+# wallet's swaps are spread over all of it), so batches are made big; each holds its wallets locked
+# and its rows in the undo log until it commits, so not too big: at 250,000 swaps a batch takes
+# seconds, and a million swaps take four passes.
+BATCH_SWAPS = 250_000
+BATCH_WALLETS = 1_000  # at most, however few swaps they have: bounds the IN list and the locks
+READ_CHUNK = 2_000  # rows per FETCH from the server-side cursor: Django's default; larger was no faster
+FLUSH_ROWS = 50_000  # derived rows held in memory before they go to PostgreSQL in one COPY
+# A cursor is planned for its first 10 % of rows: an index scan visiting the heap in random order,
+# about twice as slow over a whole batch as reading the table once and sorting, which this makes it do.
+CURSOR_FOR_THROUGHPUT = "SET LOCAL cursor_tuple_fraction = 1"
+
+REALIZATION_COLUMNS = (
+    "swap_id",
+    "wallet_id",
+    "token_id",
+    "at",
+    "amount",
+    "proceeds",
+    "cost_basis",
+    "realized_pnl",
+    "missing_amount",
+)
+CYCLE_COLUMNS = (
+    "wallet_id",
+    "token_id",
+    "opened_key",
+    "opened_at",
+    "closed_key",
+    "closed_at",
+    "realized_pnl",
+    "complete",
+)
+POSITION_COLUMNS = (
+    "wallet_id",
+    "token_id",
+    "book",
+    "holdings",
+    "cost_basis",
+    "realized_pnl",
+    "missing_amount",
+    "incomplete",
+    "opened_at",
+    "cycle_complete",
+    "unrealized_pnl",
+    "pending_trades",
+    "bought_usd",
+    "sold_usd",
+    "last_trade_at",
+    "updated_at",
+)
+
+
+@dataclass
+class RecomputeSummary:
+    """What `recompute_all` read and wrote, and how long it took.
+
+    `seconds` is the whole run. Within it: `read_seconds` fetching and decoding stored swaps,
+    transfers and tokens; `replay_seconds` turning them into Trades, sorting and replaying;
+    `write_seconds` deleting the old rows, building the new ones, COPY and COMMIT (where PostgreSQL
+    checks the foreign keys of every row written); `stats_seconds` in `refresh_stats`. The rest is
+    planning the batches and waiting for the wallets' locks.
+    """
+
+    wallets: int = 0
+    swaps: int = 0
+    transfers: int = 0
+    positions: int = 0
+    cycles: int = 0
+    realizations: int = 0
+    batches: int = 0
+    seconds: float = 0.0
+    read_seconds: float = 0.0
+    replay_seconds: float = 0.0
+    write_seconds: float = 0.0
+    stats_seconds: float = 0.0
+
+
+def recompute_all(
+    wallet_ids: Iterable[int] | None = None, *, progress: Callable[[int, int], None] | None = None
+) -> RecomputeSummary:
+    """Rebuild the positions, cycles and realizations of these wallets (every wallet when None) from
+    their stored swaps and transfers, then their WalletStats; ids of no wallet are ignored.
+
+    The rows are those `recompute_position` writes for each (wallet, token), figure for figure
+    (unrealized P&L at each token's current price), positions with new ids. Wallets go in batches
+    (`BATCH_SWAPS`), each one transaction holding its wallets locked as ingest does; a failure
+    leaves earlier batches rebuilt and its own untouched. `progress(wallets done, wallets in all)`
+    is called after each batch. (Inside a transaction the batches are savepoints of it.)
+    """
+    started = time.perf_counter()
+    wallets = TrackedWallet.objects.order_by("id")
+    swaps = Swap.objects.all()
+    if wallet_ids is not None:
+        wallets = wallets.filter(id__in=set(wallet_ids))
+        swaps = swaps.filter(wallet_id__in=wallets.values("id"))
+    ids = list(wallets.values_list("id", flat=True))
+    counts = dict(swaps.order_by().values_list("wallet_id").annotate(Count("id")))
+    summary = RecomputeSummary()
+    collecting = gc.isenabled()
+    # Replaying allocates millions of Trades, lots and events, none of them in reference cycles;
+    # the collections their allocation would trigger cost several seconds per million swaps.
+    gc.disable()
+    try:
+        for batch in _batches(ids, counts):
+            _recompute_batch(batch, summary)
+            if progress is not None:
+                progress(summary.wallets, len(ids))
+    finally:
+        if collecting:
+            gc.enable()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _batches(wallet_ids: list[int], swap_counts: dict[int, int]) -> Iterator[list[int]]:
+    batch: list[int] = []
+    swaps = 0
+    for wallet_id in wallet_ids:
+        count = swap_counts.get(wallet_id, 0)
+        if batch and (swaps + count > BATCH_SWAPS or len(batch) == BATCH_WALLETS):
+            yield batch
+            batch, swaps = [], 0
+        batch.append(wallet_id)
+        swaps += count
+    if batch:
+        yield batch
+
+
+def _recompute_batch(wallet_ids: list[int], summary: RecomputeSummary) -> None:
+    """One batch of `recompute_all`, in one transaction."""
+    with transaction.atomic():
+        locked = list(
+            TrackedWallet.objects.select_for_update()
+            .filter(id__in=wallet_ids)
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+        step = time.perf_counter()
+        prices = Token.objects.order_by().values_list("id", "mint", "price_usd")
+        tokens = {token_id: (mint, price) for token_id, mint, price in prices}
+        transfers: dict[tuple[int, int], list[TransferRow]] = defaultdict(list)
+        for row in transfer_rows(TokenTransfer.objects.filter(wallet_id__in=locked), "wallet_id", "token_id"):
+            transfers[(row[0], row[1])].append(row[2:])
+            summary.transfers += 1
+        summary.read_seconds += time.perf_counter() - step
+
+        step = time.perf_counter()
+        derived = _DerivedRows(timezone.now())
+        # A position whose trades are all gone stays, empty, as recompute_position leaves it.
+        unreplayed = set(Position.objects.filter(wallet_id__in=locked).values_list("wallet_id", "token_id"))
+        for model in (Realization, PositionCycle, Position):
+            model.objects.filter(wallet_id__in=locked).delete()
+        summary.write_seconds += time.perf_counter() - step
+
+        def replay(wallet_id: int, token_id: int, swaps: list[SwapRow]) -> None:
+            step = time.perf_counter()
+            mint, price = tokens[token_id]
+            replayed = replay_pair(mint, swaps, transfers.pop((wallet_id, token_id), ()))
+            replayed_at = time.perf_counter()
+            derived.add(wallet_id, token_id, replayed, price)
+            unreplayed.discard((wallet_id, token_id))
+            if len(derived) >= FLUSH_ROWS:
+                derived.flush(summary)
+            summary.replay_seconds += replayed_at - step
+            summary.write_seconds += time.perf_counter() - replayed_at
+
+        with connection.cursor() as cursor:
+            cursor.execute(CURSOR_FOR_THROUGHPUT)
+        rows = swap_rows(
+            Swap.objects.filter(wallet_id__in=locked).order_by("wallet_id", "token_id"), "wallet_id", "token_id"
+        ).iterator(chunk_size=READ_CHUNK)
+        wallet_id = token_id = None
+        swaps: list[SwapRow] = []
+        while True:
+            step = time.perf_counter()
+            chunk = list(islice(rows, READ_CHUNK))
+            summary.read_seconds += time.perf_counter() - step
+            if not chunk:
+                break
+            summary.swaps += len(chunk)
+            for row in chunk:
+                if row[1] != token_id or row[0] != wallet_id:
+                    if swaps:
+                        replay(wallet_id, token_id, swaps)
+                    wallet_id, token_id, swaps = row[0], row[1], []
+                swaps.append(row[2:])
+        if swaps:
+            replay(wallet_id, token_id, swaps)
+        for pair in list(transfers):  # pairs with transfers and no swap
+            replay(*pair, [])
+        for pair in list(unreplayed):
+            replay(*pair, [])
+
+        step = time.perf_counter()
+        derived.flush(summary)
+        summary.write_seconds += time.perf_counter() - step
+        step = time.perf_counter()
+        refresh_stats(locked)
+        summary.stats_seconds += time.perf_counter() - step
+        committing = time.perf_counter()
+    summary.write_seconds += time.perf_counter() - committing
+    summary.wallets += len(locked)
+    summary.batches += 1
+
+
+class _DerivedRows:
+    """Positions, cycles and realizations of replayed pairs, as `recompute_position` writes them,
+    held as tuples until `flush` writes them with COPY."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.realizations: list[tuple] = []
+        self.cycles: list[list] = []
+        self.positions: list[tuple] = []
+
+    def __len__(self) -> int:
+        return len(self.realizations) + len(self.cycles) + len(self.positions)
+
+    def add(self, wallet_id: int, token_id: int, replayed: PairReplay, price: Decimal | None) -> None:
+        realizations = self.realizations
+        cycles: dict[pnl.TradeKey, list] = {}  # opening trade's key → CYCLE_COLUMNS
+        for event in replayed.events:
+            kind = type(event)
+            if kind is pnl.SellRealized:
+                realizations.append(
+                    (
+                        event.key,
+                        wallet_id,
+                        token_id,
+                        _datetime(event.time),
+                        event.amount,
+                        event.proceeds,
+                        event.cost_basis,
+                        event.realized_pnl,
+                        event.missing_amount,
+                    )
+                )
+            elif kind is pnl.CycleOpened:
+                cycles[event.key] = [wallet_id, token_id, str(event.key), _datetime(event.time), "", None, ZERO, True]
+            elif kind is pnl.CycleClosed:
+                closed = (str(event.closed_key), _datetime(event.closed_time), event.realized_pnl, event.complete)
+                cycles[event.opened_key][4:] = closed
+        book = replayed.book
+        if book.cycle is not None:  # the open cycle's running figures, as _save_position keeps them
+            cycles[book.cycle.opened_key][6:] = (book.cycle.realized_pnl, book.cycle.complete)
+        self.cycles.extend(cycles.values())
+        position = {
+            "wallet_id": wallet_id,
+            "token_id": token_id,
+            **_position_figures(book, price),
+            "pending_trades": replayed.pending_trades,
+            "bought_usd": replayed.bought_usd,
+            "sold_usd": replayed.sold_usd,
+            "updated_at": self.now,
+        }
+        position["book"] = json.dumps(position["book"])
+        self.positions.append(tuple(position[column] for column in POSITION_COLUMNS))
+
+    def flush(self, summary: RecomputeSummary) -> None:
+        """COPY the rows held into their tables (psycopg's COPY on Django's connection) and let them go."""
+        with connection.cursor() as cursor:
+            for model, columns, rows in (
+                (Realization, REALIZATION_COLUMNS, self.realizations),
+                (PositionCycle, CYCLE_COLUMNS, self.cycles),
+                (Position, POSITION_COLUMNS, self.positions),
+            ):
+                if rows:
+                    with cursor.cursor.copy(_copy_statement(model, columns)) as copy:
+                        for row in rows:
+                            copy.write_row(row)
+        summary.realizations += len(self.realizations)
+        summary.cycles += len(self.cycles)
+        summary.positions += len(self.positions)
+        self.realizations, self.cycles, self.positions = [], [], []
+
+
+def _copy_statement(model: type[models.Model], columns: Sequence[str]) -> str:
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(model._meta.get_field(column).column) for column in columns)
+    return f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN"
 
 
 # --- prices ------------------------------------------------------------------------------------------

@@ -160,6 +160,7 @@ class Swap(models.Model):
     arrived_via = models.CharField(max_length=10, choices=ArrivedVia.choices)
     ingested_at = models.DateTimeField(default=timezone.now)
     pushed_at = models.DateTimeField(null=True, blank=True)
+    in_books = models.BooleanField(default=False, help_text="applied to its position's FIFO book")
 
     class Meta:
         constraints = [
@@ -170,6 +171,7 @@ class Swap(models.Model):
             models.Index(fields=["wallet", "-block_time"], name="swap_by_wallet"),
             models.Index(fields=["token", "-block_time"], name="swap_by_token"),
             models.Index(fields=["ingested_at"], name="swap_ingested"),
+            models.Index(fields=["ingested_at"], condition=models.Q(in_books=False), name="swap_not_in_books"),
         ]
 
     def __str__(self) -> str:
@@ -207,12 +209,16 @@ class TokenTransfer(models.Model):
     source = models.CharField(max_length=40, blank=True)
     arrived_via = models.CharField(max_length=10, choices=ArrivedVia.choices)
     ingested_at = models.DateTimeField(default=timezone.now)
+    in_books = models.BooleanField(default=False, help_text="applied to its position's FIFO book")
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["signature", "wallet", "token"], name="transfer_once_per_signature"),
         ]
-        indexes = [models.Index(fields=["wallet", "-block_time"], name="transfer_by_wallet")]
+        indexes = [
+            models.Index(fields=["wallet", "-block_time"], name="transfer_by_wallet"),
+            models.Index(fields=["ingested_at"], condition=models.Q(in_books=False), name="transfer_not_in_books"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.wallet} {self.direction} {self.amount} {self.token}"
@@ -310,6 +316,10 @@ class Position(models.Model):
             }
             for lot in self.book.get("lots", [])
         ]
+
+    @property
+    def lot_count(self) -> int:
+        return len(self.book.get("lots", []))
 
     @property
     def net_flow_usd(self) -> Decimal:

@@ -140,6 +140,12 @@ def refresh_prices() -> int:
 
 
 @shared_task(soft_time_limit=100, time_limit=120)
+def book_stragglers() -> int:
+    """Beat: trades stored but never booked (a process died in between) get their positions replayed."""
+    return actions.book_stragglers()
+
+
+@shared_task(soft_time_limit=100, time_limit=120)
 def refresh_all_stats() -> int:
     """Beat: windows roll (a 24 h figure changes with no new swap), so every wallet's stats are recomputed."""
     return ledger.refresh_stats()

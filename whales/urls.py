@@ -8,6 +8,7 @@ urlpatterns = [
     path("wallets/<str:address>/", views.wallet_page, name="wallet"),
     path("wallets/<str:address>/live/", views.wallet_fragments, name="wallet_fragments"),
     path("tokens/<str:mint>/", views.token_page, name="token"),
+    path("positions/<int:position_id>/lots/", views.position_lots, name="position_lots"),
     path("status/", views.status, name="status"),
     path("hooks/helius/", webhooks.helius_webhook, name="helius_webhook"),
     path("hooks/helius", webhooks.helius_webhook),  # a webhook registered without the slash still lands

@@ -359,6 +359,14 @@ def feed(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+def position_lots(request: HttpRequest, position_id: int) -> HttpResponse:
+    """A position's open FIFO lots, loaded when its row is opened (pushed rows stay small)."""
+    position = get_object_or_404(Position, id=position_id)
+    return render(request, "whales/_lots.html", {"lots": position.lots})
+
+
+@login_required
+@require_GET
 def wallet_fragments(request: HttpRequest, address: str) -> HttpResponse:
     """The wallet page's stats and positions, for a page refreshing after a reconnect or a price tick."""
     wallet = get_object_or_404(TrackedWallet, address=address)
