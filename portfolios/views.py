@@ -12,7 +12,8 @@ from aura.realtime import leaderboard_group
 from portfolios import actions
 from portfolios.forms import AlertPreferenceForm
 from whales.models import TrackedWallet, WalletStats, Window
-from whales.views import FEED_PAGE_SIZE, followed_feed
+from whales.selectors import swap_feed
+from whales.views import FEED_PAGE_SIZE
 
 
 @login_required
@@ -38,7 +39,7 @@ def following(request: HttpRequest) -> HttpResponse:
         "stats_rows": stats,
         "window": window,
         "windows": Window.choices,
-        "swaps": list(followed_feed(request.user)[:FEED_PAGE_SIZE]),
+        "swaps": list(swap_feed(followed_by=request.user)[:FEED_PAGE_SIZE]),
         "feed_query": "following=1",
         "live_groups": f"follows,{leaderboard_group(window)}",
     }

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from django.db.models import F, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from whales.models import Position, PositionCycle, Swap, TrackedWallet, WalletStats, Window
+from whales import selectors
+from whales.models import Swap, TrackedWallet, WalletStats, Window
 
 PRICE_STALE_AFTER = timezone.timedelta(minutes=10)
 
@@ -31,21 +31,13 @@ def leaderboard_row(stats: WalletStats, oob: bool = False) -> SafeString:
     return mark_safe(render_to_string("whales/_leaderboard_row.html", {"stats": stats, "oob": oob}))
 
 
-def open_positions(wallet: TrackedWallet) -> QuerySet[Position]:
-    return (
-        Position.objects.filter(wallet=wallet, holdings__gt=0)
-        .select_related("token")
-        .order_by(F("cost_basis").desc(nulls_last=True))
-    )
-
-
 def wallet_stats_context(wallet: TrackedWallet) -> dict:
     by_window = {s.window: s for s in WalletStats.objects.filter(wallet=wallet)}
     return {"wallet": wallet, "windows": [(w, by_window.get(w.value)) for w in Window]}
 
 
 def wallet_positions_context(wallet: TrackedWallet) -> dict:
-    positions = list(open_positions(wallet))
+    positions = list(selectors.open_positions(wallet))
     now = timezone.now()
     for position in positions:
         position.price_stale = position.token.price_is_stale(now, PRICE_STALE_AFTER)
@@ -58,12 +50,3 @@ def wallet_stats(wallet: TrackedWallet, oob: bool = False) -> str:
 
 def wallet_positions(wallet: TrackedWallet, oob: bool = False) -> str:
     return render_to_string("whales/_positions.html", {**wallet_positions_context(wallet), "oob": oob})
-
-
-def closed_cycles(wallet: TrackedWallet) -> QuerySet[PositionCycle]:
-    return (
-        PositionCycle.objects.filter(wallet=wallet)
-        .exclude(closed_at=None)
-        .select_related("token")
-        .order_by("-closed_at")
-    )

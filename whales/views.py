@@ -35,6 +35,7 @@ from whales.models import (
     WalletStats,
     Window,
 )
+from whales.selectors import closed_cycles, swap_feed, token_holders
 
 FEED_PAGE_SIZE = 50
 LEADERBOARD_PAGE_SIZE = 50
@@ -160,7 +161,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return render(request, "whales/_leaderboard.html", context)
     query = context["query"]
     context.update(
-        swaps=list(_feed()[:FEED_PAGE_SIZE]),
+        swaps=list(swap_feed()[:FEED_PAGE_SIZE]),
         feed_query="",
         tags=_tags(),
         tracked=TrackedWallet.objects.filter(is_active=True).count(),
@@ -172,8 +173,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 def wallet_page(request: HttpRequest, address: str) -> HttpResponse:
     wallet = get_object_or_404(TrackedWallet, address=address)
-    swaps = list(_feed(wallet=wallet)[:FEED_PAGE_SIZE])
-    cycles = Paginator(fragments.closed_cycles(wallet), 25).get_page(request.GET.get("cycles_page"))
+    swaps = list(swap_feed(wallet=wallet)[:FEED_PAGE_SIZE])
+    cycles = Paginator(closed_cycles(wallet), 25).get_page(request.GET.get("cycles_page"))
     chart = _cumulative_realized(wallet)
     context = {
         **fragments.wallet_stats_context(wallet),
@@ -202,18 +203,13 @@ def _cumulative_realized(wallet: TrackedWallet) -> dict:
 @login_required
 def token_page(request: HttpRequest, mint: str) -> HttpResponse:
     token = get_object_or_404(Token, mint=mint)
-    holders = (
-        Position.objects.filter(token=token)
-        .filter(Q(holdings__gt=0) | Q(bought_usd__gt=0))
-        .select_related("wallet")
-        .order_by(F("holdings").desc(), "-bought_usd")[:100]
-    )
+    holders = token_holders(token)
     since = timezone.now() - timezone.timedelta(days=7)
     prices = TokenPrice.objects.filter(token=token, at__gte=since).order_by("at").values_list("at", "price_usd")
     context = {
         "token": token,
         "holders": holders,
-        "swaps": list(_feed(token=token)[:FEED_PAGE_SIZE]),
+        "swaps": list(swap_feed(token=token)[:FEED_PAGE_SIZE]),
         "feed_query": urlencode({"token": token.mint}),
         "live_groups": realtime.token_group(token.mint),
         "chart_data": {"t": [int(at.timestamp()) for at, _ in prices], "v": [float(p) for _, p in prices]},
@@ -296,22 +292,6 @@ def _credits_today() -> dict[str, int | None]:
 # --- fragments -----------------------------------------------------------------------------------------
 
 
-def _feed(wallet: TrackedWallet | None = None, token: Token | None = None, followed_by=None) -> QuerySet[Swap]:
-    swaps = Swap.objects.select_related("wallet", "token").order_by("-block_time", "-id")
-    if wallet is not None:
-        swaps = swaps.filter(wallet=wallet)
-    if token is not None:
-        swaps = swaps.filter(token=token)
-    if followed_by is not None:
-        swaps = swaps.filter(wallet__followers__user=followed_by)
-    return swaps
-
-
-def followed_feed(user) -> QuerySet[Swap]:
-    """Swaps of the wallets `user` follows, newest first."""
-    return _feed(followed_by=user)
-
-
 def _feed_filters(request: HttpRequest) -> tuple[TrackedWallet | None, Token | None]:
     wallet = token = None
     if address := request.GET.get("wallet"):
@@ -337,7 +317,7 @@ def feed(request: HttpRequest) -> HttpResponse:
     `?after=<swap id>` catches up a page that lost its socket: the live swaps ingested after that
     one, sent exactly like a push (out-of-band, on top of #swap-feed)."""
     wallet, token = _feed_filters(request)
-    swaps = _feed(wallet, token, followed_by=request.user if request.GET.get("following") else None)
+    swaps = swap_feed(wallet, token, followed_by=request.user if request.GET.get("following") else None)
     after = _int_param(request, "after")
     if after is not None:
         missed = list(swaps.filter(id__gt=after, arrived_via__in=LIVE_PATHS)[:CATCH_UP_LIMIT])
