@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "rest_framework",
+    "rest_framework.authtoken",
     "drf_spectacular",
     "django_celery_beat",
     "aura",
@@ -186,12 +187,36 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # A Helius webhook delivery carries up to 100 enhanced transactions of ~10 KB each.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
+# The read API (/api/v1/, whales/api.py, portfolios/api.py). Token auth first, so an anonymous request
+# gets 401 with `WWW-Authenticate: Token` (a phone knows to log in); the browser's session works too.
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Counted in the Redis cache, per user; a phone polling the feed every few seconds is far below it.
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"user": "1200/min"},
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
+    # Money and amounts leave as decimal strings at their stored scale: a float would lose digits.
+    "COERCE_DECIMAL_TO_STRING": True,
 }
-SPECTACULAR_SETTINGS = {"TITLE": "AURA API", "VERSION": "1.0.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "AURA API",
+    "VERSION": "1.0.0",
+    "DESCRIPTION": (
+        "Read API of AURA, the Solana whale tracker: the leaderboard, tracked wallets (figures per window, "
+        "open positions, closed cycles), swaps, tokens, and the requesting user's follows.\n\n"
+        "Authenticate with the browser's session or `Authorization: Token <key>` (tokens are made in the "
+        "admin). Amounts and money are decimal strings, times ISO 8601 in UTC. Token symbols and names "
+        "come from the chain and are returned verbatim: escape them before putting them into HTML."
+    ),
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+}
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -1,0 +1,478 @@
+"""The read API (v1) over the leaderboard, tracked wallets, swaps and tokens: thin DRF views over stored rows.
+
+Amounts and money are decimal strings at the scale they are stored with (a lot's amount and cost at
+that of the position's, an average cost at that of prices), times ISO 8601 in UTC. Token symbols and
+names come from the chain and go out verbatim: JSON needs no escaping, and a client that puts them
+into HTML escapes them.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import exceptions, mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination, PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from whales import fragments, selectors
+from whales.addresses import InvalidAddress, validate_solana_address
+from whales.models import (
+    AMOUNT,
+    PNL,
+    PRICE,
+    USD,
+    Position,
+    PositionCycle,
+    Side,
+    Swap,
+    Token,
+    TrackedWallet,
+    WalletStats,
+    Window,
+)
+from whales.views import DEFAULT_SORT, DEFAULT_WINDOW, FEED_PAGE_SIZE, LEADERBOARD_PAGE_SIZE, SORTS, LeaderboardQuery
+
+
+class InvalidAddressError(exceptions.APIException):
+    """An address in the URL that is no Solana address: 400, with the validator's words as `detail`."""
+
+    status_code = 400
+    default_code = "invalid_address"
+    default_detail = "Not a Solana address."
+
+
+def tracked_wallet_or_404(address: str) -> TrackedWallet:
+    """The tracked wallet at `address`. Raises InvalidAddressError (400) when it is no Solana address,
+    NotFound (404) when no tracked wallet has it."""
+    try:
+        validate_solana_address(address)
+    except InvalidAddress as error:
+        raise InvalidAddressError(str(error)) from None
+    wallet = TrackedWallet.objects.filter(address=address).first()
+    if wallet is None:
+        raise exceptions.NotFound("No tracked wallet has this address.")
+    return wallet
+
+
+class AddressField(serializers.CharField):
+    """A Solana address, refused with the validator's reason. Whitespace is refused, not trimmed
+    (whales.addresses: an address with a stray space is usually something else pasted)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(trim_whitespace=False, max_length=100, **kwargs)
+
+    def to_internal_value(self, data: object) -> str:
+        value = super().to_internal_value(data)
+        try:
+            return validate_solana_address(value)
+        except InvalidAddress as error:
+            raise serializers.ValidationError(str(error), code="invalid_address") from None
+
+
+# --- serializers -------------------------------------------------------------------------------------
+
+
+class WalletRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TrackedWallet
+        fields = ["address", "label", "tags"]
+
+
+class WalletBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TrackedWallet
+        fields = ["address", "label"]
+
+
+class TokenBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Token
+        fields = ["mint", "symbol"]
+
+
+class PricedTokenSerializer(serializers.ModelSerializer):
+    price_stale = serializers.SerializerMethodField(help_text="no price, or one older than 10 minutes")
+
+    class Meta:
+        model = Token
+        fields = ["mint", "symbol", "name", "decimals", "price_usd", "price_updated_at", "price_stale"]
+
+    def get_price_stale(self, token: Token) -> bool:
+        return token.price_is_stale(timezone.now(), fragments.PRICE_STALE_AFTER)
+
+
+def _rate(source: str) -> serializers.DecimalField:
+    return serializers.DecimalField(source=source, max_digits=7, decimal_places=6, allow_null=True, read_only=True)
+
+
+class WinRateSerializer(serializers.Serializer):
+    """Cycle win rate: `wins` of `n` closed cycles, Wilson 95 % interval `low`–`high`; rates null when n is 0."""
+
+    rate = _rate("win_rate")
+    low = _rate("win_rate_low")
+    high = _rate("win_rate_high")
+    wins = serializers.IntegerField(source="cycle_wins", read_only=True)
+    n = serializers.IntegerField(source="cycles", read_only=True)
+    rankable = serializers.BooleanField(read_only=True, help_text="enough closed cycles to rank by win rate")
+
+
+class SellWinRateSerializer(serializers.Serializer):
+    """Share of sells that realized a profit (inflated by scaling out)."""
+
+    rate = _rate("sell_win_rate")
+    low = _rate("sell_win_rate_low")
+    high = _rate("sell_win_rate_high")
+    wins = serializers.IntegerField(source="sell_wins", read_only=True)
+    n = serializers.IntegerField(source="sells", read_only=True)
+
+
+class AdjustedWinRateSerializer(serializers.Serializer):
+    """The cycle win rate with every dead bag counted as a loss (METRICS.md)."""
+
+    rate = _rate("adjusted_win_rate")
+    low = _rate("adjusted_win_rate_low")
+    high = _rate("adjusted_win_rate_high")
+    wins = serializers.IntegerField(source="cycle_wins", read_only=True)
+    n = serializers.SerializerMethodField()
+
+    def get_n(self, stats: WalletStats) -> int:
+        return stats.cycles + stats.dead_bags
+
+
+class WalletStatsSerializer(serializers.ModelSerializer):
+    """A wallet's figures over one window."""
+
+    win_rate = WinRateSerializer(source="*", read_only=True)
+    sell_win_rate = SellWinRateSerializer(source="*", read_only=True)
+    adjusted_win_rate = AdjustedWinRateSerializer(source="*", read_only=True)
+
+    class Meta:
+        model = WalletStats
+        fields = [
+            "window",
+            "realized_pnl",
+            "unrealized_pnl",
+            "total_pnl",
+            "roi",
+            "volume_usd",
+            "swap_count",
+            "cycles",
+            "cycle_wins",
+            "win_rate",
+            "sell_win_rate",
+            "adjusted_win_rate",
+            "dead_bags",
+            "incomplete",
+            "pending_trades",
+            "last_active",
+        ]
+        read_only_fields = fields
+
+
+class LeaderboardRowSerializer(WalletStatsSerializer):
+    wallet = WalletRefSerializer(read_only=True)
+
+    class Meta(WalletStatsSerializer.Meta):
+        fields = ["wallet", *WalletStatsSerializer.Meta.fields]
+        read_only_fields = fields
+
+
+# "24h" is no Python name, so the per-window fields are declared from Window's values.
+StatsByWindowSerializer = type(
+    "StatsByWindowSerializer",
+    (serializers.Serializer,),
+    {
+        "__module__": __name__,
+        "__doc__": "A wallet's figures keyed by window; null for a window not computed yet.",
+        **{window: WalletStatsSerializer(read_only=True, allow_null=True) for window in Window.values},
+    },
+)
+
+
+class LotSerializer(serializers.Serializer):
+    """An open FIFO lot: its amount and USD cost, at the scale of the position's holdings and cost basis."""
+
+    acquired_at = serializers.DateTimeField(source="time", read_only=True)
+    amount = serializers.DecimalField(**AMOUNT, read_only=True)
+    cost = serializers.DecimalField(**PNL, read_only=True)
+    transferred = serializers.BooleanField(read_only=True, help_text="came in by transfer: cost is value on receipt")
+
+
+class PositionSerializer(serializers.ModelSerializer):
+    token = PricedTokenSerializer(read_only=True)
+    # Room for a tiny holding bought dear; the scale is the one prices are stored with.
+    average_cost = serializers.DecimalField(
+        max_digits=PNL["max_digits"] + PRICE["decimal_places"],
+        decimal_places=PRICE["decimal_places"],
+        allow_null=True,
+        read_only=True,
+        help_text="USD per token held",
+    )
+    lots = LotSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Position
+        fields = [
+            "token",
+            "holdings",
+            "average_cost",
+            "cost_basis",
+            "unrealized_pnl",
+            "opened_at",
+            "incomplete",
+            "lots",
+        ]
+        read_only_fields = fields
+
+
+class WalletDetailSerializer(serializers.ModelSerializer):
+    backfill_progress = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="percent of the backfill window covered; null before it starts"
+    )
+    stats = serializers.SerializerMethodField()
+    open_positions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TrackedWallet
+        fields = [
+            "address",
+            "label",
+            "tags",
+            "is_active",
+            "last_swap_at",
+            "backfill_state",
+            "backfill_progress",
+            "stats",
+            "open_positions",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(StatsByWindowSerializer)
+    def get_stats(self, wallet: TrackedWallet) -> dict:
+        windows = fragments.wallet_stats_context(wallet)["windows"]
+        return StatsByWindowSerializer({window.value: stats for window, stats in windows}).data
+
+    @extend_schema_field(PositionSerializer(many=True))
+    def get_open_positions(self, wallet: TrackedWallet) -> list:
+        return PositionSerializer(selectors.open_positions(wallet), many=True).data
+
+
+class CycleSerializer(serializers.ModelSerializer):
+    token = TokenBriefSerializer(read_only=True)
+
+    class Meta:
+        model = PositionCycle
+        fields = ["id", "token", "opened_at", "closed_at", "realized_pnl", "complete"]
+        read_only_fields = fields
+
+
+class SwapSerializer(serializers.ModelSerializer):
+    wallet = WalletBriefSerializer(read_only=True)
+    token = TokenBriefSerializer(read_only=True)
+    quote_asset = serializers.CharField(read_only=True, help_text="SOL, USDC or USDT")
+
+    class Meta:
+        model = Swap
+        fields = [
+            "id",
+            "signature",
+            "wallet",
+            "token",
+            "side",
+            "token_amount",
+            "quote_asset",
+            "quote_amount",
+            "price_in_quote",
+            "usd_value",
+            "usd_price",
+            "block_time",
+            "source",
+            "arrived_via",
+            "ingested_at",
+        ]
+        read_only_fields = fields
+
+
+class HolderSerializer(serializers.ModelSerializer):
+    """A tracked wallet's position in one token."""
+
+    address = serializers.CharField(source="wallet.address", read_only=True)
+    label = serializers.CharField(source="wallet.label", read_only=True)
+    net_flow_usd = serializers.DecimalField(
+        **USD, read_only=True, help_text="USD put into the token net of what was taken out"
+    )
+
+    class Meta:
+        model = Position
+        fields = ["address", "label", "holdings", "cost_basis", "unrealized_pnl", "realized_pnl", "net_flow_usd"]
+        read_only_fields = fields
+
+
+class TokenDetailSerializer(PricedTokenSerializer):
+    holders = serializers.SerializerMethodField()
+
+    class Meta(PricedTokenSerializer.Meta):
+        fields = [
+            "mint",
+            "symbol",
+            "name",
+            "decimals",
+            "logo_url",
+            "price_usd",
+            "price_source",
+            "price_updated_at",
+            "price_stale",
+            "holders",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(HolderSerializer(many=True))
+    def get_holders(self, token: Token) -> list:
+        return HolderSerializer(selectors.token_holders(token), many=True).data
+
+
+class SwapFilterSerializer(serializers.Serializer):
+    """The swaps list's query parameters."""
+
+    wallet = AddressField(required=False, help_text="address of a tracked wallet")
+    token = serializers.CharField(required=False, max_length=100, help_text="mint of a token")
+    side = serializers.ChoiceField(choices=Side.choices, required=False)
+    following = serializers.BooleanField(required=False, help_text="only wallets the requesting user follows")
+
+
+# --- pagination --------------------------------------------------------------------------------------
+
+
+class LeaderboardPagination(PageNumberPagination):
+    page_size = LEADERBOARD_PAGE_SIZE
+
+
+class SwapPagination(CursorPagination):
+    """Newest first. A phone pages back with `next` and polls by fetching the first page again."""
+
+    ordering = ("-block_time", "-id")
+    page_size = FEED_PAGE_SIZE
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class CyclePagination(CursorPagination):
+    ordering = ("-closed_at", "-id")
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+# --- views -------------------------------------------------------------------------------------------
+
+ADDRESS_ERRORS = {
+    400: OpenApiResponse(OpenApiTypes.OBJECT, description="not a Solana address (`detail` says why)"),
+    404: OpenApiResponse(OpenApiTypes.OBJECT, description="no tracked wallet has this address"),
+}
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("window", enum=Window.values, default=DEFAULT_WINDOW.value, description="figures window"),
+        OpenApiParameter("sort", enum=list(SORTS), default=DEFAULT_SORT, description="column to sort by"),
+        OpenApiParameter(
+            "dir", enum=["asc", "desc"], description="asc or desc; by default asc for `wallet`, desc for the rest"
+        ),
+        OpenApiParameter("tag", str, description="only wallets with this tag"),
+        OpenApiParameter("min_cycles", int, description="only wallets with at least this many closed cycles"),
+        OpenApiParameter("q", str, description="label contains, or address starts with"),
+    ],
+)
+class LeaderboardViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Active wallets' figures in one window, sorted and filtered exactly as the dashboard's leaderboard
+    (unknown values fall back to its defaults). Win-rate sorts put rankable wallets first."""
+
+    queryset = WalletStats.objects.none()
+    serializer_class = LeaderboardRowSerializer
+    pagination_class = LeaderboardPagination
+
+    def get_queryset(self) -> QuerySet[WalletStats]:
+        return LeaderboardQuery.from_request(self.request).stats()
+
+
+class WalletViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """A tracked wallet: its figures per window, open positions and closed cycles."""
+
+    queryset = TrackedWallet.objects.all()
+    serializer_class = WalletDetailSerializer
+    lookup_field = "address"
+    # Anything up to the slash, so a mistyped address gets the validator's 400 rather than a bare 404.
+    lookup_value_regex = "[^/]+"
+
+    def get_object(self) -> TrackedWallet:
+        return tracked_wallet_or_404(self.kwargs["address"])
+
+    @extend_schema(responses={200: WalletDetailSerializer, **ADDRESS_ERRORS})
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(responses={200: CycleSerializer(many=True), **ADDRESS_ERRORS})
+    @action(detail=True, serializer_class=CycleSerializer, pagination_class=CyclePagination)
+    def cycles(self, request: Request, address: str) -> Response:
+        """The wallet's closed round trips, newest close first."""
+        cycles = self.paginate_queryset(selectors.closed_cycles(self.get_object()))
+        return self.get_paginated_response(CycleSerializer(cycles, many=True).data)
+
+
+@extend_schema(parameters=[SwapFilterSerializer])
+class SwapViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Swaps of tracked wallets, newest first; cursor-paginated so that pages hold still while new swaps arrive.
+    An unknown wallet or token is a 404, a malformed filter a 400."""
+
+    queryset = Swap.objects.none()
+    serializer_class = SwapSerializer
+    pagination_class = SwapPagination
+
+    def get_queryset(self) -> QuerySet[Swap]:
+        filters = SwapFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        wanted = filters.validated_data
+        wallet = tracked_wallet_or_404(wanted["wallet"]) if "wallet" in wanted else None
+        token = None
+        if "token" in wanted:
+            token = Token.objects.filter(mint=wanted["token"]).first()
+            if token is None:
+                raise exceptions.NotFound("No token has this mint.")
+        swaps = selectors.swap_feed(wallet, token, followed_by=self.request.user if wanted.get("following") else None)
+        if "side" in wanted:
+            swaps = swaps.filter(side=wanted["side"])
+        return swaps
+
+
+class TokenViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """A token, its latest price, and the tracked wallets holding or having traded it."""
+
+    queryset = Token.objects.all()
+    serializer_class = TokenDetailSerializer
+    lookup_field = "mint"
+    lookup_value_regex = "[^/]+"
+
+    def get_object(self) -> Token:
+        mint = self.kwargs["mint"]
+        token = Token.objects.filter(mint=mint).first()
+        if token is not None:
+            return token
+        try:
+            validate_solana_address(mint)
+        except InvalidAddress as error:
+            raise InvalidAddressError(str(error)) from None
+        raise exceptions.NotFound("No token has this mint.")
+
+    @extend_schema(
+        responses={
+            200: TokenDetailSerializer,
+            400: OpenApiResponse(OpenApiTypes.OBJECT, description="not a Solana address (`detail` says why)"),
+            404: OpenApiResponse(OpenApiTypes.OBJECT, description="no token has this mint"),
+        }
+    )
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        return super().retrieve(request, *args, **kwargs)
