@@ -2,17 +2,17 @@
 
 One message shape: {"type": "html.push", "html": "..."}; every consumer forwards the HTML to its
 socket and the htmx ws extension swaps it in by element id (out-of-band). Pushes happen only from
-actions and only after the transaction commits, so a browser never shows a row that was rolled back.
+actions and only after the transaction commits (`transaction.on_commit`), so a browser never shows a
+row that was rolled back.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import transaction
-from django.template.loader import render_to_string
 
 FEED_TRADES = "feed.trades"
 FEED_SIGNALS = "feed.signals"
@@ -50,13 +50,18 @@ def is_public_group(name: str) -> bool:
 
 
 def send_html(group: str, html: str) -> None:
-    async_to_sync(get_channel_layer().group_send)(group, {"type": "html.push", "html": html})
+    send_many([(group, html)])
 
 
-def push_fragment(group: str, template: str, context: dict) -> None:
-    send_html(group, render_to_string(template, context))
+def send_many(messages: list[tuple[str, str]]) -> None:
+    """Send each (group, html) at once: one hop into the event loop for all of them, not one each."""
+    if not messages:
+        return
+    layer = get_channel_layer()
 
+    async def send_all() -> None:
+        await asyncio.gather(
+            *(layer.group_send(group, {"type": "html.push", "html": html}) for group, html in messages)
+        )
 
-def push_fragment_on_commit(group: str, template: str, context: dict) -> None:
-    """Render and push once the current transaction commits (at once outside a transaction)."""
-    transaction.on_commit(lambda: push_fragment(group, template, context))
+    async_to_sync(send_all)()

@@ -569,8 +569,7 @@ def push_live_swaps(swap_ids: Sequence[int]) -> None:
         groups.setdefault(realtime.token_group(swap.token.mint), []).append(rows[swap.id])
         for user_id in followers.get(swap.wallet_id, []):
             groups.setdefault(realtime.follows_group(user_id), []).append(rows[swap.id])
-    for group, html in groups.items():
-        realtime.send_html(group, fragments.swap_push(html))
+    realtime.send_many([(group, fragments.swap_push(html)) for group, html in groups.items()])
     Swap.objects.filter(id__in=swap_ids, pushed_at=None).update(pushed_at=timezone.now())
 
 
@@ -584,11 +583,11 @@ def push_wallet_figures(wallet_ids: Iterable[int]) -> None:
     for stats in WalletStats.objects.filter(wallet_id__in=wallet_ids).select_related("wallet"):
         rows.setdefault(stats.window, []).append(fragments.leaderboard_row(stats, oob=True))
         wallets[stats.wallet_id] = stats.wallet
-    for window, html in rows.items():
-        realtime.send_html(realtime.leaderboard_group(window), "".join(html))
+    messages = [(realtime.leaderboard_group(window), "".join(html)) for window, html in rows.items()]
     for wallet in wallets.values():
         html = fragments.wallet_stats(wallet, oob=True) + fragments.wallet_positions(wallet, oob=True)
-        realtime.send_html(realtime.wallet_group(wallet.address), html)
+        messages.append((realtime.wallet_group(wallet.address), html))
+    realtime.send_many(messages)
 
 
 # --- polling -------------------------------------------------------------------------------------
@@ -809,11 +808,11 @@ def refresh_prices(sources: PriceSources) -> int:
 def push_figures_refreshed(wallet_ids: set[int]) -> None:
     """After a price tick: every leaderboard page refetches its rows; the wallets' own pages get new figures."""
     tick = f'<div id="stats-tick" hx-swap-oob="true" data-at="{int(timezone.now().timestamp())}"></div>'
-    for window in Window.values:
-        realtime.send_html(realtime.leaderboard_group(window), tick)
+    messages = [(realtime.leaderboard_group(window), tick) for window in Window.values]
     for wallet in TrackedWallet.objects.filter(id__in=wallet_ids):
         html = fragments.wallet_stats(wallet, oob=True) + fragments.wallet_positions(wallet, oob=True)
-        realtime.send_html(realtime.wallet_group(wallet.address), html)
+        messages.append((realtime.wallet_group(wallet.address), html))
+    realtime.send_many(messages)
 
 
 def refresh_token_metadata(mints: Sequence[str], birdeye: BirdeyeClient | None = None) -> int:
