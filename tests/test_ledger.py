@@ -315,3 +315,16 @@ def test_trades_stored_but_never_booked_are_booked_by_the_straggler_sweep(alice)
     assert not Swap.objects.filter(in_books=False).exists()
     assert stats(alice, "24h").realized_pnl == Decimal("5")
     assert actions.book_stragglers() == 0
+
+
+def test_trades_booked_by_a_replay_before_their_own_booking_are_not_counted_twice(alice):
+    result = ingest(usdc_swap(ALICE, BONK, "buy", "100", "10", NOW - 3 * HOUR))
+    ingest(spl_transfer(BOB, ALICE, BONK, "5", NOW - 2 * HOUR))  # pending: no price for it
+    before = stored_pnl_rows(alice), Position.objects.get().pending_trades, Position.objects.get().bought_usd
+    ledger.recompute_position(alice.id, Token.objects.get(mint=BONK).id)  # a replay in between
+
+    actions.book_trades(result.new_swaps, list(TokenTransfer.objects.all()))  # the late booking
+
+    after = stored_pnl_rows(alice), Position.objects.get().pending_trades, Position.objects.get().bought_usd
+    assert after == before
+    assert before[1:] == (1, Decimal("10"))

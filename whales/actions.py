@@ -157,9 +157,14 @@ def book_trades(swaps: Sequence[Swap], transfers: Sequence[TokenTransfer]) -> No
     with transaction.atomic():
         wallet_ids = sorted({trade.wallet_id for trade in [*swaps, *transfers]})
         list(TrackedWallet.objects.select_for_update().filter(id__in=wallet_ids).order_by("id").values("id"))
-        touched = ledger.apply_new_trades(swaps, transfers)
-        Swap.objects.filter(id__in=[s.id for s in swaps if s.usd_price is not None]).update(in_books=True)
-        TokenTransfer.objects.filter(id__in=[t.id for t in transfers if not t.needs_price]).update(in_books=True)
+        # A replay of these wallets between storing and now has booked them already: never twice.
+        unbooked = set(Swap.objects.filter(id__in=[s.id for s in swaps], in_books=False).values_list("id", flat=True))
+        unbooked_in = set(
+            TokenTransfer.objects.filter(id__in=[t.id for t in transfers], in_books=False).values_list("id", flat=True)
+        )
+        touched = ledger.apply_new_trades(
+            [s for s in swaps if s.id in unbooked], [t for t in transfers if t.id in unbooked_in]
+        )
         ledger.refresh_stats(touched)
         transaction.on_commit(lambda: after_trades_booked(swaps, transfers, touched), robust=True)
 
@@ -330,17 +335,8 @@ def _quote_usd_rates(swaps: list[ParsedSwap]) -> dict[tuple[str, int], Decimal]:
 def positions_rewritten(pairs: Iterable[tuple[int, int]]) -> None:
     """After trades of these (wallet id, token id) pairs changed in place (reparse, valuation) or were
     never booked: replay those positions, refresh the wallets' figures, show them."""
-    pairs = set(pairs)
     with transaction.atomic():
         touched = ledger.recompute_positions(pairs)
-        for wallet_id in touched:
-            token_ids = [token_id for w, token_id in pairs if w == wallet_id]
-            Swap.objects.filter(wallet_id=wallet_id, token_id__in=token_ids, usd_price__isnull=False).update(
-                in_books=True
-            )
-            TokenTransfer.objects.filter(wallet_id=wallet_id, token_id__in=token_ids).filter(
-                Q(direction=Direction.OUT) | Q(usd_price__isnull=False)
-            ).update(in_books=True)
         ledger.refresh_stats(touched)
         transaction.on_commit(lambda: push_wallet_figures(touched), robust=True)
 

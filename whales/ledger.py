@@ -2,9 +2,10 @@
 trades (whales.pnl) — swaps, and token transfers in and out — and each wallet's per-window statistics.
 
 Called by `whales.actions` inside its database transactions (the wallets concerned are already
-locked there); nothing else writes these tables. A swap without a USD price, or an incoming
-transfer without a market price, is not in the books yet: it is counted in `pending_trades` and
-enters by a replay of its position once valued.
+locked there), and by `manage.py recompute_pnl` through `recompute_all`, which locks them itself;
+nothing else writes these tables. A swap without a USD price, or an incoming transfer without a
+market price, is not in the books yet: it is counted in `pending_trades` and enters by a replay of
+its position once valued.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import gc
 import json
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -199,6 +200,9 @@ def apply_new_trades(swaps: Sequence[Swap], transfers: Sequence[TokenTransfer] =
         (p.wallet_id, p.token_id): p
         for p in Position.objects.filter(wallet_id__in={w for w, _ in pairs}, token_id__in=tokens)
     }
+    pending = _pending_counts(pairs)
+    booked_swaps: list[int] = []
+    booked_transfers: list[int] = []
     for wallet_id, token_id in pairs:
         pair_swaps, pair_transfers = (
             swaps_by_pair.get((wallet_id, token_id), []),
@@ -222,11 +226,33 @@ def apply_new_trades(swaps: Sequence[Swap], transfers: Sequence[TokenTransfer] =
             recompute_position(wallet_id, token_id)
             continue
         _record_events(wallet_id, token_id, events)
-        position.pending_trades += len(pair_swaps) - len(valued) + len(pair_transfers) - len(priced)
+        position.pending_trades = pending.get((wallet_id, token_id), 0)
         position.bought_usd += _usd(valued, "buy")
         position.sold_usd += _usd(valued, "sell")
         _save_position(position, book, tokens[token_id])
+        booked_swaps += [s.id for s in valued]
+        booked_transfers += [t.id for t in priced]
+    Swap.objects.filter(id__in=booked_swaps).update(in_books=True)
+    TokenTransfer.objects.filter(id__in=booked_transfers).update(in_books=True)
     return {wallet_id for wallet_id, _ in pairs}
+
+
+def _pending_counts(pairs: Iterable[tuple[int, int]]) -> Counter[tuple[int, int]]:
+    """(wallet id, token id) → its trades without a USD price (counted from the tables, so a replay
+    and an incremental application never count one twice)."""
+    pairs = set(pairs)
+    wallets, tokens = {w for w, _ in pairs}, {t for _, t in pairs}
+    counts: Counter[tuple[int, int]] = Counter()
+    unpriced = [
+        Swap.objects.filter(usd_price__isnull=True),
+        TokenTransfer.objects.filter(direction=Direction.IN, usd_price__isnull=True),
+    ]
+    for rows in unpriced:
+        grouped = rows.filter(wallet_id__in=wallets, token_id__in=tokens).values_list("wallet_id", "token_id")
+        for wallet_id, token_id, n in grouped.annotate(n=Count("id")):
+            if (wallet_id, token_id) in pairs:
+                counts[(wallet_id, token_id)] += n
+    return counts
 
 
 def recompute_position(wallet_id: int, token_id: int) -> None:
@@ -246,6 +272,10 @@ def recompute_position(wallet_id: int, token_id: int) -> None:
     position = Position.objects.filter(pair).first() or Position(wallet_id=wallet_id, token_id=token_id, book={})
     position.pending_trades = replayed.pending_trades
     position.bought_usd, position.sold_usd = replayed.bought_usd, replayed.sold_usd
+    Swap.objects.filter(pair, in_books=False, usd_price__isnull=False).update(in_books=True)
+    TokenTransfer.objects.filter(pair, in_books=False).filter(
+        Q(direction=Direction.OUT) | Q(usd_price__isnull=False)
+    ).update(in_books=True)
     if not swaps and not transfers and position.pk is None:
         return
     _save_position(position, replayed.book, token)
@@ -328,10 +358,9 @@ def _save_position(position: Position, book: pnl.TokenBook, token: Token) -> Non
 
 # --- rebuilding many wallets ---------------------------------------------------------------------------
 
-# A batch is one transaction. Each reads its wallets' swaps with one pass over the swap table (a
-# wallet's swaps are spread over all of it), so batches are made big; each holds its wallets locked
-# and its rows in the undo log until it commits, so not too big: at 250,000 swaps a batch takes
-# seconds, and a million swaps take four passes.
+# A batch is one transaction and reads its wallets' swaps in one pass over the swap table (a wallet's
+# swaps are spread all over it): big batches make few passes. But ingest for a batch's wallets waits
+# until it commits: 250,000 swaps take ~15 s on the 2-core development machine (bench/README.md).
 BATCH_SWAPS = 250_000
 BATCH_WALLETS = 1_000  # at most, however few swaps they have: bounds the IN list and the locks
 READ_CHUNK = 2_000  # rows per FETCH from the server-side cursor: Django's default; larger was no faster
@@ -410,7 +439,8 @@ def recompute_all(
     wallet_ids: Iterable[int] | None = None, *, progress: Callable[[int, int], None] | None = None
 ) -> RecomputeSummary:
     """Rebuild the positions, cycles and realizations of these wallets (every wallet when None) from
-    their stored swaps and transfers, then their WalletStats; ids of no wallet are ignored.
+    their stored swaps and transfers, mark every trade replayed into a book as booked (`in_books`),
+    then refresh their WalletStats; ids of no wallet are ignored.
 
     The rows are those `recompute_position` writes for each (wallet, token), figure for figure
     (unrealized P&L at each token's current price), positions with new ids. Wallets go in batches
@@ -524,6 +554,11 @@ def _recompute_batch(wallet_ids: list[int], summary: RecomputeSummary) -> None:
 
         step = time.perf_counter()
         derived.flush(summary)
+        # Bulk-imported trades arrive unbooked; left so, the straggler sweep would replay them pair by pair.
+        Swap.objects.filter(wallet_id__in=locked, in_books=False, usd_price__isnull=False).update(in_books=True)
+        TokenTransfer.objects.filter(wallet_id__in=locked, in_books=False).filter(
+            Q(direction=Direction.OUT) | Q(usd_price__isnull=False)
+        ).update(in_books=True)
         summary.write_seconds += time.perf_counter() - step
         step = time.perf_counter()
         refresh_stats(locked)
