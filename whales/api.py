@@ -34,7 +34,15 @@ from whales.models import (
     WalletStats,
     Window,
 )
-from whales.views import DEFAULT_SORT, DEFAULT_WINDOW, FEED_PAGE_SIZE, LEADERBOARD_PAGE_SIZE, SORTS, LeaderboardQuery
+from whales.views import (
+    DEFAULT_SORT,
+    DEFAULT_WINDOW,
+    FEED_PAGE_SIZE,
+    LEADERBOARD_PAGE_SIZE,
+    SORTS,
+    LeaderboardQuery,
+    RowsByIdPaginator,
+)
 
 
 class InvalidAddressError(exceptions.APIException):
@@ -349,6 +357,7 @@ class SwapFilterSerializer(serializers.Serializer):
 
 class LeaderboardPagination(PageNumberPagination):
     page_size = LEADERBOARD_PAGE_SIZE
+    django_paginator_class = RowsByIdPaginator
 
 
 class SwapPagination(CursorPagination):
