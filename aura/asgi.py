@@ -1,4 +1,7 @@
-"""ASGI entry point: HTTP through Django, WebSockets through Channels (served by Daphne)."""
+"""ASGI entry point: HTTP through Django, WebSockets through Channels (served by Daphne).
+
+Helius's webhook deliveries skip Django's browser middleware (whales/webhooks.py says why).
+"""
 
 import os
 
@@ -10,12 +13,20 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs the app registry loaded above)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.urls import path, re_path  # noqa: E402
 
 from aura.routing import websocket_urlpatterns  # noqa: E402
+from whales.webhooks import helius_webhook_asgi  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": URLRouter(
+            [
+                path("hooks/helius/", helius_webhook_asgi),
+                path("hooks/helius", helius_webhook_asgi),
+                re_path(r"", django_asgi_app),
+            ]
+        ),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
