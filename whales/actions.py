@@ -138,8 +138,11 @@ def ingest(
             locked = {wallet.id: wallet for wallet in rows}
             result.new_swaps = _store_swaps(swaps, wallets, tokens, locked, via)
             result.new_transfers = _store_transfers(transfers, wallets, tokens, via)
+            tokens_by_id = {token.id: token for token in tokens.values()}
         _save_wallet_state(wallet_state or {})
-        live = [swap.id for swap in result.new_swaps if swap.arrived_via in LIVE_PATHS]
+        live = [swap for swap in result.new_swaps if swap.arrived_via in LIVE_PATHS]
+        for swap in live:  # what the rows show, already in hand: the push needs no query for it
+            swap.wallet, swap.token = locked[swap.wallet_id], tokens_by_id[swap.token_id]
         if live:
             transaction.on_commit(lambda: push_live_swaps(live), robust=True)
     if result.new_swaps or result.new_transfers:
@@ -358,16 +361,20 @@ def book_stragglers(older_than: timedelta = timedelta(minutes=2)) -> int:
 
 def sol_usd_near(unix_times: Sequence[int]) -> dict[int, Decimal]:
     """SOL/USD from our price history at each of `unix_times` (sorted), where a point is close enough."""
-    return usd_near(sol_token().id, unix_times)
+    return _usd_near({"token__mint": WSOL_MINT}, unix_times)
 
 
 def usd_near(token_id: int, unix_times: Sequence[int]) -> dict[int, Decimal]:
     """The token's USD price from our history at each of `unix_times` (sorted), where a point is close enough."""
+    return _usd_near({"token_id": token_id}, unix_times)
+
+
+def _usd_near(token: dict[str, Any], unix_times: Sequence[int]) -> dict[int, Decimal]:
     if not unix_times:
         return {}
     tolerance = int(SOL_PRICE_TOLERANCE.total_seconds())
     points = TokenPrice.objects.filter(
-        token_id=token_id,
+        **token,
         at__gte=datetime.fromtimestamp(unix_times[0] - tolerance, UTC),
         at__lte=datetime.fromtimestamp(unix_times[-1] + tolerance, UTC),
     ).values_list("at", "price_usd")
@@ -552,11 +559,12 @@ def _reconcile(model, wanted: dict, fields: list[str], signatures, result: Repar
 LIVE_PATHS = {ArrivedVia.WEBHOOK, ArrivedVia.POLL}
 
 
-def push_live_swaps(swap_ids: Sequence[int]) -> None:
-    """Prepend these swaps' rows to the live feeds showing them (all swaps, their wallet's, their token's)."""
-    if not swap_ids:
+def push_live_swaps(swaps: Sequence[Swap]) -> None:
+    """Prepend these swaps' rows (their wallet and token loaded) to the live feeds showing them: all
+    swaps, their wallet's, their token's, their followers'."""
+    if not swaps:
         return
-    swaps = list(Swap.objects.filter(id__in=swap_ids).select_related("wallet", "token").order_by("-block_time", "-id"))
+    swaps = sorted(swaps, key=lambda swap: (swap.block_time, swap.id), reverse=True)
     rows = fragments.swap_rows(swaps)
     groups: dict[str, list[str]] = {realtime.FEED_TRADES: [rows[swap.id] for swap in swaps]}
     followers = Follow.followers_of({swap.wallet_id for swap in swaps})
@@ -566,7 +574,7 @@ def push_live_swaps(swap_ids: Sequence[int]) -> None:
         for user_id in followers.get(swap.wallet_id, []):
             groups.setdefault(realtime.follows_group(user_id), []).append(rows[swap.id])
     realtime.send_many([(group, fragments.swap_push(html)) for group, html in groups.items()])
-    Swap.objects.filter(id__in=swap_ids, pushed_at=None).update(pushed_at=timezone.now())
+    Swap.objects.filter(id__in=[swap.id for swap in swaps], pushed_at=None).update(pushed_at=timezone.now())
 
 
 def push_wallet_figures(wallet_ids: Iterable[int]) -> None:
