@@ -115,12 +115,14 @@ def test_a_user_who_opted_in_is_notified_of_large_swaps_only(daphne_server, new_
     page.add_init_script(RECORD_NOTIFICATIONS)  # the browser's Notification API is the edge we observe
     log_in(page, daphne_server, "alice", PASSWORD)
     expect(page.locator("#connection")).to_have_text("live")
+    expect(page.locator("#feed-empty")).to_be_visible()
 
     token = address("loud token")
     daphne_server.post_webhook([usdc_swap(whale.address, token, "buy", "10", "999", 1_760_000_000)])
     daphne_server.post_webhook([usdc_swap(whale.address, token, "buy", "50", "5000", 1_760_000_060)])
 
     expect(page.locator("#swap-feed .feed-row")).to_have_count(2)
+    expect(page.locator("#feed-empty")).to_have_count(0)  # the empty-feed note leaves with the first row
     notifications = page.evaluate("window.__notifications")
     assert len(notifications) == 1
     assert notifications[0]["title"] == "AURA · large swap"
