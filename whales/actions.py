@@ -84,6 +84,11 @@ class IngestResult:
     new_transfers: list[TokenTransfer] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
 
+    def book(self) -> None:
+        """Book the new swaps and transfers (what `ingest` does unless told `book=False`)."""
+        if self.new_swaps or self.new_transfers:
+            book_trades(self.new_swaps, self.new_transfers)
+
     def as_json(self) -> dict[str, Any]:
         return {
             "received": self.received,
@@ -98,15 +103,20 @@ class IngestResult:
 
 
 def ingest(
-    transactions: Sequence[Any], via: str, *, wallet_state: dict[int, dict[str, Any]] | None = None
+    transactions: Sequence[Any],
+    via: str,
+    *,
+    wallet_state: dict[int, dict[str, Any]] | None = None,
+    book: bool = True,
 ) -> IngestResult:
     """Store `transactions` (Helius enhanced transactions) and what tracked wallets did in them:
-    swaps, and tokens moved in or out without a trade.
+    swaps, and tokens moved in or out without a trade; then book them (`book_trades`).
 
     Idempotent: a transaction seen before (by signature) adds no row, whichever path it came by.
     Transactions that are not readable are skipped and reported in `rejected`; the rest are kept.
     `wallet_state` maps a wallet id to field updates (cursors) saved in the same database
-    transaction as the swaps, so a cursor never runs ahead of the rows it covers.
+    transaction as the swaps, so a cursor never runs ahead of the rows it covers. With
+    `book=False` the caller books them itself (`result.book()`), e.g. after answering the request.
     """
     result = IngestResult(received=len(transactions))
     readable = _readable(transactions, result)
@@ -145,8 +155,8 @@ def ingest(
             swap.wallet, swap.token = locked[swap.wallet_id], tokens_by_id[swap.token_id]
         if live:
             transaction.on_commit(lambda: push_live_swaps(live), robust=True)
-    if result.new_swaps or result.new_transfers:
-        book_trades(result.new_swaps, result.new_transfers)
+    if book:
+        result.book()
     return result
 
 

@@ -3,8 +3,9 @@
 `handle_delivery` is the one place that checks and ingests a delivery. Daphne routes the path to
 `helius_webhook_asgi`, which reaches it in one hop to the sync thread: Django's browser middleware
 (sessions, CSRF, messages, static files) costs two thread hops per middleware under ASGI, about a
-third of a delivery's time, and a machine posting with a shared secret needs none of it. The Django
-view below serves the same function to Django's own handler (the test client, a WSGI server).
+third of a delivery's time, and a machine posting with a shared secret needs none of it. It also
+answers as soon as the swaps are stored (and pushed), and books them after. The Django view below
+serves the same function to Django's own handler (the test client, a WSGI server).
 """
 
 from __future__ import annotations
@@ -28,9 +29,12 @@ from whales.models import ArrivedVia
 logger = logging.getLogger(__name__)
 
 
-def handle_delivery(authorization: str, body: bytes) -> tuple[int, dict[str, Any]]:
-    """(HTTP status, JSON answer) for one delivery: authenticated by the shared secret, then the
-    array of transactions is ingested (idempotent).
+def handle_delivery(
+    authorization: str, body: bytes, *, book: bool = True
+) -> tuple[int, dict[str, Any], actions.IngestResult | None]:
+    """(HTTP status, JSON answer, ingest result) for one delivery: authenticated by the shared secret,
+    then the array of transactions is ingested (idempotent); with `book=False` the caller books the
+    new trades (`result.book()`) once it has answered.
 
     401 without the right `Authorization`; 400 (and a log line) for a body that is not a JSON array;
     200 with what was stored otherwise, unreadable items listed under "rejected".
@@ -38,24 +42,24 @@ def handle_delivery(authorization: str, body: bytes) -> tuple[int, dict[str, Any
     secret = settings.HELIUS_WEBHOOK_SECRET
     if not secret:
         logger.error("helius webhook: refused a delivery because HELIUS_WEBHOOK_SECRET is not set")
-        return 401, {"error": "webhook secret not configured"}
+        return 401, {"error": "webhook secret not configured"}, None
     if not constant_time_compare(authorization, secret):
         logger.warning("helius webhook: wrong Authorization header")
-        return 401, {"error": "unauthorized"}
+        return 401, {"error": "unauthorized"}, None
     try:
         transactions = json.loads(body)
     except (ValueError, RecursionError) as error:
         logger.warning("helius webhook: malformed JSON body (%d bytes): %s", len(body), error)
-        return 400, {"error": f"body is not valid JSON: {error}"}
+        return 400, {"error": f"body is not valid JSON: {error}"}, None
     if not isinstance(transactions, list):
         logger.warning("helius webhook: body is %s, not an array of transactions", type(transactions).__name__)
-        return 400, {"error": "body must be a JSON array of enhanced transactions"}
-    result = actions.ingest(transactions, ArrivedVia.WEBHOOK)
+        return 400, {"error": "body must be a JSON array of enhanced transactions"}, None
+    result = actions.ingest(transactions, ArrivedVia.WEBHOOK, book=book)
     if result.rejected:
         logger.warning(
             "helius webhook: %d of %d items rejected: %s", len(result.rejected), len(transactions), result.rejected[:5]
         )
-    return 200, result.as_json()
+    return 200, result.as_json(), result
 
 
 @csrf_exempt
@@ -66,15 +70,15 @@ def helius_webhook(request: HttpRequest) -> JsonResponse:
     except RequestDataTooBig:
         logger.warning("helius webhook: body larger than DATA_UPLOAD_MAX_MEMORY_SIZE refused")
         return JsonResponse({"error": "body too large"}, status=413)
-    status, answer = handle_delivery(request.headers.get("Authorization", ""), body)
+    status, answer, _ = handle_delivery(request.headers.get("Authorization", ""), body)
     return JsonResponse(answer, status=status)
 
 
-def _handle_with_fresh_connections(authorization: str, body: bytes) -> tuple[int, dict[str, Any]]:
+def _with_fresh_connections(function: Any, *args: Any, **kwargs: Any) -> Any:
     # What Django's request_started/request_finished signals do around a request.
     close_old_connections()
     try:
-        return handle_delivery(authorization, body)
+        return function(*args, **kwargs)
     finally:
         close_old_connections()
 
@@ -91,8 +95,15 @@ async def helius_webhook_asgi(scope: dict, receive: Any, send: Any) -> None:
         return
     headers = dict(scope.get("headers") or [])
     authorization = headers.get(b"authorization", b"").decode("latin-1")
-    status, answer = await sync_to_async(_handle_with_fresh_connections, thread_sensitive=True)(authorization, body)
+    # Not thread-sensitive: deliveries run side by side (rows of one wallet still queue on its lock)
+    # instead of one behind another's booking.
+    status, answer, result = await sync_to_async(_with_fresh_connections, thread_sensitive=False)(
+        handle_delivery, authorization, body, book=False
+    )
     await _answer(send, status, answer)
+    if result is not None:
+        # Answered: Helius is done with us. The books follow (a crash now leaves them to the straggler sweep).
+        await sync_to_async(_with_fresh_connections, thread_sensitive=False)(result.book)
 
 
 async def _read_body(receive: Any, limit: int) -> tuple[bytes, bool]:
