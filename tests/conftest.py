@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -109,7 +110,7 @@ class LiveServer:
         return httpx.post(f"{self.url}/hooks/helius/", json=body, headers={"Authorization": WEBHOOK_SECRET}, timeout=10)
 
 
-def live_server_env(django_db_blocker) -> dict[str, str]:
+def live_server_env(django_db_blocker, queue: str = "celery") -> dict[str, str]:
     with django_db_blocker.unblock():
         connections.close_all()
         return {
@@ -120,24 +121,43 @@ def live_server_env(django_db_blocker) -> dict[str, str]:
             "HELIUS_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "LIVE_HEARTBEAT_SECONDS": "1",  # pages take 2.5 s of silence for a dropped network
             "DATABASE_POOL_SIZE": "4",  # as the Procfiles run the web process
+            "CELERY_QUEUE": queue,
         }
 
 
 @pytest.fixture(scope="session")
-def daphne_server(django_db_setup, django_db_blocker):
-    """Daphne serving aura.asgi on a free port, connected to the test database.
+def live_worker(django_db_setup, django_db_blocker):
+    """A Celery worker for the live servers (webhook deliveries are booked by a worker), on a queue of
+    its own; yields the queue name."""
+    queue = f"live-{uuid.uuid4().hex[:12]}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "aura", "worker", "--pool=solo", "-Q", queue, "--loglevel=warning"],
+        cwd=REPO_DIR,
+        env=live_server_env(django_db_blocker, queue),
+    )
+    yield queue
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="session")
+def daphne_server(live_worker, django_db_blocker):
+    """Daphne serving aura.asgi on a free port, connected to the test database, with a Celery worker.
 
     Tests that use it must commit their data (`transactional_db`): the server is another process.
     """
-    server = LiveServer(live_server_env(django_db_blocker)).start()
+    server = LiveServer(live_server_env(django_db_blocker, live_worker)).start()
     yield server
     server.stop()
 
 
 @pytest.fixture
-def own_daphne_server(django_db_setup, django_db_blocker):
+def own_daphne_server(live_worker, django_db_blocker):
     """A Daphne of this test's own, for tests that stop and restart it."""
-    server = LiveServer(live_server_env(django_db_blocker)).start()
+    server = LiveServer(live_server_env(django_db_blocker, live_worker)).start()
     yield server
     server.stop()
 

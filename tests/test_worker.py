@@ -98,6 +98,12 @@ def test_the_worker_backfills_registers_the_webhook_prices_and_polls_in_new_trad
         assert stored == intended_swaps(simulator, wallet.address)
         assert stored  # the simulator's whales trade
     assert Swap.objects.filter(usd_value=None).count() == 0  # SOL/USD history fetched around every swap
+    def webhook_is_registered() -> bool:
+        """the webhook sync ran"""
+        with simulator.lock:
+            return bool(simulator._webhooks)
+
+    wait_until(webhook_is_registered)
     with simulator.lock:
         [webhook] = [entry["webhook"] for entry in simulator._webhooks.values()]
     assert sorted(webhook["accountAddresses"]) == sorted(w.address for w in whales)

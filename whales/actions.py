@@ -89,6 +89,13 @@ class IngestResult:
         if self.new_swaps or self.new_transfers:
             book_trades(self.new_swaps, self.new_transfers)
 
+    def book_in_worker(self) -> None:
+        """Have a Celery worker book the new trades; should the queue be down, the straggler sweep will."""
+        from whales import tasks
+
+        if self.new_swaps or self.new_transfers:
+            tasks.enqueue(tasks.book_trades, [s.id for s in self.new_swaps], [t.id for t in self.new_transfers])
+
     def as_json(self) -> dict[str, Any]:
         return {
             "received": self.received,
@@ -116,7 +123,7 @@ def ingest(
     Transactions that are not readable are skipped and reported in `rejected`; the rest are kept.
     `wallet_state` maps a wallet id to field updates (cursors) saved in the same database
     transaction as the swaps, so a cursor never runs ahead of the rows it covers. With
-    `book=False` the caller books them itself (`result.book()`), e.g. after answering the request.
+    `book=False` the caller has them booked (`result.book()` or `result.book_in_worker()`).
     """
     result = IngestResult(received=len(transactions))
     readable = _readable(transactions, result)

@@ -48,9 +48,7 @@ def validate_solana_address(value: str) -> str:
         )
     decoded = len(b58decode(value))
     if decoded != ADDRESS_BYTES:
-        raise InvalidAddress(
-            f"The address decodes to {decoded} bytes; a Solana address is {ADDRESS_BYTES} bytes."
-        )
+        raise InvalidAddress(f"The address decodes to {decoded} bytes; a Solana address is {ADDRESS_BYTES} bytes.")
     return value
 
 

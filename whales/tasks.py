@@ -15,7 +15,7 @@ from django.utils import timezone
 from whales import actions, ledger
 from whales.birdeye import BirdeyeClient
 from whales.helius import HeliusClient, HeliusError
-from whales.models import BackfillState, TrackedWallet
+from whales.models import BackfillState, Swap, TokenTransfer, TrackedWallet
 from whales.prices import PriceSources
 
 logger = logging.getLogger(__name__)
@@ -137,6 +137,15 @@ def refresh_prices() -> int:
             return actions.refresh_prices(sources)
         finally:
             sources.close()
+
+
+@shared_task(soft_time_limit=100, time_limit=120)
+def book_trades(swap_ids: list[int], transfer_ids: list[int]) -> int:
+    """Book a webhook delivery's trades, off the web process (so the next delivery is not slowed)."""
+    swaps = list(Swap.objects.filter(id__in=swap_ids))
+    transfers = list(TokenTransfer.objects.filter(id__in=transfer_ids))
+    actions.book_trades(swaps, transfers)
+    return len(swaps) + len(transfers)
 
 
 @shared_task(soft_time_limit=100, time_limit=120)

@@ -4,8 +4,10 @@
 `helius_webhook_asgi`, which reaches it in one hop to the sync thread: Django's browser middleware
 (sessions, CSRF, messages, static files) costs two thread hops per middleware under ASGI, about a
 third of a delivery's time, and a machine posting with a shared secret needs none of it. It also
-answers as soon as the swaps are stored (and pushed), and books them after. The Django view below
-serves the same function to Django's own handler (the test client, a WSGI server).
+answers as soon as the swaps are stored and their rows pushed, and leaves booking them (P&L, the
+wallet's figures: most of an ingest's CPU) to a Celery worker, so the web process is free for the
+next delivery. The Django view below serves the same function to Django's own handler (the test
+client, a WSGI server), booking inline.
 """
 
 from __future__ import annotations
@@ -29,12 +31,9 @@ from whales.models import ArrivedVia
 logger = logging.getLogger(__name__)
 
 
-def handle_delivery(
-    authorization: str, body: bytes, *, book: bool = True
-) -> tuple[int, dict[str, Any], actions.IngestResult | None]:
-    """(HTTP status, JSON answer, ingest result) for one delivery: authenticated by the shared secret,
-    then the array of transactions is ingested (idempotent); with `book=False` the caller books the
-    new trades (`result.book()`) once it has answered.
+def handle_delivery(authorization: str, body: bytes, *, book_in_worker: bool = False) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, JSON answer) for one delivery: authenticated by the shared secret, then the array
+    of transactions is ingested (idempotent) and booked, here or by a Celery worker.
 
     401 without the right `Authorization`; 400 (and a log line) for a body that is not a JSON array;
     200 with what was stored otherwise, unreadable items listed under "rejected".
@@ -42,24 +41,26 @@ def handle_delivery(
     secret = settings.HELIUS_WEBHOOK_SECRET
     if not secret:
         logger.error("helius webhook: refused a delivery because HELIUS_WEBHOOK_SECRET is not set")
-        return 401, {"error": "webhook secret not configured"}, None
+        return 401, {"error": "webhook secret not configured"}
     if not constant_time_compare(authorization, secret):
         logger.warning("helius webhook: wrong Authorization header")
-        return 401, {"error": "unauthorized"}, None
+        return 401, {"error": "unauthorized"}
     try:
         transactions = json.loads(body)
     except (ValueError, RecursionError) as error:
         logger.warning("helius webhook: malformed JSON body (%d bytes): %s", len(body), error)
-        return 400, {"error": f"body is not valid JSON: {error}"}, None
+        return 400, {"error": f"body is not valid JSON: {error}"}
     if not isinstance(transactions, list):
         logger.warning("helius webhook: body is %s, not an array of transactions", type(transactions).__name__)
-        return 400, {"error": "body must be a JSON array of enhanced transactions"}, None
-    result = actions.ingest(transactions, ArrivedVia.WEBHOOK, book=book)
+        return 400, {"error": "body must be a JSON array of enhanced transactions"}
+    result = actions.ingest(transactions, ArrivedVia.WEBHOOK, book=not book_in_worker)
+    if book_in_worker:
+        result.book_in_worker()
     if result.rejected:
         logger.warning(
             "helius webhook: %d of %d items rejected: %s", len(result.rejected), len(transactions), result.rejected[:5]
         )
-    return 200, result.as_json(), result
+    return 200, result.as_json()
 
 
 @csrf_exempt
@@ -70,7 +71,7 @@ def helius_webhook(request: HttpRequest) -> JsonResponse:
     except RequestDataTooBig:
         logger.warning("helius webhook: body larger than DATA_UPLOAD_MAX_MEMORY_SIZE refused")
         return JsonResponse({"error": "body too large"}, status=413)
-    status, answer, _ = handle_delivery(request.headers.get("Authorization", ""), body)
+    status, answer = handle_delivery(request.headers.get("Authorization", ""), body)
     return JsonResponse(answer, status=status)
 
 
@@ -95,15 +96,10 @@ async def helius_webhook_asgi(scope: dict, receive: Any, send: Any) -> None:
         return
     headers = dict(scope.get("headers") or [])
     authorization = headers.get(b"authorization", b"").decode("latin-1")
-    # Not thread-sensitive: deliveries run side by side (rows of one wallet still queue on its lock)
-    # instead of one behind another's booking.
-    status, answer, result = await sync_to_async(_with_fresh_connections, thread_sensitive=False)(
-        handle_delivery, authorization, body, book=False
+    status, answer = await sync_to_async(_with_fresh_connections, thread_sensitive=True)(
+        handle_delivery, authorization, body, book_in_worker=True
     )
     await _answer(send, status, answer)
-    if result is not None:
-        # Answered: Helius is done with us. The books follow (a crash now leaves them to the straggler sweep).
-        await sync_to_async(_with_fresh_connections, thread_sensitive=False)(result.book)
 
 
 async def _read_body(receive: Any, limit: int) -> tuple[bytes, bool]:

@@ -9,7 +9,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -18,133 +17,206 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Token',
+            name="Token",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('mint', models.CharField(max_length=44, unique=True)),
-                ('symbol', models.CharField(blank=True, max_length=64)),
-                ('name', models.CharField(blank=True, max_length=200)),
-                ('decimals', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('logo_url', models.URLField(blank=True, max_length=500)),
-                ('metadata_updated_at', models.DateTimeField(blank=True, null=True)),
-                ('price_usd', models.DecimalField(blank=True, decimal_places=24, max_digits=48, null=True)),
-                ('price_source', models.CharField(blank=True, max_length=20)),
-                ('price_updated_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("mint", models.CharField(max_length=44, unique=True)),
+                ("symbol", models.CharField(blank=True, max_length=64)),
+                ("name", models.CharField(blank=True, max_length=200)),
+                ("decimals", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("logo_url", models.URLField(blank=True, max_length=500)),
+                ("metadata_updated_at", models.DateTimeField(blank=True, null=True)),
+                ("price_usd", models.DecimalField(blank=True, decimal_places=24, max_digits=48, null=True)),
+                ("price_source", models.CharField(blank=True, max_length=20)),
+                ("price_updated_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['symbol', 'mint'],
+                "ordering": ["symbol", "mint"],
             },
         ),
         migrations.CreateModel(
-            name='RawTransaction',
+            name="RawTransaction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('signature', models.CharField(max_length=100, unique=True)),
-                ('payload', models.JSONField()),
-                ('block_time', models.DateTimeField(blank=True, null=True)),
-                ('arrived_via', models.CharField(choices=[('webhook', 'webhook'), ('poll', 'poll'), ('backfill', 'backfill'), ('reparse', 'reparse')], max_length=10)),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("signature", models.CharField(max_length=100, unique=True)),
+                ("payload", models.JSONField()),
+                ("block_time", models.DateTimeField(blank=True, null=True)),
+                (
+                    "arrived_via",
+                    models.CharField(
+                        choices=[
+                            ("webhook", "webhook"),
+                            ("poll", "poll"),
+                            ("backfill", "backfill"),
+                            ("reparse", "reparse"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("received_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'indexes': [models.Index(fields=['-block_time'], name='rawtx_by_time')],
+                "indexes": [models.Index(fields=["-block_time"], name="rawtx_by_time")],
             },
         ),
         migrations.CreateModel(
-            name='TrackedWallet',
+            name="TrackedWallet",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('address', models.CharField(max_length=44, unique=True, validators=[whales.models.validate_address])),
-                ('label', models.CharField(blank=True, max_length=100)),
-                ('tags', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=40), blank=True, default=list, size=None)),
-                ('notes', models.TextField(blank=True)),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('newest_signature', models.CharField(blank=True, max_length=100)),
-                ('next_poll_at', models.DateTimeField(blank=True, null=True)),
-                ('last_polled_at', models.DateTimeField(blank=True, null=True, verbose_name='last successful poll')),
-                ('last_swap_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.TextField(blank=True)),
-                ('last_error_at', models.DateTimeField(blank=True, null=True)),
-                ('backfill_state', models.CharField(choices=[('pending', 'pending'), ('running', 'running'), ('done', 'done'), ('failed', 'failed')], default='pending', max_length=10)),
-                ('backfill_cursor', models.CharField(blank=True, max_length=100)),
-                ('backfill_until', models.DateTimeField(blank=True, null=True)),
-                ('backfill_reached', models.DateTimeField(blank=True, null=True)),
-                ('backfill_transactions', models.PositiveIntegerField(default=0)),
-                ('backfill_started_at', models.DateTimeField(blank=True, null=True)),
-                ('backfill_finished_at', models.DateTimeField(blank=True, null=True)),
-                ('added_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("address", models.CharField(max_length=44, unique=True, validators=[whales.models.validate_address])),
+                ("label", models.CharField(blank=True, max_length=100)),
+                (
+                    "tags",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=40), blank=True, default=list, size=None
+                    ),
+                ),
+                ("notes", models.TextField(blank=True)),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("newest_signature", models.CharField(blank=True, max_length=100)),
+                ("next_poll_at", models.DateTimeField(blank=True, null=True)),
+                ("last_polled_at", models.DateTimeField(blank=True, null=True, verbose_name="last successful poll")),
+                ("last_swap_at", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.TextField(blank=True)),
+                ("last_error_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "backfill_state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "pending"),
+                            ("running", "running"),
+                            ("done", "done"),
+                            ("failed", "failed"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("backfill_cursor", models.CharField(blank=True, max_length=100)),
+                ("backfill_until", models.DateTimeField(blank=True, null=True)),
+                ("backfill_reached", models.DateTimeField(blank=True, null=True)),
+                ("backfill_transactions", models.PositiveIntegerField(default=0)),
+                ("backfill_started_at", models.DateTimeField(blank=True, null=True)),
+                ("backfill_finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "added_by",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['label', 'address'],
+                "ordering": ["label", "address"],
             },
         ),
         migrations.CreateModel(
-            name='Swap',
+            name="Swap",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('signature', models.CharField(max_length=100)),
-                ('side', models.CharField(choices=[('buy', 'buy'), ('sell', 'sell')], max_length=4)),
-                ('token_amount', models.DecimalField(decimal_places=18, max_digits=40)),
-                ('quote_mint', models.CharField(max_length=44)),
-                ('quote_amount', models.DecimalField(decimal_places=18, max_digits=40)),
-                ('price_in_quote', models.DecimalField(decimal_places=24, max_digits=48)),
-                ('usd_price', models.DecimalField(blank=True, decimal_places=24, help_text='USD per token at block time', max_digits=48, null=True)),
-                ('usd_value', models.DecimalField(blank=True, decimal_places=8, help_text='USD value of the quote leg', max_digits=30, null=True)),
-                ('block_time', models.DateTimeField()),
-                ('slot', models.BigIntegerField()),
-                ('source', models.CharField(blank=True, max_length=40)),
-                ('position', models.PositiveSmallIntegerField(default=0, help_text='order within the transaction')),
-                ('arrived_via', models.CharField(choices=[('webhook', 'webhook'), ('poll', 'poll'), ('backfill', 'backfill'), ('reparse', 'reparse')], max_length=10)),
-                ('ingested_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('pushed_at', models.DateTimeField(blank=True, null=True)),
-                ('token', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='swaps', to='whales.token')),
-                ('wallet', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='swaps', to='whales.trackedwallet')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("signature", models.CharField(max_length=100)),
+                ("side", models.CharField(choices=[("buy", "buy"), ("sell", "sell")], max_length=4)),
+                ("token_amount", models.DecimalField(decimal_places=18, max_digits=40)),
+                ("quote_mint", models.CharField(max_length=44)),
+                ("quote_amount", models.DecimalField(decimal_places=18, max_digits=40)),
+                ("price_in_quote", models.DecimalField(decimal_places=24, max_digits=48)),
+                (
+                    "usd_price",
+                    models.DecimalField(
+                        blank=True, decimal_places=24, help_text="USD per token at block time", max_digits=48, null=True
+                    ),
+                ),
+                (
+                    "usd_value",
+                    models.DecimalField(
+                        blank=True, decimal_places=8, help_text="USD value of the quote leg", max_digits=30, null=True
+                    ),
+                ),
+                ("block_time", models.DateTimeField()),
+                ("slot", models.BigIntegerField()),
+                ("source", models.CharField(blank=True, max_length=40)),
+                ("position", models.PositiveSmallIntegerField(default=0, help_text="order within the transaction")),
+                (
+                    "arrived_via",
+                    models.CharField(
+                        choices=[
+                            ("webhook", "webhook"),
+                            ("poll", "poll"),
+                            ("backfill", "backfill"),
+                            ("reparse", "reparse"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("ingested_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("pushed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "token",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="swaps", to="whales.token"
+                    ),
+                ),
+                (
+                    "wallet",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="swaps", to="whales.trackedwallet"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='TokenPrice',
+            name="TokenPrice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField()),
-                ('price_usd', models.DecimalField(decimal_places=24, max_digits=48)),
-                ('source', models.CharField(max_length=20)),
-                ('token', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='prices', to='whales.token')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField()),
+                ("price_usd", models.DecimalField(decimal_places=24, max_digits=48)),
+                ("source", models.CharField(max_length=20)),
+                (
+                    "token",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="prices", to="whales.token"
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['token', '-at'], name='price_by_token_time')],
-                'constraints': [models.UniqueConstraint(fields=('token', 'at'), name='one_price_per_token_and_time')],
+                "indexes": [models.Index(fields=["token", "-at"], name="price_by_token_time")],
+                "constraints": [models.UniqueConstraint(fields=("token", "at"), name="one_price_per_token_and_time")],
             },
         ),
         migrations.AddIndex(
-            model_name='trackedwallet',
-            index=models.Index(condition=models.Q(('is_active', True)), fields=['next_poll_at'], name='wallet_due_for_poll'),
+            model_name="trackedwallet",
+            index=models.Index(
+                condition=models.Q(("is_active", True)), fields=["next_poll_at"], name="wallet_due_for_poll"
+            ),
         ),
         migrations.AddIndex(
-            model_name='trackedwallet',
-            index=models.Index(fields=['is_active', '-last_swap_at'], name='wallet_active_recent'),
+            model_name="trackedwallet",
+            index=models.Index(fields=["is_active", "-last_swap_at"], name="wallet_active_recent"),
         ),
         migrations.AddConstraint(
-            model_name='trackedwallet',
-            constraint=models.CheckConstraint(condition=models.Q(('address__regex', '^[1-9A-HJ-NP-Za-km-z]{32,44}$')), name='wallet_address_is_base58'),
+            model_name="trackedwallet",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("address__regex", "^[1-9A-HJ-NP-Za-km-z]{32,44}$")), name="wallet_address_is_base58"
+            ),
         ),
         migrations.AddIndex(
-            model_name='swap',
-            index=models.Index(fields=['-block_time', '-id'], name='swap_feed'),
+            model_name="swap",
+            index=models.Index(fields=["-block_time", "-id"], name="swap_feed"),
         ),
         migrations.AddIndex(
-            model_name='swap',
-            index=models.Index(fields=['wallet', '-block_time'], name='swap_by_wallet'),
+            model_name="swap",
+            index=models.Index(fields=["wallet", "-block_time"], name="swap_by_wallet"),
         ),
         migrations.AddIndex(
-            model_name='swap',
-            index=models.Index(fields=['token', '-block_time'], name='swap_by_token'),
+            model_name="swap",
+            index=models.Index(fields=["token", "-block_time"], name="swap_by_token"),
         ),
         migrations.AddIndex(
-            model_name='swap',
-            index=models.Index(fields=['ingested_at'], name='swap_ingested'),
+            model_name="swap",
+            index=models.Index(fields=["ingested_at"], name="swap_ingested"),
         ),
         migrations.AddConstraint(
-            model_name='swap',
-            constraint=models.UniqueConstraint(fields=('signature', 'wallet', 'token'), name='swap_once_per_signature'),
+            model_name="swap",
+            constraint=models.UniqueConstraint(fields=("signature", "wallet", "token"), name="swap_once_per_signature"),
         ),
     ]

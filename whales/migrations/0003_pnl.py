@@ -6,111 +6,203 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('whales', '0002_quote_tokens'),
+        ("whales", "0002_quote_tokens"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Position',
+            name="Position",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('book', models.JSONField()),
-                ('holdings', models.DecimalField(decimal_places=18, default=0, max_digits=40)),
-                ('cost_basis', models.DecimalField(decimal_places=18, default=0, max_digits=40)),
-                ('realized_pnl', models.DecimalField(decimal_places=18, default=0, max_digits=40)),
-                ('missing_amount', models.DecimalField(decimal_places=18, default=0, max_digits=40)),
-                ('incomplete', models.BooleanField(default=False, verbose_name='incomplete cost basis')),
-                ('opened_at', models.DateTimeField(blank=True, help_text='start of the open cycle; empty when flat', null=True)),
-                ('cycle_complete', models.BooleanField(default=True)),
-                ('unrealized_pnl', models.DecimalField(blank=True, decimal_places=18, help_text="at the token's latest price", max_digits=40, null=True)),
-                ('pending_swaps', models.PositiveIntegerField(default=0)),
-                ('bought_usd', models.DecimalField(decimal_places=8, default=0, help_text='lifetime USD spent on the token (valued swaps)', max_digits=30)),
-                ('sold_usd', models.DecimalField(decimal_places=8, default=0, help_text='lifetime USD received for it', max_digits=30)),
-                ('last_trade_at', models.DateTimeField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('token', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='positions', to='whales.token')),
-                ('wallet', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='positions', to='whales.trackedwallet')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("book", models.JSONField()),
+                ("holdings", models.DecimalField(decimal_places=18, default=0, max_digits=40)),
+                ("cost_basis", models.DecimalField(decimal_places=18, default=0, max_digits=40)),
+                ("realized_pnl", models.DecimalField(decimal_places=18, default=0, max_digits=40)),
+                ("missing_amount", models.DecimalField(decimal_places=18, default=0, max_digits=40)),
+                ("incomplete", models.BooleanField(default=False, verbose_name="incomplete cost basis")),
+                (
+                    "opened_at",
+                    models.DateTimeField(blank=True, help_text="start of the open cycle; empty when flat", null=True),
+                ),
+                ("cycle_complete", models.BooleanField(default=True)),
+                (
+                    "unrealized_pnl",
+                    models.DecimalField(
+                        blank=True, decimal_places=18, help_text="at the token's latest price", max_digits=40, null=True
+                    ),
+                ),
+                ("pending_swaps", models.PositiveIntegerField(default=0)),
+                (
+                    "bought_usd",
+                    models.DecimalField(
+                        decimal_places=8,
+                        default=0,
+                        help_text="lifetime USD spent on the token (valued swaps)",
+                        max_digits=30,
+                    ),
+                ),
+                (
+                    "sold_usd",
+                    models.DecimalField(
+                        decimal_places=8, default=0, help_text="lifetime USD received for it", max_digits=30
+                    ),
+                ),
+                ("last_trade_at", models.DateTimeField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "token",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="positions", to="whales.token"
+                    ),
+                ),
+                (
+                    "wallet",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="positions", to="whales.trackedwallet"
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(condition=models.Q(('opened_at__isnull', False)), fields=['token'], name='open_by_token')],
-                'constraints': [models.UniqueConstraint(fields=('wallet', 'token'), name='one_position_per_wallet_token')],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("opened_at__isnull", False)), fields=["token"], name="open_by_token"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("wallet", "token"), name="one_position_per_wallet_token")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PositionCycle',
+            name="PositionCycle",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('opened_swap_id', models.BigIntegerField()),
-                ('opened_at', models.DateTimeField()),
-                ('closed_swap_id', models.BigIntegerField(blank=True, null=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('realized_pnl', models.DecimalField(decimal_places=18, default=0, max_digits=40)),
-                ('complete', models.BooleanField(default=True, help_text='False after an oversell: left out of win rates')),
-                ('token', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cycles', to='whales.token')),
-                ('wallet', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cycles', to='whales.trackedwallet')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("opened_swap_id", models.BigIntegerField()),
+                ("opened_at", models.DateTimeField()),
+                ("closed_swap_id", models.BigIntegerField(blank=True, null=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                ("realized_pnl", models.DecimalField(decimal_places=18, default=0, max_digits=40)),
+                (
+                    "complete",
+                    models.BooleanField(default=True, help_text="False after an oversell: left out of win rates"),
+                ),
+                (
+                    "token",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="cycles", to="whales.token"
+                    ),
+                ),
+                (
+                    "wallet",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="cycles", to="whales.trackedwallet"
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['wallet', '-closed_at'], name='cycle_by_wallet_close')],
-                'constraints': [models.UniqueConstraint(fields=('wallet', 'token', 'opened_swap_id'), name='one_cycle_per_opening')],
+                "indexes": [models.Index(fields=["wallet", "-closed_at"], name="cycle_by_wallet_close")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("wallet", "token", "opened_swap_id"), name="one_cycle_per_opening")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Realization',
+            name="Realization",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField()),
-                ('amount', models.DecimalField(decimal_places=18, max_digits=40)),
-                ('proceeds', models.DecimalField(decimal_places=18, max_digits=40)),
-                ('cost_basis', models.DecimalField(decimal_places=18, max_digits=40)),
-                ('realized_pnl', models.DecimalField(decimal_places=18, max_digits=40)),
-                ('missing_amount', models.DecimalField(decimal_places=18, default=0, max_digits=40)),
-                ('swap', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='realization', to='whales.swap')),
-                ('token', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='realizations', to='whales.token')),
-                ('wallet', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='realizations', to='whales.trackedwallet')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField()),
+                ("amount", models.DecimalField(decimal_places=18, max_digits=40)),
+                ("proceeds", models.DecimalField(decimal_places=18, max_digits=40)),
+                ("cost_basis", models.DecimalField(decimal_places=18, max_digits=40)),
+                ("realized_pnl", models.DecimalField(decimal_places=18, max_digits=40)),
+                ("missing_amount", models.DecimalField(decimal_places=18, default=0, max_digits=40)),
+                (
+                    "swap",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="realization", to="whales.swap"
+                    ),
+                ),
+                (
+                    "token",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="realizations", to="whales.token"
+                    ),
+                ),
+                (
+                    "wallet",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="realizations",
+                        to="whales.trackedwallet",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['wallet', 'at'], name='realization_by_wallet_time')],
+                "indexes": [models.Index(fields=["wallet", "at"], name="realization_by_wallet_time")],
             },
         ),
         migrations.CreateModel(
-            name='WalletStats',
+            name="WalletStats",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('window', models.CharField(choices=[('24h', '24 hours'), ('7d', '7 days'), ('30d', '30 days'), ('all', 'all time')], max_length=3)),
-                ('realized_pnl', models.DecimalField(decimal_places=8, default=0, max_digits=30)),
-                ('unrealized_pnl', models.DecimalField(decimal_places=8, default=0, max_digits=30)),
-                ('total_pnl', models.DecimalField(decimal_places=8, default=0, max_digits=30)),
-                ('roi', models.DecimalField(blank=True, decimal_places=6, max_digits=20, null=True)),
-                ('capital', models.DecimalField(decimal_places=8, default=0, help_text='cost of what was sold in the window plus what is open', max_digits=30)),
-                ('volume_usd', models.DecimalField(decimal_places=8, default=0, max_digits=30)),
-                ('swap_count', models.PositiveIntegerField(default=0)),
-                ('cycles', models.PositiveIntegerField(default=0, verbose_name='closed cycles')),
-                ('cycle_wins', models.PositiveIntegerField(default=0)),
-                ('win_rate', models.DecimalField(blank=True, decimal_places=6, max_digits=7, null=True)),
-                ('win_rate_low', models.DecimalField(blank=True, decimal_places=6, max_digits=7, null=True)),
-                ('win_rate_high', models.DecimalField(blank=True, decimal_places=6, max_digits=7, null=True)),
-                ('sells', models.PositiveIntegerField(default=0)),
-                ('sell_wins', models.PositiveIntegerField(default=0)),
-                ('sell_win_rate', models.DecimalField(blank=True, decimal_places=6, max_digits=7, null=True)),
-                ('sell_win_rate_low', models.DecimalField(blank=True, decimal_places=6, max_digits=7, null=True)),
-                ('sell_win_rate_high', models.DecimalField(blank=True, decimal_places=6, max_digits=7, null=True)),
-                ('dead_bags', models.PositiveIntegerField(default=0)),
-                ('adjusted_win_rate', models.DecimalField(blank=True, decimal_places=6, max_digits=7, null=True)),
-                ('adjusted_win_rate_low', models.DecimalField(blank=True, decimal_places=6, max_digits=7, null=True)),
-                ('adjusted_win_rate_high', models.DecimalField(blank=True, decimal_places=6, max_digits=7, null=True)),
-                ('rankable', models.BooleanField(default=False, help_text='enough closed cycles to rank by win rate')),
-                ('open_positions', models.PositiveIntegerField(default=0)),
-                ('incomplete', models.BooleanField(default=False, verbose_name='incomplete cost basis')),
-                ('pending_swaps', models.PositiveIntegerField(default=0)),
-                ('last_active', models.DateTimeField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('wallet', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stats', to='whales.trackedwallet')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "window",
+                    models.CharField(
+                        choices=[("24h", "24 hours"), ("7d", "7 days"), ("30d", "30 days"), ("all", "all time")],
+                        max_length=3,
+                    ),
+                ),
+                ("realized_pnl", models.DecimalField(decimal_places=8, default=0, max_digits=30)),
+                ("unrealized_pnl", models.DecimalField(decimal_places=8, default=0, max_digits=30)),
+                ("total_pnl", models.DecimalField(decimal_places=8, default=0, max_digits=30)),
+                ("roi", models.DecimalField(blank=True, decimal_places=6, max_digits=20, null=True)),
+                (
+                    "capital",
+                    models.DecimalField(
+                        decimal_places=8,
+                        default=0,
+                        help_text="cost of what was sold in the window plus what is open",
+                        max_digits=30,
+                    ),
+                ),
+                ("volume_usd", models.DecimalField(decimal_places=8, default=0, max_digits=30)),
+                ("swap_count", models.PositiveIntegerField(default=0)),
+                ("cycles", models.PositiveIntegerField(default=0, verbose_name="closed cycles")),
+                ("cycle_wins", models.PositiveIntegerField(default=0)),
+                ("win_rate", models.DecimalField(blank=True, decimal_places=6, max_digits=7, null=True)),
+                ("win_rate_low", models.DecimalField(blank=True, decimal_places=6, max_digits=7, null=True)),
+                ("win_rate_high", models.DecimalField(blank=True, decimal_places=6, max_digits=7, null=True)),
+                ("sells", models.PositiveIntegerField(default=0)),
+                ("sell_wins", models.PositiveIntegerField(default=0)),
+                ("sell_win_rate", models.DecimalField(blank=True, decimal_places=6, max_digits=7, null=True)),
+                ("sell_win_rate_low", models.DecimalField(blank=True, decimal_places=6, max_digits=7, null=True)),
+                ("sell_win_rate_high", models.DecimalField(blank=True, decimal_places=6, max_digits=7, null=True)),
+                ("dead_bags", models.PositiveIntegerField(default=0)),
+                ("adjusted_win_rate", models.DecimalField(blank=True, decimal_places=6, max_digits=7, null=True)),
+                ("adjusted_win_rate_low", models.DecimalField(blank=True, decimal_places=6, max_digits=7, null=True)),
+                ("adjusted_win_rate_high", models.DecimalField(blank=True, decimal_places=6, max_digits=7, null=True)),
+                ("rankable", models.BooleanField(default=False, help_text="enough closed cycles to rank by win rate")),
+                ("open_positions", models.PositiveIntegerField(default=0)),
+                ("incomplete", models.BooleanField(default=False, verbose_name="incomplete cost basis")),
+                ("pending_swaps", models.PositiveIntegerField(default=0)),
+                ("last_active", models.DateTimeField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "wallet",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="stats", to="whales.trackedwallet"
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['window', '-total_pnl'], name='stats_by_total'), models.Index(fields=['window', '-rankable', '-win_rate'], name='stats_by_win_rate'), models.Index(fields=['window', '-realized_pnl'], name='stats_by_realized'), models.Index(fields=['window', '-last_active'], name='stats_by_activity')],
-                'constraints': [models.UniqueConstraint(fields=('wallet', 'window'), name='one_stats_row_per_window')],
+                "indexes": [
+                    models.Index(fields=["window", "-total_pnl"], name="stats_by_total"),
+                    models.Index(fields=["window", "-rankable", "-win_rate"], name="stats_by_win_rate"),
+                    models.Index(fields=["window", "-realized_pnl"], name="stats_by_realized"),
+                    models.Index(fields=["window", "-last_active"], name="stats_by_activity"),
+                ],
+                "constraints": [models.UniqueConstraint(fields=("wallet", "window"), name="one_stats_row_per_window")],
             },
         ),
     ]

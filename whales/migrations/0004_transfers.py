@@ -28,7 +28,12 @@ class Migration(migrations.Migration):
                 (
                     "arrived_via",
                     models.CharField(
-                        choices=[("webhook", "webhook"), ("poll", "poll"), ("backfill", "backfill"), ("reparse", "reparse")],
+                        choices=[
+                            ("webhook", "webhook"),
+                            ("poll", "poll"),
+                            ("backfill", "backfill"),
+                            ("reparse", "reparse"),
+                        ],
                         max_length=10,
                     ),
                 ),

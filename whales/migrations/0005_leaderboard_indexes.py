@@ -4,55 +4,87 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('whales', '0004_transfers'),
+        ("whales", "0004_transfers"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='walletstats',
-            name='stats_by_total',
+            model_name="walletstats",
+            name="stats_by_total",
         ),
         migrations.RemoveIndex(
-            model_name='walletstats',
-            name='stats_by_win_rate',
+            model_name="walletstats",
+            name="stats_by_win_rate",
         ),
         migrations.RemoveIndex(
-            model_name='walletstats',
-            name='stats_by_realized',
+            model_name="walletstats",
+            name="stats_by_realized",
         ),
         migrations.RemoveIndex(
-            model_name='walletstats',
-            name='stats_by_activity',
+            model_name="walletstats",
+            name="stats_by_activity",
         ),
         migrations.AddField(
-            model_name='walletstats',
-            name='wallet_active',
-            field=models.BooleanField(default=True, help_text="a copy of the wallet's, so the leaderboard needs no join"),
+            model_name="walletstats",
+            name="wallet_active",
+            field=models.BooleanField(
+                default=True, help_text="a copy of the wallet's, so the leaderboard needs no join"
+            ),
         ),
         migrations.AddIndex(
-            model_name='walletstats',
-            index=models.Index(models.F('window'), models.OrderBy(models.F('total_pnl'), descending=True), condition=models.Q(('wallet_active', True)), name='stats_by_total'),
+            model_name="walletstats",
+            index=models.Index(
+                models.F("window"),
+                models.OrderBy(models.F("total_pnl"), descending=True),
+                condition=models.Q(("wallet_active", True)),
+                name="stats_by_total",
+            ),
         ),
         migrations.AddIndex(
-            model_name='walletstats',
-            index=models.Index(models.F('window'), models.OrderBy(models.F('realized_pnl'), descending=True), condition=models.Q(('wallet_active', True)), name='stats_by_realized'),
+            model_name="walletstats",
+            index=models.Index(
+                models.F("window"),
+                models.OrderBy(models.F("realized_pnl"), descending=True),
+                condition=models.Q(("wallet_active", True)),
+                name="stats_by_realized",
+            ),
         ),
         migrations.AddIndex(
-            model_name='walletstats',
-            index=models.Index(models.F('window'), models.OrderBy(models.F('rankable'), descending=True), models.OrderBy(models.F('win_rate'), descending=True, nulls_last=True), condition=models.Q(('wallet_active', True)), name='stats_by_win_rate'),
+            model_name="walletstats",
+            index=models.Index(
+                models.F("window"),
+                models.OrderBy(models.F("rankable"), descending=True),
+                models.OrderBy(models.F("win_rate"), descending=True, nulls_last=True),
+                condition=models.Q(("wallet_active", True)),
+                name="stats_by_win_rate",
+            ),
         ),
         migrations.AddIndex(
-            model_name='walletstats',
-            index=models.Index(models.F('window'), models.OrderBy(models.F('roi'), descending=True, nulls_last=True), condition=models.Q(('wallet_active', True)), name='stats_by_roi'),
+            model_name="walletstats",
+            index=models.Index(
+                models.F("window"),
+                models.OrderBy(models.F("roi"), descending=True, nulls_last=True),
+                condition=models.Q(("wallet_active", True)),
+                name="stats_by_roi",
+            ),
         ),
         migrations.AddIndex(
-            model_name='walletstats',
-            index=models.Index(models.F('window'), models.OrderBy(models.F('volume_usd'), descending=True), condition=models.Q(('wallet_active', True)), name='stats_by_volume'),
+            model_name="walletstats",
+            index=models.Index(
+                models.F("window"),
+                models.OrderBy(models.F("volume_usd"), descending=True),
+                condition=models.Q(("wallet_active", True)),
+                name="stats_by_volume",
+            ),
         ),
         migrations.AddIndex(
-            model_name='walletstats',
-            index=models.Index(models.F('window'), models.OrderBy(models.F('last_active'), descending=True, nulls_last=True), condition=models.Q(('wallet_active', True)), name='stats_by_activity'),
+            model_name="walletstats",
+            index=models.Index(
+                models.F("window"),
+                models.OrderBy(models.F("last_active"), descending=True, nulls_last=True),
+                condition=models.Q(("wallet_active", True)),
+                name="stats_by_activity",
+            ),
         ),
     ]

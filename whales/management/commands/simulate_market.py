@@ -28,12 +28,24 @@ class Command(BaseCommand):
         parser.add_argument("--wallets", type=int, default=defaults.wallets)
         parser.add_argument("--tokens", type=int, default=defaults.tokens)
         parser.add_argument("--history-days", type=float, default=defaults.history_days)
-        parser.add_argument("--history-txs", type=int, default=defaults.history_txs,
-                            help="roughly how many transactions the history holds")
-        parser.add_argument("--swaps-per-minute", type=float, default=defaults.swaps_per_minute,
-                            help="live swaps across all wallets (0: only /sim/trade)")
-        parser.add_argument("--webhook-retry-seconds", type=float, default=defaults.webhook_retry_seconds,
-                            help="wait between webhook delivery retries (Helius: 60)")
+        parser.add_argument(
+            "--history-txs",
+            type=int,
+            default=defaults.history_txs,
+            help="roughly how many transactions the history holds",
+        )
+        parser.add_argument(
+            "--swaps-per-minute",
+            type=float,
+            default=defaults.swaps_per_minute,
+            help="live swaps across all wallets (0: only /sim/trade)",
+        )
+        parser.add_argument(
+            "--webhook-retry-seconds",
+            type=float,
+            default=defaults.webhook_retry_seconds,
+            help="wait between webhook delivery retries (Helius: 60)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         for name in ("wallets", "tokens", "history_txs"):
