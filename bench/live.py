@@ -89,6 +89,9 @@ if __name__ == "__main__":  # not in the spawned client process, which inherits 
     # Pub/sub channels are global to a Redis server: a prefix of this run's own keeps other apps' and
     # test runs' pushes away from our page and clients, and ours away from theirs. Daphne inherits it.
     os.environ["CHANNELS_PREFIX"] = f"aura-bench-live-{os.getpid()}"
+# Webhook deliveries are booked by a Celery worker, as `make run` and the Procfiles run one: the bench
+# runs its own on a queue of its own, so its CPU use is part of the figures.
+os.environ["CELERY_QUEUE"] = f"aura-bench-live-{os.getpid()}"
 
 import django  # noqa: E402
 
@@ -363,6 +366,50 @@ class DaphneServer:
             self.process.kill()
             self.process.wait()
         self.process = None
+
+
+def wait_for_bookings(seconds: float) -> str:
+    """Wait until every swap is in the books (the worker keeps up) and say how it went."""
+    deadline = time.monotonic() + seconds
+    while True:
+        waiting = Swap.objects.filter(in_books=False, usd_price__isnull=False).count()
+        total = Swap.objects.count()
+        if waiting == 0 or time.monotonic() > deadline:
+            return f"{total - waiting:,} of {total:,} swaps in the books"
+        time.sleep(0.2)
+
+
+class CeleryWorker:
+    """A Celery worker process booking the webhook's trades (whales.tasks.book_trades)."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        with log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "aura",
+                    "worker",
+                    "--pool=solo",
+                    "-Q",
+                    env["CELERY_QUEUE"],
+                    "--loglevel=warning",
+                ],
+                cwd=REPO_DIR,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 def daphne_env(webhook_secret: str, served: bool) -> dict[str, str]:
@@ -1281,6 +1328,7 @@ def print_header(
         "one process" if config.web_processes == 1 else f"{config.web_processes} processes (fan-out clients spread)"
     )
     print(f"daphne    {processes} at {daphne.url}, DEBUG={'false' if config.served else 'true'}, log {daphne.log_path}")
+    print(f"worker    one Celery worker (solo pool), queue {os.environ['CELERY_QUEUE']}: books each delivery")
     print(f"machine   before the run: {busy_before}")
     print(
         f"sizes     {config.swaps} swaps to the browser, {config.clients:,} WebSocket clients, {config.pushes} pushes"
@@ -1443,6 +1491,7 @@ def main(argv: list[str] | None = None) -> int:
     log_path = Path(tempfile.mkstemp(prefix="aura-bench-live-daphne-", suffix=".log")[1])
     gap_s = args.gap_ms / 1000
     daphne: DaphneServer | None = None
+    worker: CeleryWorker | None = None
     extra_daphnes: list[DaphneServer] = []
     webhook: Webhook | None = None
     browser: BrowserResult | None = None
@@ -1454,6 +1503,7 @@ def main(argv: list[str] | None = None) -> int:
         world = seed_world(args.history)
         session_cookie = session_cookie_for(world.user)
         connections.close_all()
+        worker = CeleryWorker(daphne_env(secret, args.served), log_path)
         daphne = DaphneServer(daphne_env(secret, args.served), log_path).start()
         for _ in range(args.web_processes - 1):
             extra_daphnes.append(DaphneServer(daphne_env(secret, args.served), log_path).start())
@@ -1464,6 +1514,7 @@ def main(argv: list[str] | None = None) -> int:
         section = cpu_snapshot()
         browser = measure_browser(daphne, webhook, world, args.swaps, gap_s)
         print_browser(browser, cpu_use_between(section, cpu_snapshot()))
+        print(f"    booked by the worker: {wait_for_bookings(seconds=30)}")
         for count, label in ((1, "2a."), (args.clients, "2b.")):
             section = cpu_snapshot()
             fanout = measure_fanout(
@@ -1486,6 +1537,8 @@ def main(argv: list[str] | None = None) -> int:
         for server in [daphne, *extra_daphnes]:
             if server is not None:
                 server.stop()
+        if worker is not None:
+            worker.stop()
         if failed and log_path.exists():
             tail = log_path.read_text(errors="replace").splitlines()[-30:]
             print(f"\nDaphne's log ({log_path}), last lines:\n" + "\n".join(tail), file=sys.stderr)
