@@ -330,6 +330,15 @@ class ProviderClient:
         self.close()
 
 
+def shared_rate_limiter(
+    redis: redis_lib.Redis | None, key: str, rate_per_second: float, *, sleep: Callable[[float], None] = time.sleep
+) -> RateLimiter:
+    """A limiter shared by every process through Redis at `key`; per process when there is no Redis."""
+    if redis is not None:
+        return RedisRateLimiter(redis, key, rate_per_second, sleep=sleep)
+    return LocalRateLimiter(rate_per_second, sleep=sleep)
+
+
 def redis_client(url: str | None) -> redis_lib.Redis | None:
     """A Redis client for the shared rate limiter, credit meter and caches; None without a URL."""
     return redis_lib.Redis.from_url(url) if url else None

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from aura import realtime
@@ -127,22 +127,10 @@ def ingest(
     """
     result = IngestResult(received=len(transactions))
     readable = _readable(transactions, result)
-    involved = {tx["signature"]: accounts_involved(tx) for tx in readable}
-    addresses = set().union(*involved.values()) if involved else set()
-    wallets = {w.address: w for w in TrackedWallet.objects.filter(address__in=addresses, is_active=True)}
-
-    swaps: list[tuple[ParsedSwap, int]] = []
-    transfers: list[ParsedTransfer] = []
-    for tx in readable:
-        for address in sorted(involved[tx["signature"]] & wallets.keys()):
-            try:
-                found_swaps, found_transfers = parse_activity(tx, address)
-            except MalformedTransaction as error:
-                result.rejected.append(f"{tx['signature']}: {error}")
-                logger.warning("ingest (%s): unreadable transaction %s: %s", via, tx["signature"], error)
-                break
-            swaps += [(swap, position) for position, swap in enumerate(found_swaps)]
-            transfers += found_transfers
+    wallets, swaps, transfers, unreadable = _read_activity(readable, TrackedWallet.objects.filter(is_active=True))
+    for line in unreadable:
+        logger.warning("ingest (%s): unreadable transaction %s", via, line)
+    result.rejected += unreadable
 
     with transaction.atomic():
         result.new_transactions = _store_raw(readable, via)
@@ -187,6 +175,29 @@ def book_trades(swaps: Sequence[Swap], transfers: Sequence[TokenTransfer]) -> No
         )
         ledger.refresh_stats(touched)
         transaction.on_commit(lambda: after_trades_booked(swaps, transfers, touched), robust=True)
+
+
+def _read_activity(
+    txs: Sequence[dict[str, Any]], tracked: QuerySet[TrackedWallet]
+) -> tuple[dict[str, TrackedWallet], list[tuple[ParsedSwap, int]], list[ParsedTransfer], list[str]]:
+    """What the `tracked` wallets involved in `txs` did in them: (those wallets by address, swaps with
+    their position in the transaction, transfers, one line per unreadable transaction)."""
+    involved = {tx["signature"]: accounts_involved(tx) for tx in txs}
+    addresses = set().union(*involved.values()) if involved else set()
+    wallets = {w.address: w for w in tracked.filter(address__in=addresses)}
+    swaps: list[tuple[ParsedSwap, int]] = []
+    transfers: list[ParsedTransfer] = []
+    unreadable: list[str] = []
+    for tx in txs:
+        for address in sorted(involved[tx["signature"]] & wallets.keys()):
+            try:
+                found_swaps, found_transfers = parse_activity(tx, address)
+            except MalformedTransaction as error:
+                unreadable.append(f"{tx['signature']}: {error}")
+                break
+            swaps += [(swap, position) for position, swap in enumerate(found_swaps)]
+            transfers += found_transfers
+    return wallets, swaps, transfers, unreadable
 
 
 def _readable(transactions: Sequence[Any], result: IngestResult) -> list[dict[str, Any]]:
@@ -493,21 +504,8 @@ def reparse(raw: Iterable[RawTransaction], result: ReparseResult | None = None) 
     result = result or ReparseResult()
     batch = list(raw)
     result.transactions += len(batch)
-    txs = [r.payload for r in batch]
-    involved = {tx["signature"]: accounts_involved(tx) for tx in txs}
-    addresses = set().union(*involved.values()) if involved else set()
-    wallets = {w.address: w for w in TrackedWallet.objects.filter(address__in=addresses)}
-    swaps: list[tuple[ParsedSwap, int]] = []
-    transfers: list[ParsedTransfer] = []
-    for tx in txs:
-        for address in sorted(involved[tx["signature"]] & wallets.keys()):
-            try:
-                found_swaps, found_transfers = parse_activity(tx, address)
-            except MalformedTransaction as error:
-                result.unreadable.append(f"{tx['signature']}: {error}")
-                break
-            swaps += [(swap, position) for position, swap in enumerate(found_swaps)]
-            transfers += found_transfers
+    wallets, swaps, transfers, unreadable = _read_activity([r.payload for r in batch], TrackedWallet.objects.all())
+    result.unreadable += unreadable
     arrived = {r.signature: r.arrived_via for r in batch}
     with transaction.atomic():
         # Same lock order as ingest, so a delivery of one of these transactions waits for us.

@@ -28,13 +28,11 @@ import redis as redis_lib
 from aura.http import (
     CreditMeter,
     JsonHttpClient,
-    LocalRateLimiter,
     ProviderClient,
     ProviderError,
-    RateLimiter,
-    RedisRateLimiter,
     _Cooldown,
     redis_client,
+    shared_rate_limiter,
 )
 from whales.prices import json_decimal
 
@@ -245,11 +243,7 @@ class BirdeyeClient(ProviderClient):
         # Set after a 401/403 from /defi/historical_price_unix (not in every plan, APIS.md §2.3):
         # price_at then goes straight to /defi/history_price instead of paying for a refusal.
         self.historical_unix_refused = False
-        limiter: RateLimiter
-        if redis is not None:
-            limiter = RedisRateLimiter(redis, f"{key_prefix}:ratelimit:{PROVIDER}", rate_per_second, sleep=sleep)
-        else:
-            limiter = LocalRateLimiter(rate_per_second, sleep=sleep)
+        limiter = shared_rate_limiter(redis, f"{key_prefix}:ratelimit:{PROVIDER}", rate_per_second, sleep=sleep)
         self.http = JsonHttpClient(
             base_url.rstrip("/"),
             provider=PROVIDER,

@@ -21,12 +21,10 @@ import redis as redis_lib
 
 from aura.http import (
     JsonHttpClient,
-    LocalRateLimiter,
     ProviderClient,
     ProviderError,
-    RateLimiter,
-    RedisRateLimiter,
     redis_client,
+    shared_rate_limiter,
 )
 from whales.parsing import USDC_MINT, USDT_MINT, WSOL_MINT
 from whales.prices import json_decimal
@@ -85,11 +83,7 @@ class DexScreenerClient(ProviderClient):
     ) -> None:
         if not base_url:
             raise ValueError("DexScreener base_url is empty")
-        limiter: RateLimiter
-        if redis is not None:
-            limiter = RedisRateLimiter(redis, f"{key_prefix}:ratelimit:{PROVIDER}", rate_per_second, sleep=sleep)
-        else:
-            limiter = LocalRateLimiter(rate_per_second, sleep=sleep)
+        limiter = shared_rate_limiter(redis, f"{key_prefix}:ratelimit:{PROVIDER}", rate_per_second, sleep=sleep)
         self.http = JsonHttpClient(
             base_url.rstrip("/"),
             provider=PROVIDER,

@@ -22,12 +22,10 @@ import redis as redis_lib
 from aura.http import (
     CreditMeter,
     JsonHttpClient,
-    LocalRateLimiter,
     ProviderClient,
     ProviderError,
-    RateLimiter,
-    RedisRateLimiter,
     redis_client,
+    shared_rate_limiter,
 )
 
 PROVIDER = "helius"
@@ -81,11 +79,7 @@ class HeliusClient(ProviderClient):
             raise ValueError("Helius base_url is empty")
         self.before_param = before_param
         self.meter = CreditMeter(redis, f"{key_prefix}:credits") if redis is not None else None
-        limiter: RateLimiter
-        if redis is not None:
-            limiter = RedisRateLimiter(redis, f"{key_prefix}:ratelimit:{PROVIDER}", rate_per_second, sleep=sleep)
-        else:
-            limiter = LocalRateLimiter(rate_per_second, sleep=sleep)
+        limiter = shared_rate_limiter(redis, f"{key_prefix}:ratelimit:{PROVIDER}", rate_per_second, sleep=sleep)
         self.http = JsonHttpClient(
             _api_root(base_url),
             provider=PROVIDER,

@@ -21,12 +21,10 @@ import redis as redis_lib
 
 from aura.http import (
     JsonHttpClient,
-    LocalRateLimiter,
     ProviderClient,
     ProviderError,
-    RateLimiter,
-    RedisRateLimiter,
     redis_client,
+    shared_rate_limiter,
 )
 from whales.prices import json_decimal
 
@@ -85,11 +83,7 @@ class JupiterClient(ProviderClient):
             raise ValueError("Jupiter base_url is empty")
         if rate_per_second is None:
             rate_per_second = KEYED_RATE_PER_SECOND if api_key else KEYLESS_RATE_PER_SECOND
-        limiter: RateLimiter
-        if redis is not None:
-            limiter = RedisRateLimiter(redis, f"{key_prefix}:ratelimit:{PROVIDER}", rate_per_second, sleep=sleep)
-        else:
-            limiter = LocalRateLimiter(rate_per_second, sleep=sleep)
+        limiter = shared_rate_limiter(redis, f"{key_prefix}:ratelimit:{PROVIDER}", rate_per_second, sleep=sleep)
         self.http = JsonHttpClient(
             base_url.rstrip("/"),
             provider=PROVIDER,
