@@ -17,6 +17,8 @@ import pytest
 from django.conf import settings
 from django.db import connections
 
+from tests.test_http_client import connect_redis, serve, unique_prefix
+
 REPO_DIR = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -192,6 +194,24 @@ def new_page(chromium):
     yield open_page
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def server():
+    """A scripted local HTTP server (tests.test_http_client.ScriptedServer) standing in for an API."""
+    yield from serve()
+
+
+@pytest.fixture
+def redis_client():
+    """The Redis the tests run against (REDIS_URL)."""
+    yield from connect_redis()
+
+
+@pytest.fixture
+def key_prefix(redis_client):
+    """A fresh Redis key prefix; its keys are deleted afterwards."""
+    yield from unique_prefix(redis_client)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -19,10 +18,7 @@ from tests.test_http_client import (
     Reply,
     ScriptedServer,
     Sleeps,
-    connect_redis,
     dead_redis,
-    serve,
-    unique_prefix,
 )
 from whales.birdeye import (
     BirdeyeClient,
@@ -69,21 +65,6 @@ HISTORICAL_PRICE_UNIX = {
         "priceChange24h": -4.924324221890145,
     },
 }
-
-
-@pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    yield from serve()
-
-
-@pytest.fixture
-def redis_client() -> Iterator[redis.Redis]:
-    yield from connect_redis()
-
-
-@pytest.fixture
-def key_prefix(redis_client: redis.Redis) -> Iterator[str]:
-    yield from unique_prefix(redis_client)
 
 
 def fixture_bytes(name: str) -> bytes:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,9 +17,6 @@ from tests.test_http_client import (
     Reply,
     ScriptedServer,
     Sleeps,
-    connect_redis,
-    serve,
-    unique_prefix,
 )
 from whales.dexscreener import DexScreenerClient, DexScreenerError, PairPrice
 
@@ -35,21 +31,6 @@ ICY = "6HAgBL4ANWQaxKoJQ4zsL41rJuPZxAvBf82qRMqghYou"
 SOLOOT = "88BMXN94NPqFnwvWdQ1vavEkQ6f1UhrCmY73GDJBbVvR"
 TCAT = "D5HcRu139cfYrJdGJtDtkCS8RgG2R2huzRAthqYw4aDx"
 UNLISTED = "Un1isted11111111111111111111111111111111111"
-
-
-@pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    yield from serve()
-
-
-@pytest.fixture
-def redis_client() -> Iterator[redis.Redis]:
-    yield from connect_redis()
-
-
-@pytest.fixture
-def key_prefix(redis_client: redis.Redis) -> Iterator[str]:
-    yield from unique_prefix(redis_client)
 
 
 def fixture_bytes(name: str) -> bytes:

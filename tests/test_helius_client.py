@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,9 +17,6 @@ from tests.test_http_client import (
     Reply,
     ScriptedServer,
     Sleeps,
-    connect_redis,
-    serve,
-    unique_prefix,
 )
 from whales.helius import HeliusClient, HeliusError
 
@@ -28,21 +24,6 @@ FIXTURES = Path(__file__).parent / "fixtures" / "helius"
 WHALE = "9WzDXwBbmkg8ZTbNMqUxvQRAyrZzDsGYdLVL9zYtAWWM"
 API_KEY = "helius-test-key"
 B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-
-
-@pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    yield from serve()
-
-
-@pytest.fixture
-def redis_client() -> Iterator[redis.Redis]:
-    yield from connect_redis()
-
-
-@pytest.fixture
-def key_prefix(redis_client: redis.Redis) -> Iterator[str]:
-    yield from unique_prefix(redis_client)
 
 
 def sig(n: int) -> str:

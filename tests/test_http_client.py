@@ -179,21 +179,6 @@ def unique_prefix(client: redis.Redis) -> Iterator[str]:
         client.delete(key)
 
 
-@pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    yield from serve()
-
-
-@pytest.fixture
-def redis_client() -> Iterator[redis.Redis]:
-    yield from connect_redis()
-
-
-@pytest.fixture
-def key_prefix(redis_client: redis.Redis) -> Iterator[str]:
-    yield from unique_prefix(redis_client)
-
-
 class Sleeps(list):
     """An injectable `sleep` that records the delays instead of sleeping."""
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -15,7 +14,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from tests.builders import address, spl_transfer, usdc_swap
-from tests.test_http_client import Recorded, Reply, ScriptedServer, serve
+from tests.test_http_client import Recorded, Reply, ScriptedServer
 from whales import actions
 from whales.helius import HeliusClient
 from whales.models import ArrivedVia, BackfillState, Position, RawTransaction, Swap, TokenTransfer, TrackedWallet
@@ -64,11 +63,6 @@ def raydium_history(count: int, newest_time: int = 1_719_909_927) -> list[dict[s
 @pytest.fixture
 def raydium_whale() -> TrackedWallet:
     return TrackedWallet.objects.create(address=RAYDIUM_BUYER, label="Raydium whale")
-
-
-@pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    yield from serve()
 
 
 def helius_for(server: ScriptedServer) -> HeliusClient:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -11,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.test_http_client import Recorded, Reply, ScriptedServer, Sleeps, serve
+from tests.test_http_client import Recorded, Reply, ScriptedServer, Sleeps
 from whales.jupiter import JupiterClient, JupiterError, JupiterPrice
 
 FIXTURES = Path(__file__).parent / "fixtures" / "jupiter"
@@ -19,11 +18,6 @@ API_KEY = "jupiter-test-key"
 SOL = "So11111111111111111111111111111111111111112"
 USDC = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"
 JUP = "JUPyiwrYJFskUPiHa7hkeR8VUtAeFoSYbKedZNsDvCN"
-
-
-@pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    yield from serve()
 
 
 def fixture_bytes(name: str) -> bytes:

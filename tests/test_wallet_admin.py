@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
-from tests.test_http_client import Reply, ScriptedServer, serve
+from tests.test_http_client import Reply
 from whales import actions
 from whales.helius import HeliusClient
 from whales.models import TrackedWallet
@@ -27,11 +26,6 @@ INVALID_ADDRESSES = {
     "whitespace": (" " + WHALE, "whitespace"),
     "inner whitespace": ("Ezi9Bn5WAfbVHmWbVHuM CdDhgyZKWxRCGGcexx3EXV8L", "whitespace"),
 }
-
-
-@pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    yield from serve()
 
 
 def add_wallet(admin_client, address: str, **extra: str):
