@@ -61,15 +61,9 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = "aura_bench_live"
-
-
-def bench_database_url(url: str) -> str:
-    """`url` with its database name replaced by BENCH_DATABASE (host, port, user and options kept)."""
-    return urlunsplit(urlsplit(url)._replace(path=f"/{BENCH_DATABASE}"))
 
 
 # Django is set up on import, pointed at the benchmark database, so that the WebSocket client
@@ -77,9 +71,11 @@ def bench_database_url(url: str) -> str:
 if str(REPO_DIR) not in sys.path:
     sys.path.insert(0, str(REPO_DIR))
 from aura import embedded  # noqa: E402  (imports nothing from Django)
+from bench import database  # noqa: E402
+from bench.database import bench_database_url  # noqa: E402
 
 SOURCE_DATABASE_URL = os.environ.get("DATABASE_URL") or embedded.database_url()
-os.environ["DATABASE_URL"] = bench_database_url(SOURCE_DATABASE_URL)
+os.environ["DATABASE_URL"] = bench_database_url(SOURCE_DATABASE_URL, BENCH_DATABASE)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aura.settings")
 os.environ.setdefault("DEBUG", "true")  # a developer tool: no SECRET_KEY/ALLOWED_HOSTS to supply
 # Playwright's sync API keeps an event loop in the main thread; the ORM calls made beside it here
@@ -128,13 +124,11 @@ import redis  # noqa: E402
 from asgiref.sync import sync_to_async  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from aura import realtime  # noqa: E402
-from aura.env import database_config  # noqa: E402
 from tests.builders import address, usdc_swap  # noqa: E402
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, free_port, log_in  # noqa: E402
 from whales import actions, fragments, ledger  # noqa: E402
@@ -193,39 +187,6 @@ def epoch_ms(moment: datetime) -> float:
 
 
 # --- the benchmark database -----------------------------------------------------------------------
-
-
-def server_connection() -> psycopg.Connection:
-    """An autocommit connection to the maintenance database of the server DATABASE_URL names."""
-    config = database_config(SOURCE_DATABASE_URL)
-    return psycopg.connect(
-        dbname="postgres",
-        host=config["HOST"] or None,
-        port=config["PORT"] or None,
-        user=config["USER"] or None,
-        password=config["PASSWORD"] or None,
-        autocommit=True,
-    )
-
-
-def drop_bench_database() -> None:
-    connections.close_all()
-    with server_connection() as server:
-        server.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-
-
-def create_bench_database() -> float:
-    """Drop and create BENCH_DATABASE, migrate it; returns the seconds migrations took."""
-    if database_config(SOURCE_DATABASE_URL)["NAME"] == BENCH_DATABASE:
-        print(f"note: DATABASE_URL already names {BENCH_DATABASE}; it is dropped and created again")
-    drop_bench_database()
-    with server_connection() as server:
-        server.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
-    started = time.perf_counter()
-    call_command("migrate", interactive=False, verbosity=0)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT setval(pg_get_serial_sequence('whales_swap', 'id'), %s)", [FIRST_SWAP_ID])
-    return time.perf_counter() - started
 
 
 # --- the world: user, whales, tokens, history -----------------------------------------------------
@@ -1499,7 +1460,9 @@ def main(argv: list[str] | None = None) -> int:
     failed = True
     try:
         busy_before = machine_busy()  # other work on this machine inflates every figure below
-        migrate_s = create_bench_database()
+        migrate_s = database.create_bench_database(SOURCE_DATABASE_URL, BENCH_DATABASE)
+        with connection.cursor() as cursor:  # swap ids of this run stand apart from anyone else's
+            cursor.execute("SELECT setval(pg_get_serial_sequence('whales_swap', 'id'), %s)", [FIRST_SWAP_ID])
         world = seed_world(args.history)
         session_cookie = session_cookie_for(world.user)
         connections.close_all()
@@ -1547,7 +1510,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.keep:
             print(f"\nkept database {BENCH_DATABASE} ({os.environ['DATABASE_URL']}) and Daphne's log {log_path}")
         else:
-            drop_bench_database()
+            database.drop_bench_database(SOURCE_DATABASE_URL, BENCH_DATABASE)
     return 0
 
 

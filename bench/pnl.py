@@ -35,7 +35,7 @@ What it measures:
 2. Leaderboard at `--leaderboard-wallets` wallets (target: under 50 ms): wallets and WalletStats rows
    for all four windows are created with COPY (spread-out figures, some tags and labels, NULL win
    rates where nothing closed), ANALYZEd, then the queries the dashboard runs
-   (`LeaderboardQuery.from_request(...).stats()` through a Paginator of 50: count + one page with the
+   (`LeaderboardQuery.from_request(...).stats()` through the page's RowsByIdPaginator of 50: count + one page with the
    wallet joined) are timed, p50/p95/max, for the default sort, win rate, a tag, a search and page
    100; then the whole page and its htmx fragment through Django's test Client (logged in).
    EXPLAIN ANALYZE of the default queries is printed once.
@@ -72,7 +72,6 @@ from decimal import Context, Decimal
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
@@ -80,20 +79,16 @@ REPO_DIR = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = "aura_bench"
 
 
-def bench_database_url(url: str) -> str:
-    """`url` with its database name replaced by BENCH_DATABASE (host, port, user and options kept)."""
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}"))
-
-
 # Django is set up on import, pointed at the benchmark database, so that the stages run in fresh
 # processes (multiprocessing "spawn" re-imports this file) see the same settings.
 if str(REPO_DIR) not in sys.path:
     sys.path.insert(0, str(REPO_DIR))
 from aura import embedded  # noqa: E402  (imports nothing from Django)
+from bench import database  # noqa: E402
+from bench.database import bench_database_url  # noqa: E402
 
 SOURCE_DATABASE_URL = os.environ.get("DATABASE_URL") or embedded.database_url()
-os.environ["DATABASE_URL"] = bench_database_url(SOURCE_DATABASE_URL)
+os.environ["DATABASE_URL"] = bench_database_url(SOURCE_DATABASE_URL, BENCH_DATABASE)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aura.settings")
 os.environ.setdefault("DEBUG", "true")  # a developer tool: no SECRET_KEY/ALLOWED_HOSTS to supply
 
@@ -102,15 +97,12 @@ import django  # noqa: E402
 django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.core.paginator import Paginator  # noqa: E402
 from django.db import connection, connections, models, transaction  # noqa: E402
 from django.db.models import Count, Q, Sum  # noqa: E402
 from django.test import Client, RequestFactory  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
-from aura.env import database_config  # noqa: E402
 from whales import ledger, pnl  # noqa: E402
 from whales.models import (  # noqa: E402
     AMOUNT,
@@ -127,7 +119,7 @@ from whales.models import (  # noqa: E402
     Window,
 )
 from whales.parsing import USDC_MINT, USDT_MINT, WSOL_MINT  # noqa: E402
-from whales.views import LEADERBOARD_PAGE_SIZE, LeaderboardQuery  # noqa: E402
+from whales.views import LEADERBOARD_PAGE_SIZE, LeaderboardQuery, RowsByIdPaginator  # noqa: E402
 
 RECOMPUTE_TARGET_S = 20.0
 LEADERBOARD_TARGET_MS = 50.0
@@ -693,44 +685,6 @@ def measure_pure_engine(config: Config) -> PureEngineResult:
 # --- the benchmark database -----------------------------------------------------------------------
 
 
-def server_connection() -> psycopg.Connection:
-    """An autocommit connection to the maintenance database of the server DATABASE_URL names."""
-    config = database_config(SOURCE_DATABASE_URL)
-    return psycopg.connect(
-        dbname="postgres",
-        host=config["HOST"] or None,
-        port=config["PORT"] or None,
-        user=config["USER"] or None,
-        password=config["PASSWORD"] or None,
-        autocommit=True,
-    )
-
-
-def drop_bench_database() -> None:
-    """Drop BENCH_DATABASE (and only it), closing this process's connections to it first."""
-    connections.close_all()
-    with server_connection() as server:
-        server.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-
-
-def create_bench_database() -> float:
-    """Drop and create BENCH_DATABASE, migrate it; returns the seconds migrations took."""
-    if database_config(SOURCE_DATABASE_URL)["NAME"] == BENCH_DATABASE:
-        print(f"note: DATABASE_URL already names {BENCH_DATABASE}; it is dropped and created again")
-    with server_connection() as server:
-        (users,) = server.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [BENCH_DATABASE]
-        ).fetchone()
-    if users:
-        raise SystemExit(f"{BENCH_DATABASE} has {users} open connection(s), another benchmark run's? Not dropping it.")
-    drop_bench_database()
-    with server_connection() as server:
-        server.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
-    started = time.perf_counter()
-    call_command("migrate", interactive=False, verbosity=0)
-    return time.perf_counter() - started
-
-
 class CopyTable:
     """COPY into a model's table: the given fields per row, every other column its model default.
 
@@ -1122,12 +1076,12 @@ def prepare_leaderboard(config: Config) -> float:
     return time.perf_counter() - started
 
 
-def leaderboard_page(params: dict[str, str]) -> tuple[Paginator, list[WalletStats], float, float]:
+def leaderboard_page(params: dict[str, str]) -> tuple[RowsByIdPaginator, list[WalletStats], float, float]:
     """What the dashboard does for the leaderboard: (paginator, rows, count ms, rows ms)."""
     request = RequestFactory().get("/", params)
     started = time.perf_counter()
     query = LeaderboardQuery.from_request(request)
-    paginator = Paginator(query.stats(), LEADERBOARD_PAGE_SIZE)
+    paginator = RowsByIdPaginator(query.stats(), LEADERBOARD_PAGE_SIZE)
     paginator.count  # noqa: B018  (the COUNT query, cached on the paginator as the view's get_page does)
     counted = time.perf_counter()
     rows = list(paginator.get_page(request.GET.get("page")).object_list)
@@ -1446,30 +1400,30 @@ def main(argv: list[str] | None = None) -> int:
     end = int(time.time()) // HOUR * HOUR
     config = Config(args.swaps, args.wallets, args.leaderboard_wallets, args.seed, end, args.repeat)
 
-    migrate_s = None if args.skip_db else create_bench_database()
+    migrate_s = None if args.skip_db else database.create_bench_database(SOURCE_DATABASE_URL, BENCH_DATABASE)
     print_header(config, migrate_s)
     pure = in_fresh_process(measure_pure_engine, config)
     print_pure_engine(pure)
     if args.skip_db:
         print_summary(pure, None, None, None, config)
         return 0
-    database = app_path = board = None
+    recompute = app_path = board = None
     try:
         print("1b. Full recompute from the database: ledger.recompute_all()", flush=True)
         load = as_served(load_swaps, config)
         connections.close_all()
-        database = in_fresh_process(measure_recompute_all, config)
-        print_database_recompute(load, database, pure)
+        recompute = in_fresh_process(measure_recompute_all, config)
+        print_database_recompute(load, recompute, pure)
         app_path = as_served(measure_app_path, config)
         print_app_path(app_path, config.swaps)
         board = as_served(measure_leaderboard, config)
         print_leaderboard(board)
-        print_summary(pure, database, app_path, board, config)
+        print_summary(pure, recompute, app_path, board, config)
     finally:
         if args.keep:
             print(f"\nkept database {BENCH_DATABASE} ({os.environ['DATABASE_URL']}); the next run drops it")
         else:
-            drop_bench_database()
+            database.drop_bench_database(SOURCE_DATABASE_URL, BENCH_DATABASE)
     return 0
 
 
