@@ -248,6 +248,20 @@ def test_what_it_replayed_is_booked_so_the_straggler_sweep_leaves_it_alone(alice
     assert unbooked.filter(token__mint=POPCAT).exists()
 
 
+def test_derived_rows_go_with_the_swaps_and_wallets_they_come_from(alice, bob, priced_tokens):
+    # Their keys carry no database constraint (whales.models.DERIVED): deleting goes through Django.
+    ingest_in_random_order(history(seed=5), seed=6)
+    sell = Realization.objects.filter(wallet=alice).earliest("at").swap_id
+
+    Swap.objects.filter(id=sell).delete()  # as reparse deletes a swap its parser no longer finds
+    assert not Realization.objects.filter(swap_id=sell).exists()
+    TrackedWallet.objects.filter(id=alice.id).delete()
+
+    for model in (Realization, PositionCycle, Position):
+        assert not model.objects.filter(wallet_id=alice.id).exists()
+        assert model.objects.filter(wallet_id=bob.id).exists()
+
+
 def test_a_wallet_with_no_trades_gets_empty_stats_and_no_positions(carol):
     summary = ledger.recompute_all([carol.id])
 

@@ -416,8 +416,8 @@ class RecomputeSummary:
 
     `seconds` is the whole run. Within it: `read_seconds` fetching and decoding stored swaps,
     transfers and tokens; `replay_seconds` turning them into Trades, sorting and replaying;
-    `write_seconds` deleting the old rows, building the new ones, COPY and COMMIT (where PostgreSQL
-    checks the foreign keys of every row written); `stats_seconds` in `refresh_stats`. The rest is
+    `write_seconds` deleting the old rows, building the new ones, COPY and COMMIT; `stats_seconds`
+    in `refresh_stats`. The rest is
     planning the batches and waiting for the wallets' locks.
     """
 

@@ -327,11 +327,19 @@ class Position(models.Model):
         return self.bought_usd - self.sold_usd
 
 
+# Cycles and realizations are the FIFO engine's output: one writer (whales.ledger, under the
+# wallet's lock) rebuilds them from the swaps, and Django's collector deletes them with their parents
+# (on_delete=CASCADE needs no database constraint). PostgreSQL checking their foreign keys row by row
+# cost a third of a full recompute (bench/README.md), so their keys are not constrained. `wallet`
+# needs no index of its own: the composite indexes start with it.
+DERIVED = {"on_delete": models.CASCADE, "db_constraint": False}
+
+
 class PositionCycle(models.Model):
     """A round trip: opened when holdings rose above dust, closed (`closed_at`) when they fell back."""
 
-    wallet = models.ForeignKey(TrackedWallet, on_delete=models.CASCADE, related_name="cycles")
-    token = models.ForeignKey(Token, on_delete=models.CASCADE, related_name="cycles")
+    wallet = models.ForeignKey(TrackedWallet, **DERIVED, db_index=False, related_name="cycles")
+    token = models.ForeignKey(Token, **DERIVED, related_name="cycles")
     # The engine's trade keys: a swap's id, or "t<id>" for a token transfer.
     opened_key = models.CharField(max_length=24)
     opened_at = models.DateTimeField()
@@ -351,9 +359,9 @@ class PositionCycle(models.Model):
 class Realization(models.Model):
     """A sell matched FIFO against the wallet's lots: what it realized."""
 
-    swap = models.OneToOneField(Swap, on_delete=models.CASCADE, related_name="realization")
-    wallet = models.ForeignKey(TrackedWallet, on_delete=models.CASCADE, related_name="realizations")
-    token = models.ForeignKey(Token, on_delete=models.CASCADE, related_name="realizations")
+    swap = models.OneToOneField(Swap, **DERIVED, related_name="realization")
+    wallet = models.ForeignKey(TrackedWallet, **DERIVED, db_index=False, related_name="realizations")
+    token = models.ForeignKey(Token, **DERIVED, related_name="realizations")
     at = models.DateTimeField()
     amount = models.DecimalField(**AMOUNT)
     proceeds = models.DecimalField(**PNL)
