@@ -1081,25 +1081,23 @@ class StageClock:
         self.originals.clear()
 
 
-# (module, names it has had, depth, what it is): the first name found is timed; a stage missing from
-# this version of the code is listed as such, not fatal.
-INGEST_STAGES: list[tuple[Any, tuple[str, ...], int, str]] = [
-    (actions, ("ingest",), 0, " (whole call)"),
-    (actions, ("_store_raw",), 1, ""),
-    (actions, ("_store_swaps",), 1, ""),
-    (ledger, ("apply_new_swaps", "apply_new_trades"), 1, ""),
-    (ledger, ("refresh_stats",), 1, ""),
-    (actions, ("after_swaps_committed", "after_trades_committed"), 1, " (after commit)"),
-    (actions, ("push_live_swaps",), 2, ""),
-    (fragments, ("swap_rows",), 3, " (render)"),
-    (fragments, ("swap_push",), 3, " (render)"),
-    (actions, ("push_wallet_figures",), 2, ""),
-    (fragments, ("leaderboard_row",), 3, " (render)"),
-    (fragments, ("wallet_stats",), 3, " (render)"),
-    (fragments, ("wallet_positions",), 3, " (render)"),
-    (realtime, ("send_html",), 1, " (all sends)"),
+# (module, function, depth, what it is): each is timed where it is called during an ingest.
+INGEST_STAGES: list[tuple[Any, str, int, str]] = [
+    (actions, "ingest", 0, " (whole call)"),
+    (actions, "_store_raw", 1, ""),
+    (actions, "_store_swaps", 1, ""),
+    (actions, "push_live_swaps", 1, " (on commit)"),
+    (fragments, "swap_rows", 2, " (render)"),
+    (fragments, "swap_push", 2, " (render)"),
+    (actions, "book_trades", 1, " (a transaction of its own)"),
+    (ledger, "apply_new_trades", 2, ""),
+    (ledger, "refresh_stats", 2, ""),
+    (actions, "push_wallet_figures", 2, " (on commit)"),
+    (fragments, "leaderboard_row", 3, " (render)"),
+    (fragments, "wallet_stats", 3, " (render)"),
+    (fragments, "wallet_positions", 3, " (render)"),
+    (realtime, "send_many", 1, " (every push's sends)"),
 ]
-WHOLE_INGEST, AFTER_COMMIT = "ingest", "after_swaps_committed"
 
 
 @dataclass
@@ -1107,8 +1105,6 @@ class IngestProfile:
     ingests: int
     stages: dict[str, Distribution]
     calls_per_ingest: dict[str, float]
-    before_commit: Distribution
-    missing: list[str]
 
 
 def profile_ingest(world: BenchWorld, ingests: int, debug: bool) -> IngestProfile:
@@ -1134,32 +1130,19 @@ def profile_ingest(world: BenchWorld, ingests: int, debug: bool) -> IngestProfil
     async def beside_a_loop() -> None:
         await sync_to_async(run, thread_sensitive=False)()
 
-    labels: dict[str, str] = {}  # first name listed → label, for the stages found
-    missing: list[str] = []
-    for owner, names, depth, note in INGEST_STAGES:
-        name = next((name for name in names if hasattr(owner, name)), None)
-        module = owner.__name__.split(".")[-1]
-        if name is None:
-            missing.append(f"{module}.{names[0]}")
-            continue
-        labels[names[0]] = f"{'  ' * depth}{module}.{name}{note}"
-        clock.wrap(owner, name, labels[names[0]])
+    labels = []
+    for owner, name, depth, note in INGEST_STAGES:
+        labels.append(f"{'  ' * depth}{owner.__name__.split('.')[-1]}.{name}{note}")
+        clock.wrap(owner, name, labels[-1])
     try:
         asyncio.run(beside_a_loop())
     finally:
         clock.restore()
-    whole = clock.samples[labels[WHOLE_INGEST]].samples
-    after = clock.samples[labels[AFTER_COMMIT]].samples if AFTER_COMMIT in labels else []
-    before_commit = (
-        Distribution([w - a for w, a in zip(whole, after, strict=True)]) if len(after) == len(whole) else Distribution()
-    )
     return IngestProfile(
         ingests=ingests,
-        stages={label: clock.samples[label] for label in labels.values() if label in clock.samples}
+        stages={label: clock.samples[label] for label in labels if label in clock.samples}
         | {"SQL: time in queries": clock.samples["SQL: time in queries"]},
-        missing=missing,
         calls_per_ingest={label: count / ingests for label, count in clock.calls.items()},
-        before_commit=before_commit,
     )
 
 
@@ -1378,10 +1361,7 @@ def print_profile(result: IngestProfile) -> None:
     print(f"3c. actions.ingest of one webhook swap, in-process beside an event loop ({result.ingests} ingests)")
     for label, timings in result.stages.items():
         calls = result.calls_per_ingest.get(label, 0)
-        print(f"    {label:46} {timings.line()}  {calls:.1f} calls")
-    print(f"    {'in the transaction (whole − after commit)':46} {result.before_commit.line()}")
-    if result.missing:
-        print(f"    (not in this version of the code, not timed: {', '.join(result.missing)})")
+        print(f"    {label:50} {timings.line()}  {calls:.1f} calls")
 
 
 def print_summary(browser: BrowserResult | None, fanouts: list[FanoutResult]) -> None:
