@@ -417,8 +417,7 @@ class RecomputeSummary:
     `seconds` is the whole run. Within it: `read_seconds` fetching and decoding stored swaps,
     transfers and tokens; `replay_seconds` turning them into Trades, sorting and replaying;
     `write_seconds` deleting the old rows, building the new ones, COPY and COMMIT; `stats_seconds`
-    in `refresh_stats`. The rest is
-    planning the batches and waiting for the wallets' locks.
+    in `refresh_stats`. The rest is planning the batches and waiting for the wallets' locks.
     """
 
     wallets: int = 0
