@@ -159,6 +159,7 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-all-stats": {"task": "whales.tasks.refresh_all_stats", "schedule": 300.0},
     "value-swaps": {"task": "whales.tasks.value_swaps", "schedule": 120.0},
     "book-stragglers": {"task": "whales.tasks.book_stragglers", "schedule": 120.0},
+    "name-unnamed-tokens": {"task": "whales.tasks.name_unnamed_tokens", "schedule": 600.0},
 }
 
 AUTH_PASSWORD_VALIDATORS = [

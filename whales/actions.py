@@ -834,6 +834,15 @@ def push_figures_refreshed(wallet_ids: set[int]) -> None:
     realtime.send_many(messages)
 
 
+def name_unnamed_tokens(birdeye: BirdeyeClient | None = None, limit: int = 50) -> int:
+    """Look up tokens that have no name and were never looked up: the lookup after their first trade
+    failed (provider down, rate-limited) or was lost with its worker. Returns how many were found."""
+    # Random order: a few mints the provider keeps failing on must not hold back the rest.
+    unnamed = Token.objects.filter(metadata_updated_at=None, symbol="").order_by("?").values_list("mint", flat=True)
+    mints = list(unnamed[:limit])
+    return refresh_token_metadata(mints, birdeye) if mints else 0
+
+
 def refresh_token_metadata(mints: Sequence[str], birdeye: BirdeyeClient | None = None) -> int:
     """Symbol, name, decimals and logo of `mints` from Birdeye's token overview. Returns how many were found.
 

@@ -166,6 +166,13 @@ def refresh_token_metadata(mints: list[str]) -> int:
 
 
 @shared_task(soft_time_limit=100, time_limit=120)
+def name_unnamed_tokens() -> int:
+    """Beat: tokens whose metadata lookup failed or was lost get another one."""
+    with single_flight("name_unnamed_tokens", 120) as mine:
+        return actions.name_unnamed_tokens() if mine else 0
+
+
+@shared_task(soft_time_limit=100, time_limit=120)
 def value_swaps() -> int:
     with single_flight("value_swaps", 120) as mine:
         return actions.value_unvalued_swaps() if mine else 0
