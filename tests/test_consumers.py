@@ -83,6 +83,31 @@ async def test_an_ingested_swap_is_pushed_to_the_feed_its_wallet_and_the_leaderb
         await communicator.disconnect()
 
 
+async def test_a_swap_a_poll_finds_long_after_it_happened_is_history_not_pushed(django_user_model):
+    import time
+
+    from tests.builders import address, usdc_swap
+    from whales import actions
+    from whales.models import ArrivedVia, Swap, TrackedWallet
+
+    alice = await database_sync_to_async(django_user_model.objects.create_user)("alice")
+    await database_sync_to_async(TrackedWallet.objects.create)(address=WALLET, label="Whale")
+    feed = communicator_for(alice, "groups=feed.trades")
+    assert (await feed.connect())[0]
+    token, now = address("polled token"), int(time.time())
+
+    late = usdc_swap(WALLET, token, "buy", "1", "1", now - int(actions.POLLED_LIVE_FOR.total_seconds()) - 60)
+    await database_sync_to_async(actions.ingest)([late], ArrivedVia.POLL)  # a minute past the live window
+    assert await feed.receive_nothing(timeout=0.5)
+    await database_sync_to_async(actions.ingest)([usdc_swap(WALLET, token, "buy", "2", "2", now - 30)], ArrivedVia.POLL)
+    recent = await database_sync_to_async(Swap.objects.get)(token_amount=2)
+
+    assert f'id="swap-{recent.id}"' in await feed.receive_from(timeout=5)
+    stored = await database_sync_to_async(lambda: dict(Swap.objects.values_list("token_amount", "pushed_at")))()
+    assert stored[1] is None and stored[2] is not None
+    await feed.disconnect()
+
+
 async def test_the_follows_group_carries_only_the_swaps_of_wallets_the_user_follows(django_user_model):
     from portfolios.models import Follow
     from tests.builders import address, usdc_swap

@@ -251,7 +251,7 @@ def test_a_poll_killed_after_its_first_page_and_run_again_leaves_exactly_the_row
 
     Swap.objects.all().delete()
     RawTransaction.objects.all().delete()
-    TrackedWallet.objects.filter(id=raydium_whale.id).update(newest_signature=signature(249))
+    TrackedWallet.objects.filter(id=raydium_whale.id).update(newest_signature=signature(249), last_polled_at=None)
     raydium_whale.refresh_from_db()
     actions.poll_wallet(raydium_whale, helius_for(server))
 
@@ -271,6 +271,23 @@ def test_a_poll_of_a_wallet_never_seen_reads_only_its_newest_page(raydium_whale,
     assert len(server.requests) == 1
     raydium_whale.refresh_from_db()
     assert raydium_whale.newest_signature == signature(0)
+
+
+def test_a_poll_whose_cursor_helius_no_longer_lists_stops_at_the_last_polls_time(raydium_whale, server):
+    history = raydium_history(250)  # a minute apart, newest first
+    newest = history[0]["timestamp"]
+    raydium_whale.newest_signature = "cursor" + signature(999)[6:]  # not in the history
+    raydium_whale.last_polled_at = datetime.fromtimestamp(newest - 10 * 60, UTC)
+    raydium_whale.save()
+    server.responder = paged(history)
+
+    actions.poll_wallet(raydium_whale, helius_for(server))
+
+    # The first page reaches back 99 minutes, past the last poll less the hour's overlap: it stops there.
+    assert newest - history[99]["timestamp"] > 10 * 60 + actions.POLL_OVERLAP.total_seconds()
+    assert (len(server.requests), Swap.objects.count()) == (1, 100)
+    raydium_whale.refresh_from_db()
+    assert (raydium_whale.newest_signature, raydium_whale.last_error) == (signature(0), "")
 
 
 @override_settings(POLL_ACTIVE_SECONDS=60, POLL_DORMANT_SECONDS=3600, POLL_CREDITS_PER_DAY=0)

@@ -152,10 +152,11 @@ def test_feed_catch_up_returns_only_live_swaps_after_the_newest_the_page_holds(a
     held = Swap.objects.get().id
     actions.ingest([usdc_swap(wallet.address, mint, "buy", "2", "2", NOW - 200)], ArrivedVia.POLL)
     actions.ingest([usdc_swap(wallet.address, mint, "buy", "3", "3", NOW - 9000)], ArrivedVia.BACKFILL)
+    actions.ingest([usdc_swap(wallet.address, mint, "buy", "4", "4", NOW - 3600)], ArrivedVia.POLL)  # found late
 
     html = admin_client.get("/feed/", {"after": held}).content.decode()
 
-    live_after = Swap.objects.get(arrived_via=ArrivedVia.POLL).id
+    live_after = Swap.objects.get(arrived_via=ArrivedVia.POLL, token_amount=2).id
     assert html.count('class="feed-row') == 1
     assert f'id="swap-{live_after}"' in html
     assert 'hx-swap-oob="afterbegin"' in html

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from aura import realtime
@@ -62,6 +62,8 @@ STABLECOINS = {USDC_MINT, USDT_MINT}  # valued 1:1 in USD (README, data notes)
 # A SOL/USD point this close to a swap's block time values it; further away, the swap waits for
 # a historical price from Birdeye (whales.tasks.value_swaps).
 SOL_PRICE_TOLERANCE = timedelta(minutes=10)
+# A poll pages back to the previous poll's time less this (Helius may index a transaction late).
+POLL_OVERLAP = timedelta(hours=1)
 
 
 def _quantizer(spec: dict[str, int]) -> Decimal:
@@ -145,7 +147,7 @@ def ingest(
             result.new_transfers = _store_transfers(transfers, wallets, tokens, via)
             tokens_by_id = {token.id: token for token in tokens.values()}
         _save_wallet_state(wallet_state or {})
-        live = [swap for swap in result.new_swaps if swap.arrived_via in LIVE_PATHS]
+        live = [swap for swap in result.new_swaps if is_live(swap)]
         for swap in live:  # what the rows show, already in hand: the push needs no query for it
             swap.wallet, swap.token = locked[swap.wallet_id], tokens_by_id[swap.token_id]
         if live:
@@ -571,7 +573,19 @@ def _reconcile(model, wanted: dict, fields: list[str], signatures, result: Repar
 # --- live pushes ---------------------------------------------------------------------------------
 
 # Backfilled and reparsed swaps are history: they appear in pages in time order, not in live feeds.
-LIVE_PATHS = {ArrivedVia.WEBHOOK, ArrivedVia.POLL}
+# So is what a poll finds long after it happened (catching up after an outage). A webhook delivery
+# is always news: Helius sends it as the transaction lands.
+POLLED_LIVE_FOR = timedelta(minutes=10)
+LIVE_SWAPS = Q(arrived_via=ArrivedVia.WEBHOOK) | Q(
+    arrived_via=ArrivedVia.POLL, block_time__gte=F("ingested_at") - POLLED_LIVE_FOR
+)
+
+
+def is_live(swap: Swap) -> bool:
+    """Whether `swap` goes to the live feeds (`LIVE_SWAPS` for one stored row)."""
+    return swap.arrived_via == ArrivedVia.WEBHOOK or (
+        swap.arrived_via == ArrivedVia.POLL and swap.ingested_at - swap.block_time <= POLLED_LIVE_FOR
+    )
 
 
 def push_live_swaps(swaps: Sequence[Swap]) -> None:
@@ -673,9 +687,12 @@ def poll_wallet(wallet: TrackedWallet, client: HeliusClient, birdeye: BirdeyeCli
     Pages are ingested (committed) as they arrive, newest first; the newest-seen cursor moves only
     once every page down to the old cursor is in, so a poll killed half-way is simply redone.
     A wallet never seen before gets only its newest page: its history is the backfill's job.
+    Paging also stops below the last successful poll's time (less `POLL_OVERLAP`): what is older
+    was seen then, even when Helius no longer lists the cursor.
     """
     now = timezone.now()
     newest_before = wallet.newest_signature or None
+    seen_until = wallet.last_polled_at - POLL_OVERLAP if wallet.last_polled_at else None
     new_swaps = 0
     newest_seen: str | None = None
     try:
@@ -684,6 +701,9 @@ def poll_wallet(wallet: TrackedWallet, client: HeliusClient, birdeye: BirdeyeCli
             prepare_valuation(page, birdeye)
             new_swaps += len(ingest(page, ArrivedVia.POLL).new_swaps)
             if newest_before is None:
+                break
+            if seen_until is not None and _oldest_time(page) < seen_until.timestamp():
+                logger.warning("wallet %s: poll stopped at the last poll's time, cursor not found", wallet.address)
                 break
     except HeliusError as error:
         _record_error(wallet, f"poll: {error}", next_poll_in=timedelta(seconds=settings.POLL_ACTIVE_SECONDS))
@@ -699,6 +719,12 @@ def poll_wallet(wallet: TrackedWallet, client: HeliusClient, birdeye: BirdeyeCli
         fields["newest_signature"] = newest_seen
     TrackedWallet.objects.filter(id=wallet.id).update(**fields)
     return new_swaps
+
+
+def _oldest_time(page: Sequence[Any]) -> float:
+    """The earliest block time (unix seconds) in a page of enhanced transactions; +inf when none has one."""
+    times = [tx["timestamp"] for tx in page if isinstance(tx, dict) and isinstance(tx.get("timestamp"), int | float)]
+    return min(times, default=float("inf"))
 
 
 def _record_error(wallet: TrackedWallet, message: str, *, next_poll_in: timedelta | None = None) -> None:

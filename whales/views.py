@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET
 from aura import realtime
 from aura.http import CreditMeter
 from whales import fragments, pnl
-from whales.actions import LIVE_PATHS, planned_poll_credits_per_day
+from whales.actions import LIVE_SWAPS, planned_poll_credits_per_day
 from whales.models import (
     ArrivedVia,
     BackfillState,
@@ -332,7 +332,7 @@ def feed(request: HttpRequest) -> HttpResponse:
     swaps = swap_feed(wallet, token, followed_by=request.user if request.GET.get("following") else None)
     after = _int_param(request, "after")
     if after is not None:
-        missed = list(swaps.filter(id__gt=after, arrived_via__in=LIVE_PATHS)[:CATCH_UP_LIMIT])
+        missed = list(swaps.filter(LIVE_SWAPS, id__gt=after)[:CATCH_UP_LIMIT])
         rows = fragments.swap_rows(missed)
         return HttpResponse(fragments.swap_push([rows[s.id] for s in missed]) if missed else "")
     before = _int_param(request, "before")
