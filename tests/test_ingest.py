@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from tests.builders import address, spl_transfer, usdc_swap
 from tests.test_http_client import Recorded, Reply, ScriptedServer
-from whales import actions
+from whales import actions, tasks
 from whales.helius import HeliusClient
 from whales.models import ArrivedVia, BackfillState, Position, RawTransaction, Swap, TokenTransfer, TrackedWallet
 
@@ -408,3 +408,16 @@ def test_huge_amounts_and_high_prices_are_stored_exactly(raydium_whale):
         Decimal("100000.5"),
         Decimal("50000.25"),
     )
+
+
+def test_the_webhook_sync_asks_helius_nothing_without_an_api_key(raydium_whale, server):
+    server.script(Reply(200, []), Reply(200, {"webhookID": "wh-1"}))
+    hook = {"HELIUS_BASE_URL": server.url, "HELIUS_WEBHOOK_SECRET": SECRET}
+
+    with override_settings(HELIUS_API_KEY="", **hook):
+        assert tasks.sync_helius_webhook() == ""
+    assert server.requests == []
+
+    with override_settings(HELIUS_API_KEY="test-key", **hook):
+        assert tasks.sync_helius_webhook() == "wh-1"
+    assert [(r.method, r.path) for r in server.requests] == [("GET", "/v0/webhooks"), ("POST", "/v0/webhooks")]

@@ -59,3 +59,18 @@ def test_the_sweep_asks_only_for_unnamed_tokens_never_looked_up_and_at_most_its_
     assert [request.param("address") for request in server.requests[2:]] == sorted(set(mints) - set(asked))
     assert actions.name_unnamed_tokens(birdeye(server)) == 0
     assert len(server.requests) == 3
+
+
+def test_without_a_birdeye_key_nothing_is_asked_and_the_tokens_wait_for_one(server: ScriptedServer, settings):
+    settings.BIRDEYE_BASE_URL = server.url
+    unnamed = Token.objects.create(mint="Unnamed1111111111111111111111111111111111111")
+    server.script(Reply(200, OVERVIEW))
+
+    settings.BIRDEYE_API_KEY = ""
+    assert actions.name_unnamed_tokens() == 0
+    assert server.requests == []
+
+    settings.BIRDEYE_API_KEY = "birdeye-test-key"
+    assert actions.name_unnamed_tokens() == 1
+    unnamed.refresh_from_db()
+    assert unnamed.symbol == RECORDED["symbol"]

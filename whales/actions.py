@@ -872,8 +872,11 @@ def name_unnamed_tokens(birdeye: BirdeyeClient | None = None, limit: int = 50) -
 def refresh_token_metadata(mints: Sequence[str], birdeye: BirdeyeClient | None = None) -> int:
     """Symbol, name, decimals and logo of `mints` from Birdeye's token overview. Returns how many were found.
 
-    Symbols and names are stored as the chain has them (escaped on output, never here).
+    Symbols and names are stored as the chain has them (escaped on output, never here). Without
+    BIRDEYE_API_KEY nothing is asked (every call would be a 401); the tokens wait for a key.
     """
+    if birdeye is None and not settings.BIRDEYE_API_KEY:
+        return 0
     found = 0
     client = birdeye or BirdeyeClient.from_settings()
     try:

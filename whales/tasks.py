@@ -119,7 +119,10 @@ def resume_backfills() -> int:
     max_retries=8,
 )
 def sync_helius_webhook() -> str:
-    """Make the Helius webhook watch the active wallets; retried with backoff while Helius is unreachable."""
+    """Make the Helius webhook watch the active wallets; retried with backoff while Helius is unreachable.
+    Without HELIUS_API_KEY there is no webhook to keep: nothing is asked."""
+    if not settings.HELIUS_API_KEY:
+        return ""
     with HeliusClient.from_settings() as client:
         result = actions.sync_webhook(client)
     for address, why in result.refused:
@@ -181,5 +184,5 @@ def value_swaps() -> int:
 @worker_ready.connect
 def sync_webhook_when_a_worker_starts(**kwargs: Any) -> None:
     """Wallets may have changed while no worker ran; a sync that finds nothing to change costs no credits."""
-    if settings.HELIUS_WEBHOOK_SECRET:
+    if settings.HELIUS_API_KEY and settings.HELIUS_WEBHOOK_SECRET:
         enqueue(sync_helius_webhook)
