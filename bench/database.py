@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from urllib.parse import urlsplit, urlunsplit
 
@@ -9,7 +10,18 @@ import psycopg
 from django.core.management import call_command
 from django.db import connections
 
+from aura import embedded
 from aura.env import database_config
+
+
+def use_bench_database(name: str) -> str:
+    """Point this process's Django settings (before `django.setup()`) at database `name` on the server
+    DATABASE_URL names, the embedded one when it is unset; returns that server's own URL."""
+    source_url = os.environ.get("DATABASE_URL") or embedded.database_url()
+    os.environ["DATABASE_URL"] = bench_database_url(source_url, name)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aura.settings")
+    os.environ.setdefault("DEBUG", "true")  # a developer tool: no SECRET_KEY/ALLOWED_HOSTS to supply
+    return source_url
 
 
 def bench_database_url(url: str, name: str) -> str:

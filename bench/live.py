@@ -70,14 +70,9 @@ BENCH_DATABASE = "aura_bench_live"
 # process (multiprocessing "spawn" re-imports this file) sees the same settings.
 if str(REPO_DIR) not in sys.path:
     sys.path.insert(0, str(REPO_DIR))
-from aura import embedded  # noqa: E402  (imports nothing from Django)
 from bench import database  # noqa: E402
-from bench.database import bench_database_url  # noqa: E402
 
-SOURCE_DATABASE_URL = os.environ.get("DATABASE_URL") or embedded.database_url()
-os.environ["DATABASE_URL"] = bench_database_url(SOURCE_DATABASE_URL, BENCH_DATABASE)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aura.settings")
-os.environ.setdefault("DEBUG", "true")  # a developer tool: no SECRET_KEY/ALLOWED_HOSTS to supply
+SOURCE_DATABASE_URL = database.use_bench_database(BENCH_DATABASE)
 # Playwright's sync API keeps an event loop in the main thread; the ORM calls made beside it here
 # (setup, swap ids) would otherwise be refused. Not passed on to Daphne.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -130,7 +125,7 @@ from django.utils import timezone  # noqa: E402
 
 from aura import realtime  # noqa: E402
 from tests.builders import address, usdc_swap  # noqa: E402
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, free_port, log_in  # noqa: E402
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer, log_in  # noqa: E402
 from whales import actions, fragments, ledger  # noqa: E402
 from whales.models import ArrivedVia, Swap, Token, TrackedWallet  # noqa: E402
 
@@ -278,55 +273,17 @@ def session_cookie_for(user: Any) -> str:
 # --- Daphne ---------------------------------------------------------------------------------------
 
 
-class DaphneServer:
-    """Daphne serving aura.asgi in its own process (as tests/conftest.LiveServer), logging to a file."""
+class DaphneServer(LiveServer):
+    """Daphne serving aura.asgi in its own process, as the live-server tests start it, logging to a file."""
 
     def __init__(self, env: dict[str, str], log_path: Path) -> None:
-        self.env = env
-        self.log_path = log_path
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> DaphneServer:
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "aura.asgi:application"],
-                cwd=REPO_DIR,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 30
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"Daphne exited with code {self.process.returncode}; see {self.log_path}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"Daphne did not answer /healthz within 30 s; see {self.log_path}")
-            time.sleep(0.1)
+        super().__init__(env, log_path=log_path)
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) Daphne's process has used so far."""
         assert self.process is not None
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.process = None
 
 
 def wait_for_bookings(seconds: float) -> str:

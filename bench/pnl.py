@@ -83,14 +83,9 @@ BENCH_DATABASE = "aura_bench"
 # processes (multiprocessing "spawn" re-imports this file) see the same settings.
 if str(REPO_DIR) not in sys.path:
     sys.path.insert(0, str(REPO_DIR))
-from aura import embedded  # noqa: E402  (imports nothing from Django)
 from bench import database  # noqa: E402
-from bench.database import bench_database_url  # noqa: E402
 
-SOURCE_DATABASE_URL = os.environ.get("DATABASE_URL") or embedded.database_url()
-os.environ["DATABASE_URL"] = bench_database_url(SOURCE_DATABASE_URL, BENCH_DATABASE)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aura.settings")
-os.environ.setdefault("DEBUG", "true")  # a developer tool: no SECRET_KEY/ALLOWED_HOSTS to supply
+SOURCE_DATABASE_URL = database.use_bench_database(BENCH_DATABASE)
 
 import django  # noqa: E402
 

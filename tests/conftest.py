@@ -11,6 +11,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Self
 
 import httpx
 import pytest
@@ -64,33 +65,40 @@ WEBHOOK_SECRET = "live-server-webhook-secret"
 
 
 class LiveServer:
-    """Daphne serving aura.asgi in its own process; `restart()` stops it and starts it on the same port."""
+    """Daphne serving aura.asgi in its own process; `restart()` stops it and starts it on the same port.
+    With `log_path` its output goes to that file (appended) instead of the test's."""
 
-    def __init__(self, env: dict[str, str], port: int | None = None) -> None:
+    def __init__(self, env: dict[str, str], port: int | None = None, log_path: Path | None = None) -> None:
         self.env = env
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
+        self.log_path = log_path
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> LiveServer:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "aura.asgi:application"],
-            cwd=REPO_DIR,
-            env=self.env,
-        )
+    def start(self) -> Self:
+        command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "aura.asgi:application"]
+        see_log = f"; see {self.log_path}" if self.log_path else ""
+        log = self.log_path.open("ab") if self.log_path else None
+        try:
+            self.process = subprocess.Popen(
+                command, cwd=REPO_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT if log else None
+            )
+        finally:
+            if log is not None:
+                log.close()
         deadline = time.monotonic() + 30
         while True:
             if self.process.poll() is not None:
-                raise RuntimeError(f"Daphne exited with code {self.process.returncode} before serving")
+                raise RuntimeError(f"Daphne exited with code {self.process.returncode} before serving{see_log}")
             try:
                 if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                self.process.kill()
-                raise RuntimeError("Daphne did not answer /healthz within 30 s")
+                self.stop()
+                raise RuntimeError(f"Daphne did not answer /healthz within 30 s{see_log}")
             time.sleep(0.1)
 
     def stop(self) -> None:
