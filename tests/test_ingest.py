@@ -105,7 +105,14 @@ def test_a_webhook_delivery_stores_the_swap_the_raw_transaction_and_its_token(cl
     response = post_webhook(client, [raydium_buy()])
 
     assert response.status_code == 200
-    assert response.json() == {"received": 1, "new_transactions": 1, "new_swaps": 1, "new_transfers": 0, "rejected": []}
+    assert response.json() == {
+        "received": 1,
+        "new_transactions": 1,
+        "new_swaps": 1,
+        "new_transfers": 0,
+        "quarantined": 0,
+        "rejected": [],
+    }
     swap = Swap.objects.get()
     assert (swap.wallet, swap.token.mint, swap.side) == (raydium_whale, PUMP_TOKEN, "buy")
     assert (swap.token_amount, swap.quote_amount) == (Decimal("18663.358445"), Decimal("0.01"))

@@ -8,7 +8,9 @@ after commit notifies the rest (P&L refresh, browsers, metadata lookups).
 
 from __future__ import annotations
 
+import json
 import logging
+import time
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +19,7 @@ from decimal import Context, Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
@@ -35,6 +37,7 @@ from whales.models import (
     ArrivedVia,
     BackfillState,
     Direction,
+    Quarantined,
     RawTransaction,
     Swap,
     Token,
@@ -55,6 +58,7 @@ from whales.parsing import (
     parse_activity,
 )
 from whales.prices import PriceSources, current_prices
+from whales.sanitise import Columns, clean_json, clean_text, raw_text, unstorable
 
 logger = logging.getLogger(__name__)
 
@@ -78,13 +82,15 @@ _WIDE = Context(prec=100)
 
 @dataclass
 class IngestResult:
-    """What one `ingest` call did. `rejected` holds one line per transaction that could not be read."""
+    """What one `ingest` call did. `rejected` holds one line per item that could not be read or
+    stored; `quarantined` the signatures of those kept aside (`Quarantined`) for a person to look at."""
 
     received: int = 0
     new_transactions: int = 0
     new_swaps: list[Swap] = field(default_factory=list)
     new_transfers: list[TokenTransfer] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
+    quarantined: list[str] = field(default_factory=list)
 
     def book(self) -> None:
         """Book the new swaps and transfers (what `ingest` does unless told `book=False`)."""
@@ -104,11 +110,22 @@ class IngestResult:
             "new_transactions": self.new_transactions,
             "new_swaps": len(self.new_swaps),
             "new_transfers": len(self.new_transfers),
+            "quarantined": len(self.quarantined),
             "rejected": self.rejected,
         }
 
 
 # --- ingest ----------------------------------------------------------------------------------------
+
+# What the database refusing one transaction's rows looks like (as opposed to the database being
+# unavailable, OperationalError, which fails the whole call so that it is retried).
+DATA_ERRORS = (DataError, IntegrityError, ValueError, ArithmeticError)
+_COLUMNS = Columns(
+    amount_digits=AMOUNT["max_digits"],
+    amount_places=AMOUNT["decimal_places"],
+    price_digits=PRICE["max_digits"],
+    price_places=PRICE["decimal_places"],
+)
 
 
 def ingest(
@@ -122,34 +139,37 @@ def ingest(
     swaps, and tokens moved in or out without a trade; then book them (`book_trades`).
 
     Idempotent: a transaction seen before (by signature) adds no row, whichever path it came by.
-    Transactions that are not readable are skipped and reported in `rejected`; the rest are kept.
-    `wallet_state` maps a wallet id to field updates (cursors) saved in the same database
-    transaction as the swaps, so a cursor never runs ahead of the rows it covers. With
-    `book=False` the caller has them booked (`result.book()` or `result.book_in_worker()`).
+    Every string is cleaned first (`whales.sanitise`). A transaction that cannot be read, holds
+    values no transaction can (a block time centuries away, an amount beyond u64), or that the
+    database refuses is quarantined (`Quarantined`, kept raw with the reason) and reported in
+    `rejected`; the rest are stored. `wallet_state` maps a wallet id to field updates (cursors)
+    saved in the same database transaction as the swaps, so a cursor never runs ahead of the rows
+    it covers — and moves past what was quarantined. With `book=False` the caller has them booked
+    (`result.book()` or `result.book_in_worker()`).
+
+    Raises only when the database is unavailable (OperationalError and the like): then nothing is
+    stored and the caller tries again.
     """
     result = IngestResult(received=len(transactions))
-    readable = _readable(transactions, result)
-    wallets, swaps, transfers, unreadable = _read_activity(readable, TrackedWallet.objects.filter(is_active=True))
-    for line in unreadable:
-        logger.warning("ingest (%s): unreadable transaction %s", via, line)
-    result.rejected += unreadable
+    readable, originals = _readable(transactions, result)
+    wallets, swaps, transfers, problems = _read_activity(readable, TrackedWallet.objects.filter(is_active=True))
 
     with transaction.atomic():
-        result.new_transactions = _store_raw(readable, via)
-        if swaps or transfers:
-            tokens = _tokens_for([swap for swap, _ in swaps], transfers)
-            # Ingests touching the same wallet queue here, so a webhook and a poll carrying the same
-            # transaction cannot both see it missing and insert it twice.
-            wallet_ids = sorted({wallets[a.wallet].id for a in [*(swap for swap, _ in swaps), *transfers]})
-            rows = TrackedWallet.objects.select_for_update().filter(id__in=wallet_ids).order_by("id")
-            locked = {wallet.id: wallet for wallet in rows}
-            result.new_swaps = _store_swaps(swaps, wallets, tokens, locked, via)
-            result.new_transfers = _store_transfers(transfers, wallets, tokens, via)
-            tokens_by_id = {token.id: token for token in tokens.values()}
+        stored = _store(readable, swaps, transfers, wallets, problems, via)
+        result.new_transactions = stored.new_transactions
+        result.new_swaps, result.new_transfers = stored.new_swaps, stored.new_transfers
+        if problems:
+            quarantine(
+                Quarantined.Kind.TRANSACTION,
+                [(signature, originals[signature], why) for signature, why in problems.items()],
+                via,
+            )
+            result.quarantined = list(problems)
+            result.rejected += [f"{signature}: {why}" for signature, why in problems.items()]
         _save_wallet_state(wallet_state or {})
         live = [swap for swap in result.new_swaps if is_live(swap)]
         for swap in live:  # what the rows show, already in hand: the push needs no query for it
-            swap.wallet, swap.token = locked[swap.wallet_id], tokens_by_id[swap.token_id]
+            swap.wallet, swap.token = stored.locked[swap.wallet_id], stored.tokens_by_id[swap.token_id]
         if live:
             transaction.on_commit(lambda: push_live_swaps(live), robust=True)
     if book:
@@ -181,48 +201,186 @@ def book_trades(swaps: Sequence[Swap], transfers: Sequence[TokenTransfer]) -> No
 
 def _read_activity(
     txs: Sequence[dict[str, Any]], tracked: QuerySet[TrackedWallet]
-) -> tuple[dict[str, TrackedWallet], list[tuple[ParsedSwap, int]], list[ParsedTransfer], list[str]]:
+) -> tuple[dict[str, TrackedWallet], list[tuple[ParsedSwap, int]], list[ParsedTransfer], dict[str, str]]:
     """What the `tracked` wallets involved in `txs` did in them: (those wallets by address, swaps with
-    their position in the transaction, transfers, one line per unreadable transaction)."""
+    their position in the transaction, transfers, and why each transaction that cannot be taken
+    could not — by signature). A transaction with a problem contributes nothing."""
     involved = {tx["signature"]: accounts_involved(tx) for tx in txs}
     addresses = set().union(*involved.values()) if involved else set()
     wallets = {w.address: w for w in tracked.filter(address__in=addresses)}
     swaps: list[tuple[ParsedSwap, int]] = []
     transfers: list[ParsedTransfer] = []
-    unreadable: list[str] = []
+    problems: dict[str, str] = {}
+    now = int(time.time())
     for tx in txs:
-        for address in sorted(involved[tx["signature"]] & wallets.keys()):
-            try:
+        signature = tx["signature"]
+        tx_swaps: list[tuple[ParsedSwap, int]] = []
+        tx_transfers: list[ParsedTransfer] = []
+        try:
+            for address in sorted(involved[signature] & wallets.keys()):
                 found_swaps, found_transfers = parse_activity(tx, address)
-            except MalformedTransaction as error:
-                unreadable.append(f"{tx['signature']}: {error}")
-                break
-            swaps += [(swap, position) for position, swap in enumerate(found_swaps)]
-            transfers += found_transfers
-    return wallets, swaps, transfers, unreadable
+                tx_swaps += [(swap, position) for position, swap in enumerate(found_swaps)]
+                tx_transfers += found_transfers
+        except MalformedTransaction as error:
+            problems[signature] = f"unreadable: {error}"
+            continue
+        why = next(
+            filter(None, (unstorable(a, _COLUMNS, now) for a in [*(s for s, _ in tx_swaps), *tx_transfers])), None
+        )
+        if why is not None:
+            problems[signature] = why
+            continue
+        swaps += tx_swaps
+        transfers += tx_transfers
+    return wallets, swaps, transfers, problems
 
 
-def _readable(transactions: Sequence[Any], result: IngestResult) -> list[dict[str, Any]]:
-    readable, seen = [], set()
+def _readable(transactions: Sequence[Any], result: IngestResult) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The items that are enhanced transactions with a signature, each cleaned (`clean_json`) and
+    counted once; and, by signature, each as it came (what a quarantine keeps)."""
+    readable, originals = [], {}
     for index, tx in enumerate(transactions):
-        signature = tx.get("signature") if isinstance(tx, dict) else None
+        cleaned = clean_json(tx) if isinstance(tx, dict) else None
+        signature = cleaned.get("signature") if cleaned is not None else None
         if not isinstance(signature, str) or not signature or len(signature) > 100:
             result.rejected.append(f"item {index}: not an enhanced transaction with a signature")
             continue
-        if signature not in seen:  # the same transaction twice in one body counts once
-            seen.add(signature)
-            readable.append(tx)
-    return readable
+        if signature not in originals:  # the same transaction twice in one body counts once
+            originals[signature] = tx
+            readable.append(cleaned)
+    return readable, originals
 
 
-def _store_raw(readable: list[dict[str, Any]], via: str) -> int:
+@dataclass
+class _Stored:
+    """What `_store` wrote, and what it needs to show it: the locked wallets and the tokens, by id."""
+
+    locked: dict[int, TrackedWallet]
+    new_transactions: int = 0
+    new_swaps: list[Swap] = field(default_factory=list)
+    new_transfers: list[TokenTransfer] = field(default_factory=list)
+    tokens_by_id: dict[int, Token] = field(default_factory=dict)
+
+    def add(self, other: _Stored) -> None:
+        self.new_transactions += other.new_transactions
+        self.new_swaps += other.new_swaps
+        self.new_transfers += other.new_transfers
+        self.tokens_by_id.update(other.tokens_by_id)
+
+
+def _store(
+    txs: Sequence[dict[str, Any]],
+    swaps: list[tuple[ParsedSwap, int]],
+    transfers: list[ParsedTransfer],
+    wallets: dict[str, TrackedWallet],
+    problems: dict[str, str],
+    via: str,
+) -> _Stored:
+    """Store the raw transactions without a problem and their swaps and transfers, under the lock of
+    their wallets. All at once in a savepoint; should the database refuse that, one transaction per
+    savepoint, each it refuses added to `problems`."""
+    # Ingests touching the same wallet queue here, so a webhook and a poll carrying the same
+    # transaction cannot both see it missing and insert it twice. Every writer of a wallet's rows
+    # takes these locks first, in id order (whales.ledger says why).
+    wallet_ids = sorted({wallets[a.wallet].id for a in [*(swap for swap, _ in swaps), *transfers]})
+    locked = {w.id: w for w in TrackedWallet.objects.select_for_update().filter(id__in=wallet_ids).order_by("id")}
+    # A wallet deleted since it was read is tracked no more: its rows would only fail at commit.
+    swaps = [(swap, position) for swap, position in swaps if wallets[swap.wallet].id in locked]
+    transfers = [transfer for transfer in transfers if wallets[transfer.wallet].id in locked]
+    storable = [tx for tx in txs if tx["signature"] not in problems]
+    try:
+        with transaction.atomic():
+            return _store_rows(storable, swaps, transfers, wallets, locked, via)
+    except DATA_ERRORS as error:
+        logger.warning("ingest (%s): the database refused a batch of %d, storing one by one: %s", via, len(txs), error)
+    stored = _Stored(locked)
+    for tx in storable:
+        signature = tx["signature"]
+        try:
+            with transaction.atomic():
+                stored.add(
+                    _store_rows(
+                        [tx],
+                        [(swap, position) for swap, position in swaps if swap.signature == signature],
+                        [transfer for transfer in transfers if transfer.signature == signature],
+                        wallets,
+                        locked,
+                        via,
+                    )
+                )
+        except DATA_ERRORS as error:
+            problems[signature] = f"the database refused it: {_one_line(error)}"
+    return stored
+
+
+def _one_line(error: Exception) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}"[:500]
+
+
+def _store_rows(
+    txs: Sequence[dict[str, Any]],
+    swaps: list[tuple[ParsedSwap, int]],
+    transfers: list[ParsedTransfer],
+    wallets: dict[str, TrackedWallet],
+    locked: dict[int, TrackedWallet],
+    via: str,
+) -> _Stored:
+    tokens = _tokens_for([swap for swap, _ in swaps], transfers)
+    stored = _Stored(locked, tokens_by_id={token.id: token for token in tokens.values()})
+    stored.new_transactions = _store_raw(txs, via)
+    stored.new_swaps = _store_swaps(swaps, wallets, tokens, locked, via)
+    stored.new_transfers = _store_transfers(transfers, wallets, tokens, via)
+    return stored
+
+
+def quarantine(kind: str, items: Iterable[tuple[str, Any, str]], via: str) -> None:
+    """Keep (key, what arrived, why) aside as `Quarantined` rows of `kind`; something quarantined
+    before is counted again (`times_seen`) with its latest reason."""
+    now = timezone.now()
+    table = connection.ops.quote_name(Quarantined._meta.db_table)
+    with connection.cursor() as cursor:
+        for key, raw, why in items:
+            logger.warning("quarantined %s %s (%s): %s", kind, key, via, why)
+            cursor.execute(
+                f"INSERT INTO {table} (kind, key, arrived_via, reason, raw, first_seen_at, last_seen_at, times_seen)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, 1)"
+                " ON CONFLICT (kind, key) DO UPDATE SET arrived_via = EXCLUDED.arrived_via,"
+                f" reason = EXCLUDED.reason, raw = EXCLUDED.raw, last_seen_at = EXCLUDED.last_seen_at,"
+                f" times_seen = {table}.times_seen + 1",
+                [kind, clean_text(key)[:200], via[:20], clean_text(why), raw_text(raw), now, now],
+            )
+
+
+def retry_quarantined(ids: Iterable[int]) -> tuple[int, int]:
+    """Ingest quarantined transactions again (after a fix); those now stored leave the quarantine.
+    Returns (stored, still quarantined)."""
+    stored = kept = 0
+    for held in Quarantined.objects.filter(id__in=list(ids), kind=Quarantined.Kind.TRANSACTION):
+        try:
+            payload = json.loads(held.raw)
+        except ValueError:
+            kept += 1
+            continue
+        result = ingest([payload], ArrivedVia.REPARSE)  # history by now: in its place in time, not live
+        if result.quarantined:
+            kept += 1
+        else:
+            Quarantined.objects.filter(id=held.id).delete()
+            stored += 1
+    return stored, kept
+
+
+def _store_raw(readable: Sequence[dict[str, Any]], via: str) -> int:
     if not readable:
         return 0
     signatures = [tx["signature"] for tx in readable]
     known = set(RawTransaction.objects.filter(signature__in=signatures).values_list("signature", flat=True))
+    # In signature order: two ingests inserting the same new transactions wait for each other in
+    # one order, never in a circle.
     fresh = [
         RawTransaction(signature=tx["signature"], payload=tx, block_time=_block_time(tx), arrived_via=via)
-        for tx in readable
+        for tx in sorted(readable, key=lambda tx: tx["signature"])
         if tx["signature"] not in known
     ]
     RawTransaction.objects.bulk_create(fresh, ignore_conflicts=True)
@@ -255,11 +413,10 @@ def _store_swaps(
             rate = usd_rates.get((swap.quote_mint, swap.block_time))
             new.append(_swap_row(swap, position, wallet_id, token_id, rate, via, now))
     Swap.objects.bulk_create(new)
-    for wallet_id in {s.wallet_id for s in new}:
+    for wallet_id in sorted({s.wallet_id for s in new}):
         newest = max(s.block_time for s in new if s.wallet_id == wallet_id)
-        wallet = locked[wallet_id]
-        if wallet.last_swap_at is None or newest > wallet.last_swap_at:
-            TrackedWallet.objects.filter(id=wallet_id).update(last_swap_at=newest)
+        older = Q(last_swap_at=None) | Q(last_swap_at__lt=newest)
+        TrackedWallet.objects.filter(older, id=wallet_id).update(last_swap_at=newest)
     return new
 
 
@@ -343,13 +500,12 @@ def _price_incoming(transfers: Sequence[TokenTransfer]) -> list[TokenTransfer]:
 
 def _tokens_for(swaps: Sequence[ParsedSwap], transfers: Sequence[ParsedTransfer] = ()) -> dict[str, Token]:
     decimals = {activity.token_mint: activity.token_decimals for activity in [*swaps, *transfers]}
-    Token.objects.bulk_create(
-        [Token(mint=mint, decimals=places) for mint, places in decimals.items()], ignore_conflicts=True
-    )
-    tokens = {token.mint: token for token in Token.objects.filter(mint__in=decimals)}
-    for mint, places in decimals.items():
+    mints = sorted(decimals)  # new rows and their locks always taken in one order: no circular waits
+    Token.objects.bulk_create([Token(mint=mint, decimals=decimals[mint]) for mint in mints], ignore_conflicts=True)
+    tokens = {token.mint: token for token in Token.objects.filter(mint__in=mints)}
+    for mint in mints:
         if tokens[mint].decimals is None:
-            Token.objects.filter(id=tokens[mint].id, decimals=None).update(decimals=places)
+            Token.objects.filter(id=tokens[mint].id, decimals=None).update(decimals=decimals[mint])
     return tokens
 
 
@@ -506,9 +662,10 @@ def reparse(raw: Iterable[RawTransaction], result: ReparseResult | None = None) 
     result = result or ReparseResult()
     batch = list(raw)
     result.transactions += len(batch)
-    wallets, swaps, transfers, unreadable = _read_activity([r.payload for r in batch], TrackedWallet.objects.all())
-    result.unreadable += unreadable
-    arrived = {r.signature: r.arrived_via for r in batch}
+    wallets, swaps, transfers, problems = _read_activity([r.payload for r in batch], TrackedWallet.objects.all())
+    result.unreadable += [f"{signature}: {why}" for signature, why in problems.items()]
+    # The rows of a transaction the parser now refuses are left as they are.
+    arrived = {r.signature: r.arrived_via for r in batch if r.signature not in problems}
     with transaction.atomic():
         # Same lock order as ingest, so a delivery of one of these transactions waits for us.
         list(TrackedWallet.objects.select_for_update().filter(address__in=wallets).order_by("id").values("id"))
@@ -888,17 +1045,24 @@ def refresh_token_metadata(mints: Sequence[str], birdeye: BirdeyeClient | None =
                 continue
             fields: dict[str, Any] = {"metadata_updated_at": timezone.now()}
             if overview is not None:
-                found += 1
+                logo = clean_text(overview.logo_uri or "")
                 fields.update(
-                    symbol=(overview.symbol or "")[:64],
-                    name=(overview.name or "")[:200],
-                    logo_url=(overview.logo_uri or "")[:500]
-                    if (overview.logo_uri or "").startswith("https://")
-                    else "",
+                    symbol=clean_text(overview.symbol or "")[:64],
+                    name=clean_text(overview.name or "")[:200],
+                    logo_url=logo[:500] if logo.startswith("https://") else "",
                 )
                 if overview.decimals is not None and 0 <= overview.decimals <= 255:
                     fields["decimals"] = overview.decimals
-            Token.objects.filter(mint=mint).update(**fields)
+            try:
+                with transaction.atomic():
+                    Token.objects.filter(mint=mint).update(**fields)
+            except DATA_ERRORS as error:
+                # Looked up, and not to be asked again for ever: a person sees it in the quarantine.
+                raw = dict(overview.raw) if overview is not None else None
+                quarantine(Quarantined.Kind.TOKEN_METADATA, [(mint, raw, _one_line(error))], "birdeye")
+                Token.objects.filter(mint=mint).update(metadata_updated_at=fields["metadata_updated_at"])
+                continue
+            found += overview is not None
     finally:
         if birdeye is None:
             client.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 from django import forms
 from django.contrib import admin, messages
@@ -17,7 +18,7 @@ from django.utils.html import format_html
 
 from whales import actions, tasks
 from whales.addresses import InvalidAddress, validate_solana_address
-from whales.models import BackfillState, Swap, Token, TokenTransfer, TrackedWallet
+from whales.models import BackfillState, Quarantined, Swap, Token, TokenTransfer, TrackedWallet
 
 CSV_MAX_BYTES = 5 * 1024 * 1024
 
@@ -318,3 +319,40 @@ class TokenTransferAdmin(ReadOnlyAdmin):
     search_fields = ["signature", "wallet__address", "wallet__label", "token__mint", "token__symbol"]
     list_select_related = ["wallet", "token"]
     date_hierarchy = "block_time"
+
+
+@admin.register(Quarantined)
+class QuarantinedAdmin(admin.ModelAdmin):
+    """What arrived and could not be read or stored, kept as it came: looked at, tried again, or deleted."""
+
+    list_display = ["last_seen_at", "kind", "key", "arrived_via", "short_reason", "times_seen"]
+    list_filter = ["kind", "arrived_via"]
+    search_fields = ["key", "reason"]
+    fields = ["kind", "key", "arrived_via", "reason", "raw_pretty", "first_seen_at", "last_seen_at", "times_seen"]
+    readonly_fields = fields
+    date_hierarchy = "last_seen_at"
+    actions = ["try_again"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # looked at, tried again or deleted; never edited
+
+    @admin.display(description="reason")
+    def short_reason(self, held: Quarantined) -> str:
+        return held.reason[:120]
+
+    @admin.display(description="as it arrived (JSON; \\u0000 is a NUL character)")
+    def raw_pretty(self, held: Quarantined) -> str:
+        try:
+            text = json.dumps(json.loads(held.raw), indent=2, ensure_ascii=True)
+        except ValueError:
+            text = held.raw
+        return format_html('<pre class="mono" style="white-space: pre-wrap">{}</pre>', text)
+
+    @admin.action(description="Try the selected transactions again")
+    def try_again(self, request: HttpRequest, queryset: QuerySet) -> None:
+        stored, kept = actions.retry_quarantined(queryset.values_list("id", flat=True))
+        level = messages.SUCCESS if not kept else messages.WARNING
+        self.message_user(request, f"{stored} stored; {kept} still cannot be stored and stay here.", level)

@@ -245,6 +245,35 @@ class RawTransaction(models.Model):
         return self.signature
 
 
+class Quarantined(models.Model):
+    """Something that arrived but could not be read or stored: kept as it came, with the reason, for a
+    person to look at (admin, status page) while the rest of its batch went on. One row per thing;
+    each time it arrives again `times_seen` grows."""
+
+    class Kind(models.TextChoices):
+        TRANSACTION = "transaction", "transaction"
+        TOKEN_METADATA = "token metadata", "token metadata"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    key = models.CharField(max_length=200, help_text="the transaction's signature, or the token's mint")
+    arrived_via = models.CharField(max_length=20, help_text="webhook, poll, backfill, reparse or birdeye")
+    reason = models.TextField()
+    # JSON text in ASCII (NUL and lone surrogates as \u escapes, which neither jsonb nor text would take
+    # raw): `json.loads(raw)` is exactly what arrived.
+    raw = models.TextField()
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    times_seen = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name_plural = "quarantined"
+        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="quarantined_once")]
+        indexes = [models.Index(fields=["-last_seen_at"], name="quarantined_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key[:24]}"
+
+
 class TokenPrice(models.Model):
     """USD price points of a token over time (Birdeye, with DexScreener/Jupiter as fallbacks)."""
 

@@ -26,6 +26,7 @@ from whales.models import (
     ArrivedVia,
     BackfillState,
     Position,
+    Quarantined,
     RawTransaction,
     Realization,
     Swap,
@@ -40,6 +41,7 @@ from whales.selectors import closed_cycles, swap_feed, token_holders
 FEED_PAGE_SIZE = 50
 LEADERBOARD_PAGE_SIZE = 50
 CATCH_UP_LIMIT = 500
+QUARANTINE_SHOWN = 10
 DEFAULT_WINDOW = Window.WEEK
 
 # Leaderboard columns: URL name → stats field. Win rate sorts ranked wallets (≥ MIN_CYCLES_TO_RANK
@@ -285,6 +287,8 @@ def status(request: HttpRequest) -> HttpResponse:
         ],
         "swaps_last_hour": Swap.objects.filter(ingested_at__gte=now - timedelta(hours=1)).count(),
         "unvalued": Swap.objects.filter(usd_value=None).count(),
+        "quarantined": Quarantined.objects.order_by("-last_seen_at")[:QUARANTINE_SHOWN],
+        "quarantined_count": Quarantined.objects.count(),
         "stale_prices": Token.objects.filter(positions__holdings__gt=0)
         .filter(Q(price_updated_at=None) | Q(price_updated_at__lt=now - fragments.PRICE_STALE_AFTER))
         .distinct()

@@ -19,7 +19,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 from django.http import HttpRequest, JsonResponse
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
@@ -36,7 +36,9 @@ def handle_delivery(authorization: str, body: bytes, *, book_in_worker: bool = F
     of transactions is ingested (idempotent) and booked, here or by a Celery worker.
 
     401 without the right `Authorization`; 400 (and a log line) for a body that is not a JSON array;
-    200 with what was stored otherwise, unreadable items listed under "rejected".
+    503 while the database is unavailable (nothing stored, Helius delivers again); 200 with what was
+    stored otherwise — items that could not be read or stored are listed under "rejected" (and kept
+    in quarantine), never a reason to refuse the good ones.
     """
     secret = settings.HELIUS_WEBHOOK_SECRET
     if not secret:
@@ -53,7 +55,12 @@ def handle_delivery(authorization: str, body: bytes, *, book_in_worker: bool = F
     if not isinstance(transactions, list):
         logger.warning("helius webhook: body is %s, not an array of transactions", type(transactions).__name__)
         return 400, {"error": "body must be a JSON array of enhanced transactions"}
-    result = actions.ingest(transactions, ArrivedVia.WEBHOOK, book=not book_in_worker)
+    try:
+        result = actions.ingest(transactions, ArrivedVia.WEBHOOK, book=not book_in_worker)
+    except DatabaseError as error:
+        # Nothing was stored: Helius delivers the batch again, and nothing in it is lost.
+        logger.error("helius webhook: database unavailable, %d transactions refused: %s", len(transactions), error)
+        return 503, {"error": "the database is unavailable; deliver again"}
     if book_in_worker:
         result.book_in_worker()
     if result.rejected:
