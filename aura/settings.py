@@ -87,6 +87,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "aura.middleware.RefuseNulCharacters",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -200,7 +201,7 @@ REST_FRAMEWORK = {
     # Counted in the Redis cache, per user; a phone polling the feed every few seconds is far below it.
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": "1200/min"},
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "aura.pagination.CappedLimitOffsetPagination",
     "PAGE_SIZE": 50,
     # Money and amounts leave as decimal strings at their stored scale: a float would lose digits.
     "COERCE_DECIMAL_TO_STRING": True,
