@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -62,6 +63,13 @@ class Env:
         if number < minimum:
             raise ImproperlyConfigured(f"{name}={number} is below the minimum of {minimum}.")
         return number
+
+    def rate(self, name: str, default: str) -> str:
+        """A django-ratelimit rate: a count per period, e.g. "5/15m" (periods in s, m, h or d)."""
+        value = self.str(name, default) or default
+        if not re.fullmatch(r"[1-9][0-9]*/[1-9]?[0-9]*[smhd]", value):
+            raise ImproperlyConfigured(f"{name}={value!r} is not a rate like 5/15m (a count per s, m, h or d).")
+        return value
 
     def list(self, name: str, default: list[str]) -> list[str]:
         value = self.environ.get(name)

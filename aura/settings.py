@@ -170,6 +170,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
+# Failed sign-ins allowed per window (django-ratelimit rates) before the login forms lock (aura.lockout).
+LOGIN_FAILURES_PER_USERNAME = env.rate("LOGIN_FAILURES_PER_USERNAME", "5/15m")
+LOGIN_FAILURES_PER_IP = env.rate("LOGIN_FAILURES_PER_IP", "30/15m")
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 

@@ -3,15 +3,23 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from aura import views
+from aura.lockout import LockoutAdminAuthenticationForm, LockoutAuthenticationForm, answers_locked_out
+
+# Failed sign-ins are counted and, past a limit, refused (aura.lockout) on both login forms.
+admin.site.login_form = LockoutAdminAuthenticationForm
+login_view = auth_views.LoginView.as_view(
+    redirect_authenticated_user=True, authentication_form=LockoutAuthenticationForm
+)
 
 urlpatterns = [
     path("", include("whales.urls")),
     path("", include("portfolios.urls")),
     path("healthz", views.healthz, name="healthz"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", answers_locked_out(login_view), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("admin/login/", answers_locked_out(admin.site.login)),
     path("admin/", admin.site.urls),
     path("api/v1/", include("aura.api_urls")),
 ]

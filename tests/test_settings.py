@@ -32,6 +32,8 @@ def settings_import(**overrides: str) -> subprocess.CompletedProcess:
         ({"HELIUS_BASE_URL": "not a url"}, "HELIUS_BASE_URL"),
         ({"BIRDEYE_BASE_URL": "ftp://example.com"}, "BIRDEYE_BASE_URL"),
         ({"SENTRY_DSN": "nonsense"}, "SENTRY_DSN"),
+        ({"LOGIN_FAILURES_PER_IP": "lots"}, "LOGIN_FAILURES_PER_IP"),
+        ({"LOGIN_FAILURES_PER_USERNAME": "5 per minute"}, "LOGIN_FAILURES_PER_USERNAME"),
     ],
 )
 def test_it_refuses_bad_settings_with_one_line_naming_the_variable(overrides, named):
