@@ -178,3 +178,59 @@ def spl_transfer(sender: str, recipient: str, mint: str, amount: str, timestamp:
         "instructions": [],
         "events": {},
     }
+
+
+def sol_swap(
+    wallet: str, mint: str, side: str, token_amount: str, sol_amount: str, timestamp: int, *, decimals: int = 6
+) -> dict[str, Any]:
+    """`wallet` buys (or sells) `token_amount` of `mint` for `sol_amount` SOL at `timestamp`: its SOL
+    account pays (or receives) the lamports beside the network fee, as a Raydium trade shows it."""
+    sign = 1 if side == "buy" else -1
+    tokens = _raw(Decimal(token_amount), decimals) * sign
+    lamports = _raw(Decimal(sol_amount), 9) * sign
+    fee = 5000
+    token_account = address(f"{wallet}:{mint}")
+    sig = signature(f"sol {wallet}{mint}{side}{token_amount}{sol_amount}{timestamp}")
+    return {
+        "accountData": [
+            {"account": wallet, "nativeBalanceChange": -lamports - fee, "tokenBalanceChanges": []},
+            {"account": POOL, "nativeBalanceChange": lamports, "tokenBalanceChanges": []},
+            {
+                "account": token_account,
+                "nativeBalanceChange": 0,
+                "tokenBalanceChanges": [
+                    {
+                        "mint": mint,
+                        "rawTokenAmount": {"decimals": decimals, "tokenAmount": str(tokens)},
+                        "tokenAccount": token_account,
+                        "userAccount": wallet,
+                    }
+                ],
+            },
+        ],
+        "description": "",
+        "events": {},
+        "fee": fee,
+        "feePayer": wallet,
+        "instructions": [],
+        "nativeTransfers": [{"fromUserAccount": wallet, "toUserAccount": POOL, "amount": abs(lamports)}]
+        if side == "buy"
+        else [{"fromUserAccount": POOL, "toUserAccount": wallet, "amount": abs(lamports)}],
+        "signature": sig,
+        "slot": 250_000_000 + timestamp % 1_000_000,
+        "source": "RAYDIUM",
+        "timestamp": timestamp,
+        "tokenTransfers": [
+            {
+                "fromTokenAccount": address(f"pool:{mint}") if side == "buy" else token_account,
+                "fromUserAccount": POOL if side == "buy" else wallet,
+                "mint": mint,
+                "toTokenAccount": token_account if side == "buy" else address(f"pool:{mint}"),
+                "toUserAccount": wallet if side == "buy" else POOL,
+                "tokenAmount": float(Decimal(abs(tokens)).scaleb(-decimals)),
+                "tokenStandard": "Fungible",
+            }
+        ],
+        "transactionError": None,
+        "type": "SWAP",
+    }

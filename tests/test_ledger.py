@@ -159,7 +159,7 @@ def test_an_old_heavy_loser_still_held_counts_as_a_dead_bag(alice):
     ingest(usdc_swap(ALICE, WIF, "buy", "10", "10", NOW - 2 * DAY))
     ingest(usdc_swap(ALICE, WIF, "sell", "10", "12", NOW - DAY))
     Token.objects.filter(mint=BONK).update(price_usd=Decimal("0.04"), price_updated_at=timezone.now())  # down 60 %
-    touched = ledger.revalue_open_positions(Token.objects.filter(mint=BONK).values_list("id", flat=True))
+    touched = ledger.revalue_open_positions(Token.objects.filter(mint=BONK).values_list("id", flat=True), [alice.id])
     ledger.refresh_stats(touched)
 
     week = stats(alice, "7d")

@@ -37,6 +37,7 @@ from whales.models import (
     ArrivedVia,
     BackfillState,
     Direction,
+    Position,
     Quarantined,
     RawTransaction,
     Swap,
@@ -185,16 +186,12 @@ def book_trades(swaps: Sequence[Swap], transfers: Sequence[TokenTransfer]) -> No
     the trades stay `in_books=False` and `book_stragglers` applies them.
     """
     with transaction.atomic():
-        wallet_ids = sorted({trade.wallet_id for trade in [*swaps, *transfers]})
-        list(TrackedWallet.objects.select_for_update().filter(id__in=wallet_ids).order_by("id").values("id"))
-        # A replay of these wallets between storing and now has booked them already: never twice.
-        unbooked = set(Swap.objects.filter(id__in=[s.id for s in swaps], in_books=False).values_list("id", flat=True))
-        unbooked_in = set(
-            TokenTransfer.objects.filter(id__in=[t.id for t in transfers], in_books=False).values_list("id", flat=True)
-        )
-        touched = ledger.apply_new_trades(
-            [s for s in swaps if s.id in unbooked], [t for t in transfers if t.id in unbooked_in]
-        )
+        ledger.lock_wallets(trade.wallet_id for trade in [*swaps, *transfers])
+        # Read again under the lock: a replay of these wallets (valuation, the straggler sweep, a
+        # reparse) since they were stored has booked or changed them, and must win. Never twice.
+        unbooked = list(Swap.objects.filter(id__in=[s.id for s in swaps], in_books=False))
+        unbooked_in = list(TokenTransfer.objects.filter(id__in=[t.id for t in transfers], in_books=False))
+        touched = ledger.apply_new_trades(unbooked, unbooked_in)
         ledger.refresh_stats(touched)
         transaction.on_commit(lambda: after_trades_booked(swaps, transfers, touched), robust=True)
 
@@ -283,7 +280,7 @@ def _store(
     # transaction cannot both see it missing and insert it twice. Every writer of a wallet's rows
     # takes these locks first, in id order (whales.ledger says why).
     wallet_ids = sorted({wallets[a.wallet].id for a in [*(swap for swap, _ in swaps), *transfers]})
-    locked = {w.id: w for w in TrackedWallet.objects.select_for_update().filter(id__in=wallet_ids).order_by("id")}
+    locked = {wallet.id: wallet for wallet in ledger.lock_wallets(wallet_ids)}
     # A wallet deleted since it was read is tracked no more: its rows would only fail at commit.
     swaps = [(swap, position) for swap, position in swaps if wallets[swap.wallet].id in locked]
     transfers = [transfer for transfer in transfers if wallets[transfer.wallet].id in locked]
@@ -524,7 +521,9 @@ def _quote_usd_rates(swaps: list[ParsedSwap]) -> dict[tuple[str, int], Decimal]:
 def positions_rewritten(pairs: Iterable[tuple[int, int]]) -> None:
     """After trades of these (wallet id, token id) pairs changed in place (reparse, valuation) or were
     never booked: replay those positions, refresh the wallets' figures, show them."""
+    pairs = set(pairs)
     with transaction.atomic():
+        ledger.lock_wallets(wallet_id for wallet_id, _ in pairs)
         touched = ledger.recompute_positions(pairs)
         ledger.refresh_stats(touched)
         transaction.on_commit(lambda: push_wallet_figures(touched), robust=True)
@@ -539,10 +538,32 @@ def book_stragglers(older_than: timedelta = timedelta(minutes=2)) -> int:
         Q(direction=Direction.OUT) | Q(usd_price__isnull=False)
     )
     pairs = set(swaps.values_list("wallet_id", "token_id")) | set(transfers.values_list("wallet_id", "token_id"))
-    if pairs:
-        logger.warning("booking %d position(s) whose trades were stored but never booked", len(pairs))
-        positions_rewritten(pairs)
+    if not pairs:
+        return 0
+    with transaction.atomic():
+        ledger.lock_wallets(wallet_id for wallet_id, _ in pairs)
+        # Under the lock, only what is still unbooked: the worker may have booked it meanwhile.
+        wallets = {wallet_id for wallet_id, _ in pairs}
+        pairs = set(swaps.filter(wallet_id__in=wallets).values_list("wallet_id", "token_id")) | set(
+            transfers.filter(wallet_id__in=wallets).values_list("wallet_id", "token_id")
+        )
+        if pairs:
+            logger.warning("booking %d position(s) whose trades were stored but never booked", len(pairs))
+            positions_rewritten(pairs)
     return len(pairs)
+
+
+STATS_BATCH_WALLETS = 200
+
+
+def refresh_all_stats(batch: int = STATS_BATCH_WALLETS) -> int:
+    """Every wallet's figures again (windows roll: a 24 h figure changes with no new trade), a batch
+    of wallets per transaction under their locks, so no booking of theirs lands in between."""
+    ids = list(TrackedWallet.objects.order_by("id").values_list("id", flat=True))
+    for start in range(0, len(ids), batch):
+        with transaction.atomic():
+            ledger.refresh_stats([wallet.id for wallet in ledger.lock_wallets(ids[start : start + batch])])
+    return len(ids)
 
 
 def sol_usd_near(unix_times: Sequence[int]) -> dict[int, Decimal]:
@@ -668,7 +689,7 @@ def reparse(raw: Iterable[RawTransaction], result: ReparseResult | None = None) 
     arrived = {r.signature: r.arrived_via for r in batch if r.signature not in problems}
     with transaction.atomic():
         # Same lock order as ingest, so a delivery of one of these transactions waits for us.
-        list(TrackedWallet.objects.select_for_update().filter(address__in=wallets).order_by("id").values("id"))
+        ledger.lock_wallets(wallet.id for wallet in wallets.values())
         tokens = _tokens_for([swap for swap, _ in swaps], transfers)
         rates = _quote_usd_rates([swap for swap, _ in swaps])
         now = timezone.now()
@@ -980,7 +1001,12 @@ def refresh_prices(sources: PriceSources) -> int:
     quotes = current_prices(tokens.keys(), sources)
     if not quotes:
         return 0
+    token_ids = [tokens[mint].id for mint in quotes]
     with transaction.atomic():
+        # The holders' wallets first, as every writer of their positions locks them (whales.ledger);
+        # a wallet that starts holding one of these tokens meanwhile is valued when it is booked.
+        holders = Position.objects.filter(token_id__in=token_ids, holdings__gt=0).values_list("wallet_id", flat=True)
+        locked = [wallet.id for wallet in ledger.lock_wallets(holders)]
         points = []
         for mint, quote in quotes.items():
             updated_at = datetime.fromtimestamp(quote.updated_at, UTC)
@@ -1001,20 +1027,23 @@ def refresh_prices(sources: PriceSources) -> int:
         TokenPrice.objects.bulk_create(
             points, update_conflicts=True, unique_fields=["token", "at"], update_fields=["price_usd", "source"]
         )
-        touched = ledger.revalue_open_positions(tokens[mint].id for mint in quotes)
+        touched = ledger.revalue_open_positions(token_ids, locked)
         ledger.refresh_stats(touched)
         transaction.on_commit(lambda: push_figures_refreshed(touched), robust=True)
     return len(quotes)
 
 
 def push_figures_refreshed(wallet_ids: set[int]) -> None:
-    """After a price tick: every leaderboard page refetches its rows; the wallets' own pages get new figures."""
+    """After a price tick, a tick to every leaderboard page and to the wallet pages of the holders:
+    each open page fetches its own new figures. Rendering them here for every holder, watched or
+    not, made the price task's time grow with the number of wallets (past its limit at a few hundred)."""
     tick = f'<div id="stats-tick" hx-swap-oob="true" data-at="{int(timezone.now().timestamp())}"></div>'
-    messages = [(realtime.leaderboard_group(window), tick) for window in Window.values]
-    for wallet in TrackedWallet.objects.filter(id__in=wallet_ids):
-        html = fragments.wallet_stats(wallet, oob=True) + fragments.wallet_positions(wallet, oob=True)
-        messages.append((realtime.wallet_group(wallet.address), html))
-    realtime.send_many(messages)
+    groups = [realtime.leaderboard_group(window) for window in Window.values]
+    groups += [
+        realtime.wallet_group(address)
+        for address in TrackedWallet.objects.filter(id__in=wallet_ids).values_list("address", flat=True)
+    ]
+    realtime.send_many([(group, tick) for group in groups])
 
 
 def name_unnamed_tokens(birdeye: BirdeyeClient | None = None, limit: int = 50) -> int:
@@ -1124,19 +1153,35 @@ def value_unvalued_swaps(birdeye: BirdeyeClient | None = None, limit: int = 5000
         if client is not None and birdeye is None:
             client.close()
     sol_prices = sol_usd_near(sol_times)
-    valued = []
-    for swap in unvalued:
-        rate = Decimal(1) if swap.quote_mint in STABLECOINS else sol_prices.get(_unix(swap.block_time))
-        if rate is not None:
-            swap.usd_price = (swap.price_in_quote * rate).quantize(_PRICE_STEP, context=_WIDE)
-            swap.usd_value = (swap.quote_amount * rate).quantize(_USD_STEP, context=_WIDE)
-            valued.append(swap)
-    Swap.objects.bulk_update(valued, ["usd_price", "usd_value"])
-    TokenTransfer.objects.bulk_update(priced, ["usd_price"])
-    pairs = {(trade.wallet_id, trade.token_id) for trade in [*valued, *priced]}
-    if pairs:
-        positions_rewritten(pairs)
-    return len(valued) + len(priced)
+
+    def rate_of(swap: Swap) -> Decimal | None:
+        return Decimal(1) if swap.quote_mint in STABLECOINS else sol_prices.get(_unix(swap.block_time))
+
+    valuable = [swap for swap in unvalued if rate_of(swap) is not None]
+    prices_on_receipt = {transfer.id: transfer.usd_price for transfer in priced}
+    pairs = {(trade.wallet_id, trade.token_id) for trade in [*valuable, *priced]}
+    if not pairs:
+        return 0
+    with transaction.atomic():
+        # The lock every booking takes first; then the rows as they are now (booked, revalued or
+        # reparsed meanwhile), valued and replayed in the same transaction.
+        ledger.lock_wallets(wallet_id for wallet_id, _ in pairs)
+        valued = []
+        for swap in Swap.objects.filter(id__in=[s.id for s in valuable], usd_value=None):
+            rate = rate_of(swap)
+            if rate is not None:
+                swap.usd_price = (swap.price_in_quote * rate).quantize(_PRICE_STEP, context=_WIDE)
+                swap.usd_value = (swap.quote_amount * rate).quantize(_USD_STEP, context=_WIDE)
+                valued.append(swap)
+        received = list(TokenTransfer.objects.filter(id__in=prices_on_receipt, usd_price=None))
+        for transfer in received:
+            transfer.usd_price = prices_on_receipt[transfer.id]
+        Swap.objects.bulk_update(valued, ["usd_price", "usd_value"])
+        TokenTransfer.objects.bulk_update(received, ["usd_price"])
+        changed = {(trade.wallet_id, trade.token_id) for trade in [*valued, *received]}
+        if changed:
+            positions_rewritten(changed)
+    return len(valued) + len(received)
 
 
 def _price_at_receipt(transfers: Sequence[TokenTransfer], birdeye: BirdeyeClient) -> list[TokenTransfer]:
@@ -1220,6 +1265,7 @@ def set_active(wallet_ids: Iterable[int], active: bool) -> int:
 
     ids = list(wallet_ids)
     with transaction.atomic():
+        ledger.lock_wallets(ids)
         changed = TrackedWallet.objects.filter(id__in=ids).exclude(is_active=active)
         count = changed.update(is_active=active, next_poll_at=None)
         if count:

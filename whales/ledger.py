@@ -2,10 +2,16 @@
 trades (whales.pnl) — swaps, and token transfers in and out — and each wallet's per-window statistics.
 
 Called by `whales.actions` inside its database transactions (the wallets concerned are already
-locked there), and by `manage.py recompute_pnl` through `recompute_all`, which locks them itself;
-nothing else writes these tables. A swap without a USD price, or an incoming transfer without a
-market price, is not in the books yet: it is counted in `pending_trades` and enters by a replay of
-its position once valued.
+locked there, with `lock_wallets`), and by `manage.py recompute_pnl` through `recompute_all`, which
+locks them itself; nothing else writes these tables.
+
+The lock order: every writer of a wallet's swaps, transfers, positions, cycles, realizations or
+statistics first locks the wallets' rows (`lock_wallets`, in id order) and only then touches those
+rows. Writers of one wallet so queue instead of interleaving (two bookings of one position, a
+replay racing an incremental booking), and they all wait in one order, never in a circle.
+
+A swap without a USD price, or an incoming transfer without a market price, is not in the books
+yet: it is counted in `pending_trades` and enters by a replay of its position once valued.
 """
 
 from __future__ import annotations
@@ -112,6 +118,18 @@ def replay_order(trade: pnl.Trade) -> tuple:
 
 def _priced(transfers: Iterable[TokenTransfer]) -> list[TokenTransfer]:
     return [t for t in transfers if not t.needs_price]
+
+
+def lock_wallets(wallet_ids: Iterable[int]) -> list[TrackedWallet]:
+    """Lock these wallets' rows until the end of the transaction, in id order; returns those that exist.
+
+    FOR NO KEY UPDATE: writers of one wallet exclude each other, but rows inserted elsewhere that
+    merely point to the wallet (a foreign-key check takes KEY SHARE) need not wait for them.
+    """
+    ids = sorted(set(wallet_ids))
+    if not ids:
+        return []
+    return list(TrackedWallet.objects.select_for_update(no_key=True).filter(id__in=ids).order_by("id"))
 
 
 # --- replaying one (wallet, token) from its stored rows ------------------------------------------------
@@ -489,12 +507,7 @@ def _batches(wallet_ids: list[int], swap_counts: dict[int, int]) -> Iterator[lis
 def _recompute_batch(wallet_ids: list[int], summary: RecomputeSummary) -> None:
     """One batch of `recompute_all`, in one transaction."""
     with transaction.atomic():
-        locked = list(
-            TrackedWallet.objects.select_for_update()
-            .filter(id__in=wallet_ids)
-            .order_by("id")
-            .values_list("id", flat=True)
-        )
+        locked = [wallet.id for wallet in lock_wallets(wallet_ids)]
         step = time.perf_counter()
         prices = Token.objects.order_by().values_list("id", "mint", "price_usd")
         tokens = {token_id: (mint, price) for token_id, mint, price in prices}
@@ -648,11 +661,13 @@ def _copy_statement(model: type[models.Model], columns: Sequence[str]) -> str:
 # --- prices ------------------------------------------------------------------------------------------
 
 
-def revalue_open_positions(token_ids: Iterable[int]) -> set[int]:
-    """Unrealized P&L of every position in these tokens at their latest price; returns the wallets touched."""
+def revalue_open_positions(token_ids: Iterable[int], wallet_ids: Iterable[int]) -> set[int]:
+    """Unrealized P&L of the positions of these (locked) wallets in these tokens at the tokens' latest
+    price; returns the wallets touched."""
+    wallet_ids = list(wallet_ids)
     wallets: set[int] = set()
     for token_id, price in Token.objects.filter(id__in=list(token_ids)).values_list("id", "price_usd"):
-        held = Position.objects.filter(token_id=token_id, holdings__gt=0)
+        held = Position.objects.filter(token_id=token_id, wallet_id__in=wallet_ids, holdings__gt=0)
         wallets |= set(held.values_list("wallet_id", flat=True))
         if price is None:
             held.update(unrealized_pnl=None)

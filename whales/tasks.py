@@ -10,9 +10,10 @@ from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
 from django.core.cache import cache
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from whales import actions, ledger
+from whales import actions
 from whales.birdeye import BirdeyeClient
 from whales.helius import HeliusClient, HeliusError
 from whales.models import BackfillState, Swap, TokenTransfer, TrackedWallet
@@ -20,6 +21,15 @@ from whales.prices import PriceSources
 
 logger = logging.getLogger(__name__)
 BACKFILL_RETRY_SECONDS = 30
+# A task that loses a race (a deadlock, a serialization failure) or meets the database restarting
+# is run again after a pause: its work is idempotent, and left undone it would leave trades unbooked.
+RETRY_WHEN_THE_DATABASE_FAILS: dict[str, Any] = {
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 1,
+    "retry_backoff_max": 30,
+    "retry_jitter": True,
+    "max_retries": 12,
+}
 
 
 def enqueue(task: Any, *args: Any) -> None:
@@ -55,7 +65,7 @@ def poll_due_wallets() -> int:
     return len(claimed)
 
 
-@shared_task(soft_time_limit=100, time_limit=120)
+@shared_task(soft_time_limit=100, time_limit=120, **RETRY_WHEN_THE_DATABASE_FAILS)
 def poll_wallet(wallet_id: int) -> int:
     wallet = TrackedWallet.objects.filter(id=wallet_id, is_active=True).first()
     if wallet is None:
@@ -69,7 +79,7 @@ def poll_wallet(wallet_id: int) -> int:
             birdeye.close()
 
 
-@shared_task(soft_time_limit=150, time_limit=180)
+@shared_task(soft_time_limit=150, time_limit=180, **RETRY_WHEN_THE_DATABASE_FAILS)
 def backfill_wallet(wallet_id: int) -> bool:
     """A bounded slice of one wallet's backfill; queues the next slice until the history is in
     (after a pause when the provider failed)."""
@@ -130,7 +140,7 @@ def sync_helius_webhook() -> str:
     return result.webhook_id
 
 
-@shared_task(soft_time_limit=25, time_limit=30)
+@shared_task(soft_time_limit=25, time_limit=30, **RETRY_WHEN_THE_DATABASE_FAILS)
 def refresh_prices() -> int:
     with single_flight("refresh_prices", 30) as mine:
         if not mine:
@@ -142,7 +152,7 @@ def refresh_prices() -> int:
             sources.close()
 
 
-@shared_task(soft_time_limit=100, time_limit=120)
+@shared_task(soft_time_limit=100, time_limit=120, **RETRY_WHEN_THE_DATABASE_FAILS)
 def book_trades(swap_ids: list[int], transfer_ids: list[int]) -> int:
     """Book a webhook delivery's trades, off the web process (so the next delivery is not slowed)."""
     swaps = list(Swap.objects.filter(id__in=swap_ids))
@@ -151,31 +161,31 @@ def book_trades(swap_ids: list[int], transfer_ids: list[int]) -> int:
     return len(swaps) + len(transfers)
 
 
-@shared_task(soft_time_limit=100, time_limit=120)
+@shared_task(soft_time_limit=100, time_limit=120, **RETRY_WHEN_THE_DATABASE_FAILS)
 def book_stragglers() -> int:
     """Beat: trades stored but never booked (a process died in between) get their positions replayed."""
     return actions.book_stragglers()
 
 
-@shared_task(soft_time_limit=100, time_limit=120)
+@shared_task(soft_time_limit=100, time_limit=120, **RETRY_WHEN_THE_DATABASE_FAILS)
 def refresh_all_stats() -> int:
     """Beat: windows roll (a 24 h figure changes with no new swap), so every wallet's stats are recomputed."""
-    return ledger.refresh_stats()
+    return actions.refresh_all_stats()
 
 
-@shared_task(soft_time_limit=50, time_limit=60)
+@shared_task(soft_time_limit=50, time_limit=60, **RETRY_WHEN_THE_DATABASE_FAILS)
 def refresh_token_metadata(mints: list[str]) -> int:
     return actions.refresh_token_metadata(mints)
 
 
-@shared_task(soft_time_limit=100, time_limit=120)
+@shared_task(soft_time_limit=100, time_limit=120, **RETRY_WHEN_THE_DATABASE_FAILS)
 def name_unnamed_tokens() -> int:
     """Beat: tokens whose metadata lookup failed or was lost get another one."""
     with single_flight("name_unnamed_tokens", 120) as mine:
         return actions.name_unnamed_tokens() if mine else 0
 
 
-@shared_task(soft_time_limit=100, time_limit=120)
+@shared_task(soft_time_limit=100, time_limit=120, **RETRY_WHEN_THE_DATABASE_FAILS)
 def value_swaps() -> int:
     with single_flight("value_swaps", 120) as mine:
         return actions.value_unvalued_swaps() if mine else 0

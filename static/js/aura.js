@@ -58,6 +58,12 @@
       var url = feed.dataset.feedUrl + (feed.dataset.feedUrl.indexOf("?") >= 0 ? "&" : "?") + "after=" + maxSwapId();
       htmx.ajax("GET", url, { target: "#swap-feed", swap: "none" });
     }
+    refreshFigures();
+  }
+
+  // Figures the page shows (leaderboard rows, a wallet's stats and positions), fetched again: after a
+  // reconnect, and on a price tick (the server sends a tick, not every holder's figures).
+  function refreshFigures() {
     document.querySelectorAll("[data-refresh-on-reconnect]").forEach(function (el) { htmx.trigger(el, "refresh"); });
     var live = document.getElementById("live");
     if (live && live.dataset.refreshUrl) { htmx.ajax("GET", live.dataset.refreshUrl, { target: "#live", swap: "none" }); }
@@ -108,9 +114,7 @@
       var target = document.getElementById(detail.target.id);
       if (target) flashChanged(detail.before, target);
     }
-    if (detail.target && detail.target.id === "stats-tick") {
-      document.querySelectorAll("[data-refresh-on-reconnect]").forEach(function (el) { htmx.trigger(el, "refresh"); });
-    }
+    if (detail.target && detail.target.id === "stats-tick") refreshFigures();
     updateAges();
   });
 
