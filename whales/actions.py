@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DataError, IntegrityError, connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from aura import realtime
@@ -135,6 +135,7 @@ def ingest(
     *,
     wallet_state: dict[int, dict[str, Any]] | None = None,
     book: bool = True,
+    news: bool = True,
 ) -> IngestResult:
     """Store `transactions` (Helius enhanced transactions) and what tracked wallets did in them:
     swaps, and tokens moved in or out without a trade; then book them (`book_trades`).
@@ -146,7 +147,8 @@ def ingest(
     `rejected`; the rest are stored. `wallet_state` maps a wallet id to field updates (cursors)
     saved in the same database transaction as the swaps, so a cursor never runs ahead of the rows
     it covers — and moves past what was quarantined. With `book=False` the caller has them booked
-    (`result.book()` or `result.book_in_worker()`).
+    (`result.book()` or `result.book_in_worker()`). Swaps that arrive as news (`arrives_live`) go on
+    top of the live feeds; with `news=False` none does (what arrives is known to be the past).
 
     Raises only when the database is unavailable (OperationalError and the like): then nothing is
     stored and the caller tries again.
@@ -156,7 +158,7 @@ def ingest(
     wallets, swaps, transfers, problems = _read_activity(readable, TrackedWallet.objects.filter(is_active=True))
 
     with transaction.atomic():
-        stored = _store(readable, swaps, transfers, wallets, problems, via)
+        stored = _store(readable, swaps, transfers, wallets, problems, via, news)
         result.new_transactions = stored.new_transactions
         result.new_swaps, result.new_transfers = stored.new_swaps, stored.new_transfers
         if problems:
@@ -168,7 +170,7 @@ def ingest(
             result.quarantined = list(problems)
             result.rejected += [f"{signature}: {why}" for signature, why in problems.items()]
         _save_wallet_state(wallet_state or {})
-        live = [swap for swap in result.new_swaps if is_live(swap)]
+        live = [swap for swap in result.new_swaps if swap.live]
         for swap in live:  # what the rows show, already in hand: the push needs no query for it
             swap.wallet, swap.token = stored.locked[swap.wallet_id], stored.tokens_by_id[swap.token_id]
         if live:
@@ -272,6 +274,7 @@ def _store(
     wallets: dict[str, TrackedWallet],
     problems: dict[str, str],
     via: str,
+    news: bool,
 ) -> _Stored:
     """Store the raw transactions without a problem and their swaps and transfers, under the lock of
     their wallets. All at once in a savepoint; should the database refuse that, one transaction per
@@ -287,7 +290,7 @@ def _store(
     storable = [tx for tx in txs if tx["signature"] not in problems]
     try:
         with transaction.atomic():
-            return _store_rows(storable, swaps, transfers, wallets, locked, via)
+            return _store_rows(storable, swaps, transfers, wallets, locked, via, news)
     except DATA_ERRORS as error:
         logger.warning("ingest (%s): the database refused a batch of %d, storing one by one: %s", via, len(txs), error)
     stored = _Stored(locked)
@@ -303,6 +306,7 @@ def _store(
                         wallets,
                         locked,
                         via,
+                        news,
                     )
                 )
         except DATA_ERRORS as error:
@@ -322,11 +326,12 @@ def _store_rows(
     wallets: dict[str, TrackedWallet],
     locked: dict[int, TrackedWallet],
     via: str,
+    news: bool,
 ) -> _Stored:
     tokens = _tokens_for([swap for swap, _ in swaps], transfers)
     stored = _Stored(locked, tokens_by_id={token.id: token for token in tokens.values()})
     stored.new_transactions = _store_raw(txs, via)
-    stored.new_swaps = _store_swaps(swaps, wallets, tokens, locked, via)
+    stored.new_swaps = _store_swaps(swaps, wallets, tokens, locked, via, news)
     stored.new_transfers = _store_transfers(transfers, wallets, tokens, via)
     return stored
 
@@ -390,6 +395,7 @@ def _store_swaps(
     tokens: dict[str, Token],
     locked: dict[int, TrackedWallet],
     via: str,
+    news: bool,
 ) -> list[Swap]:
     if not parsed:
         return []
@@ -408,7 +414,9 @@ def _store_swaps(
         if key not in existing:
             existing.add(key)
             rate = usd_rates.get((swap.quote_mint, swap.block_time))
-            new.append(_swap_row(swap, position, wallet_id, token_id, rate, via, now))
+            row = _swap_row(swap, position, wallet_id, token_id, rate, via, now)
+            row.live = news and arrives_live(via, row.block_time, now)
+            new.append(row)
     Swap.objects.bulk_create(new)
     for wallet_id in sorted({s.wallet_id for s in new}):
         newest = max(s.block_time for s in new if s.wallet_id == wallet_id)
@@ -751,19 +759,22 @@ def _reconcile(model, wanted: dict, fields: list[str], signatures, result: Repar
 # --- live pushes ---------------------------------------------------------------------------------
 
 # Backfilled and reparsed swaps are history: they appear in pages in time order, not in live feeds.
-# So is what a poll finds long after it happened (catching up after an outage). A webhook delivery
-# is always news: Helius sends it as the transaction lands.
+# A webhook delivery is news: Helius sends it as the transaction lands. What a poll finds is news
+# only within POLLED_LIVE_FOR of its block time (the webhook missed it, the trader has not seen it),
+# and never on a wallet's first poll: that page is the wallet's past, from before we tracked it.
+# Whether a swap arrived as news is decided once, on arrival, and stored (`Swap.live`).
 POLLED_LIVE_FOR = timedelta(minutes=10)
-LIVE_SWAPS = Q(arrived_via=ArrivedVia.WEBHOOK) | Q(
-    arrived_via=ArrivedVia.POLL, block_time__gte=F("ingested_at") - POLLED_LIVE_FOR
-)
+LIVE_SWAPS = Q(live=True)
+# A live swap whose push could not go out (Redis was down) is pushed by the sweep within this long;
+# older news is left to the pages' own catch-up on reconnect.
+UNPUSHED_SWEEP_WITHIN = timedelta(hours=1)
+# The sweep leaves alone what was stored moments ago: its own push is on its way.
+UNPUSHED_GRACE = timedelta(seconds=5)
 
 
-def is_live(swap: Swap) -> bool:
-    """Whether `swap` goes to the live feeds (`LIVE_SWAPS` for one stored row)."""
-    return swap.arrived_via == ArrivedVia.WEBHOOK or (
-        swap.arrived_via == ArrivedVia.POLL and swap.ingested_at - swap.block_time <= POLLED_LIVE_FOR
-    )
+def arrives_live(via: str, block_time: datetime, now: datetime) -> bool:
+    """Whether a swap of `block_time` arriving `via` that path at `now` is news (goes on top of live feeds)."""
+    return via == ArrivedVia.WEBHOOK or (via == ArrivedVia.POLL and now - block_time <= POLLED_LIVE_FOR)
 
 
 def push_live_swaps(swaps: Sequence[Swap]) -> None:
@@ -782,6 +793,23 @@ def push_live_swaps(swaps: Sequence[Swap]) -> None:
             groups.setdefault(realtime.follows_group(user_id), []).append(rows[swap.id])
     realtime.send_many([(group, fragments.swap_push(html)) for group, html in groups.items()])
     Swap.objects.filter(id__in=[swap.id for swap in swaps], pushed_at=None).update(pushed_at=timezone.now())
+
+
+def push_unpushed_swaps(limit: int = 500, now: datetime | None = None) -> int:
+    """Push live swaps that were stored but whose push never went out (Redis was unreachable): the
+    pages showing their feeds get them now, on top, once. Returns how many were pushed; raises,
+    leaving them for the next sweep, while Redis is still unreachable."""
+    now = now or timezone.now()
+    waiting = list(
+        Swap.objects.filter(live=True, pushed_at=None)
+        .filter(ingested_at__gte=now - UNPUSHED_SWEEP_WITHIN, ingested_at__lt=now - UNPUSHED_GRACE)
+        .select_related("wallet", "token")
+        .order_by("id")[:limit]
+    )
+    if waiting:
+        logger.warning("pushing %d live swap(s) whose push failed when they were stored", len(waiting))
+        push_live_swaps(waiting)
+    return len(waiting)
 
 
 def push_wallet_figures(wallet_ids: Iterable[int]) -> None:
@@ -877,7 +905,8 @@ def poll_wallet(wallet: TrackedWallet, client: HeliusClient, birdeye: BirdeyeCli
         for page in client.iter_address_history(wallet.address, until_signature=newest_before):
             newest_seen = newest_seen or page[0]["signature"]
             prepare_valuation(page, birdeye)
-            new_swaps += len(ingest(page, ArrivedVia.POLL).new_swaps)
+            # A wallet's first page is its past (its history is the backfill's job), not news.
+            new_swaps += len(ingest(page, ArrivedVia.POLL, news=newest_before is not None).new_swaps)
             if newest_before is None:
                 break
             if seen_until is not None and _oldest_time(page) < seen_until.timestamp():
@@ -1254,10 +1283,12 @@ def wallets_added(wallets: Sequence[TrackedWallet]) -> None:
     """New wallets: backfill their history and add them to the Helius webhook."""
     from whales import tasks
 
+    # The webhook first: queued behind the backfills (minutes of work for many wallets), it left
+    # the wallets' live trades unheard until then, found later by polls.
+    tasks.enqueue(tasks.sync_helius_webhook)
     for wallet in wallets:
         start_backfill(wallet)
         tasks.enqueue(tasks.backfill_wallet, wallet.id)
-    tasks.enqueue(tasks.sync_helius_webhook)
 
 
 def set_active(wallet_ids: Iterable[int], active: bool) -> int:

@@ -159,6 +159,9 @@ class Swap(models.Model):
     position = models.PositiveSmallIntegerField(default=0, help_text="order within the transaction")
     arrived_via = models.CharField(max_length=10, choices=ArrivedVia.choices)
     ingested_at = models.DateTimeField(default=timezone.now)
+    live = models.BooleanField(
+        default=False, help_text="news when it arrived: goes on top of live feeds (else history, in its place in time)"
+    )
     pushed_at = models.DateTimeField(null=True, blank=True)
     in_books = models.BooleanField(default=False, help_text="applied to its position's FIFO book")
 
@@ -172,6 +175,8 @@ class Swap(models.Model):
             models.Index(fields=["token", "-block_time"], name="swap_by_token"),
             models.Index(fields=["ingested_at"], name="swap_ingested"),
             models.Index(fields=["ingested_at"], condition=models.Q(in_books=False), name="swap_not_in_books"),
+            # Live swaps whose push has not gone out (Redis was down): the sweep's whole work list.
+            models.Index(fields=["id"], condition=models.Q(live=True, pushed_at=None), name="swap_not_pushed"),
         ]
 
     def __str__(self) -> str:

@@ -191,6 +191,13 @@ def value_swaps() -> int:
         return actions.value_unvalued_swaps() if mine else 0
 
 
+@shared_task(soft_time_limit=20, time_limit=30)
+def push_unpushed_swaps() -> int:
+    """Beat: live swaps stored while pushes failed (Redis down) reach the open pages once it is back."""
+    with single_flight("push_unpushed_swaps", 30) as mine:
+        return actions.push_unpushed_swaps() if mine else 0
+
+
 @worker_ready.connect
 def sync_webhook_when_a_worker_starts(**kwargs: Any) -> None:
     """Wallets may have changed while no worker ran; a sync that finds nothing to change costs no credits."""
