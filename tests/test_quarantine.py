@@ -197,6 +197,20 @@ def test_a_quarantined_transaction_can_be_tried_again_once_it_is_readable(whale,
     assert not Quarantined.objects.exists()
 
 
+def test_the_admin_tries_a_quarantined_transaction_again_and_says_what_happened(client, whale, django_user_model):
+    actions.ingest([poisoned(whale, "amount 1e39")], ArrivedVia.WEBHOOK)
+    held = Quarantined.objects.get()
+    staff = django_user_model.objects.create_user("staff", password="pw", is_staff=True, is_superuser=True)
+    client.force_login(staff)
+
+    response = client.post(
+        "/admin/whales/quarantined/", {"action": "try_again", "_selected_action": [held.id]}, follow=True
+    )
+
+    assert "0 stored; 1 still cannot be stored and stay here." in response.content.decode()
+    assert Quarantined.objects.get().times_seen == 2
+
+
 def test_staff_see_quarantined_transactions_on_the_status_page_and_in_the_admin(client, whale, django_user_model):
     actions.ingest([poisoned(whale, "amount 1e39")], ArrivedVia.WEBHOOK)
     staff = django_user_model.objects.create_user("staff", password="pw", is_staff=True, is_superuser=True)
