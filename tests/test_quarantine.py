@@ -225,6 +225,16 @@ def test_staff_see_quarantined_transactions_on_the_status_page_and_in_the_admin(
     assert detail.status_code == 200 and "amount" in detail.content.decode()
 
 
+def test_a_csv_import_with_nul_in_a_label_or_tag_imports_the_wallet_cleaned():
+    outcomes = actions.import_wallets(
+        [(2, {"address": address("csv whale"), "label": "Big\x00 one", "tags": "a\x00b;c"})]
+    )
+
+    assert [o.status for o in outcomes] == ["added"]
+    wallet = TrackedWallet.objects.get(address=address("csv whale"))
+    assert (wallet.label, wallet.tags) == ("Big one", ["ab", "c"])
+
+
 # --- the cleaning itself (pure) ------------------------------------------------------------------
 
 

@@ -1262,8 +1262,9 @@ def import_wallets(rows: Iterable[tuple[int, dict[str, str]]], added_by: Any = N
                 outcomes.append(ImportRow(line, address, "duplicate", "already earlier in this file"))
                 continue
             seen.add(address)
-            tags = sorted({tag.strip() for tag in (row.get("tags") or "").replace(";", ",").split(",") if tag.strip()})
-            label = (row.get("label") or "").strip()[:100]
+            tags_text = clean_text(row.get("tags") or "")
+            tags = sorted({tag.strip()[:40] for tag in tags_text.replace(";", ",").split(",") if tag.strip()})
+            label = clean_text(row.get("label") or "").strip()[:100]
             wallet, was_created = TrackedWallet.objects.get_or_create(
                 address=address, defaults={"label": label, "tags": tags, "added_by": added_by}
             )
