@@ -12,7 +12,7 @@ SIM := http://127.0.0.1:$(SIM_PORT)
 # Tests get embedded services of their own, so a running `make run` never sees their data, pushes or tasks.
 TEST_DATA_DIR ?= $(CURDIR)/.data/test
 
-.PHONY: run test install lint services-stop bench bench-pnl bench-live bench-faults clean
+.PHONY: run test install lint services-stop bench bench-pnl bench-live clean
 
 install: $(INSTALLED)
 
@@ -63,6 +63,7 @@ bench-live: $(INSTALLED)
 	CHANNELS_PREFIX=aura-bench $(PY) -m aura.embedded run -- $(PY) bench/live.py $(LIVE_ARGS)
 
 # Restarts PostgreSQL and Redis on purpose: runs its own embedded ones in .data/bench-faults.
+.PHONY: bench-faults
 bench-faults: $(INSTALLED)
 	AURA_DATA_DIR=$(CURDIR)/.data/bench-faults $(PY) bench/faults.py $(FAULTS_ARGS)
 
