@@ -152,7 +152,7 @@ def swap_json(swap: SwapEvent, links: Links) -> dict[str, Any]:
     price = None
     if swap.usd is not None:
         with localcontext() as context:
-            context.prec = 18  # a derived figure: 18 significant digits say all it can
+            context.prec = 12  # a derived figure: 12 significant digits say all it can
             price = decimal_string(swap.usd / swap.token_amount)
     return {
         "wallet": wallet_json(swap.wallet, links),
