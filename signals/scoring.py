@@ -176,9 +176,7 @@ class WalletStats:
 
     def quality(self, min_cycles: int) -> Decimal:
         """The win rate when it rests on at least `min_cycles` cycles, else 0: an unproven wallet adds nothing."""
-        if self.win_rate is None or self.cycles is None or self.cycles < min_cycles:
-            return ZERO
-        return self.win_rate
+        return _quality(self.win_rate, self.cycles, min_cycles)
 
 
 UNKNOWN_WALLET = WalletStats(None, None)
@@ -259,7 +257,17 @@ class Signal:
         return sorted(self.wallets)
 
     def copy(self) -> Signal:
-        return replace(self, wallets=dict(self.wallets), swap_ids=list(self.swap_ids), reasons=list(self.reasons))
+        return Signal(
+            self.kind,
+            self.token,
+            self.fired_at,
+            self.updated_at,
+            self.side,
+            dict(self.wallets),
+            list(self.swap_ids),
+            self.score,
+            list(self.reasons),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -333,6 +341,30 @@ class _TokenWindow:
         self.buyers: set[str] = set()
         self.sellers: set[str] = set()
         self.latest = 0
+
+    def load(self, swaps: list[Swap], window_seconds: int) -> None:
+        """Fill an empty window at once from a token's swaps in time order (the context of a rebuild):
+        the same state as taking them one by one, without the per-swap upkeep."""
+        if not swaps:
+            return
+        self.latest = latest = swaps[-1].t
+        start = latest - window_seconds
+        nets = self.nets
+        ids = self.ids
+        for swap in swaps:
+            if swap.t < start or swap.id in ids:
+                continue
+            ids.add(swap.id)
+            self.swaps.append(swap)
+            wallet = swap.wallet
+            nets[wallet] = _EXACT.add(nets.get(wallet, ZERO), swap.usd if swap.side == BUY else -swap.usd)
+        for wallet, net in list(nets.items()):
+            if net > 0:
+                self.buyers.add(wallet)
+            elif net < 0:
+                self.sellers.add(wallet)
+            else:
+                del nets[wallet]
 
     def take(self, swap: Swap, window_seconds: int) -> None:
         """Add a swap. One at or after `latest` moves the window on; an earlier one (a late arrival)
@@ -433,13 +465,20 @@ class Detector:
         self.clock: int | None = None  # the latest swap time taken; set after the context is in
         self._windows: OrderedDict[str, _TokenWindow] = OrderedDict()  # least recently touched first
         self._clusters: dict[tuple[str, str], Signal] = {}  # (token, kind) → the active cluster signal
+        self._tallies: dict[tuple[str, str], _ClusterTally] = {}  # made at a cluster's first change here
         self._big_trades: dict[tuple[str, str, str], Signal] = {}  # (token, wallet, side) → active big trade
         self._expiries: list[tuple[int, int, str, tuple[str, ...]]] = []  # heap: (drop at, seq, table, key)
         self._sequence = 0
         for signal in active:
-            self._hold(signal)
+            self._hold(signal.copy())  # the caller's objects are never changed
+        by_token: dict[str, list[Swap]] = {}
         for swap in sorted(recent_swaps, key=_swap_time):
-            self._take(swap)
+            by_token.setdefault(swap.token, []).append(swap)
+        for token, swaps in sorted(by_token.items(), key=lambda item: item[1][-1].t):
+            self._windows[token] = window = _TokenWindow()
+            window.load(swaps, params.window_seconds)
+            if self.clock is None or window.latest > self.clock:
+                self.clock = window.latest
         if clock is not None and (self.clock is None or clock > self.clock):
             self.clock = clock
         self._prune()
@@ -541,25 +580,36 @@ class Detector:
             if now < active.fired_at:
                 return  # context older than the signal the app handed in: it is already counted
             joining = sorted(members.difference(active.wallets))
-            if joining:
-                self._enter(active, joining, window, now, stats)
-                active.updated_at = now
-                self._rescore(active)
-                events.append(SignalEvent(UPDATED, active.copy()))
+            if not joining:
+                return
+            key = (token, kind)
+            tally = self._tallies.get(key)
+            if tally is None:
+                tally = self._tallies[key] = _ClusterTally.of(active, self.params, reuse_reasons=True)
+            tally.add(self._enter(active, joining, window, now, stats), self.params)
+            active.updated_at = now
+            active.score, active.reasons = _cluster_verdict(active, tally, self.params)
+            events.append(SignalEvent(UPDATED, active.copy()))
             return
         signal = Signal(kind, token, now, now, BUY if kind == WHALE_ACCUMULATION else SELL)
-        self._enter(signal, sorted(members), window, now, stats)
-        self._rescore(signal)
+        tally = _ClusterTally()
+        tally.add(self._enter(signal, sorted(members), window, now, stats), self.params)
+        signal.score, signal.reasons = _cluster_verdict(signal, tally, self.params)
         self._hold(signal)
+        self._tallies[(token, kind)] = tally
         events.append(SignalEvent(FIRED, signal.copy()))
 
     @staticmethod
     def _enter(
         signal: Signal, wallets: list[str], window: _TokenWindow, now: int, stats: Mapping[str, WalletStats]
-    ) -> None:
+    ) -> list[SignalWallet]:
+        entered = []
         for wallet in wallets:
             record = stats.get(wallet, UNKNOWN_WALLET)
-            signal.wallets[wallet] = SignalWallet(wallet, now, window.nets[wallet], record.win_rate, record.cycles)
+            member = SignalWallet(wallet, now, window.nets[wallet], record.win_rate, record.cycles)
+            signal.wallets[wallet] = member
+            entered.append(member)
+        return entered
 
     def _judge_big_trade(self, swap: Swap, stats: Mapping[str, WalletStats], events: list[SignalEvent]) -> None:
         key = (swap.token, swap.wallet, swap.side)
@@ -571,21 +621,15 @@ class Detector:
             active.wallets[swap.wallet] = replace(member, usd=_EXACT.add(member.usd, swap.usd))
             active.swap_ids.append(swap.id)
             active.updated_at = max(active.updated_at, swap.t)
-            self._rescore(active)
+            active.score, active.reasons = big_trade_score(active, self.params)
             events.append(SignalEvent(UPDATED, active.copy()))
             return
         record = stats.get(swap.wallet, UNKNOWN_WALLET)
         member = SignalWallet(swap.wallet, swap.t, swap.usd, record.win_rate, record.cycles)
         signal = Signal(BIG_TRADE, swap.token, swap.t, swap.t, swap.side, {swap.wallet: member}, [swap.id])
-        self._rescore(signal)
+        signal.score, signal.reasons = big_trade_score(signal, self.params)
         self._hold(signal)
         events.append(SignalEvent(FIRED, signal.copy()))
-
-    def _rescore(self, signal: Signal) -> None:
-        if signal.kind == BIG_TRADE:
-            signal.score, signal.reasons = big_trade_score(signal, self.params)
-        else:
-            signal.score, signal.reasons = cluster_score(signal, self.params)
 
     def _hold(self, signal: Signal) -> None:
         """Keep an active signal until no swap that can still arrive could change it."""
@@ -601,6 +645,7 @@ class Detector:
         if current is not None and current.fired_at > signal.fired_at:
             return
         held[key] = signal  # type: ignore[index]
+        self._tallies.pop(key, None)  # type: ignore[arg-type]
         self._sequence += 1
         heapq.heappush(self._expiries, (_drop_time(signal, self.params), self._sequence, table, key))
 
@@ -622,6 +667,7 @@ class Detector:
             signal = held.get(key)
             if signal is not None and _drop_time(signal, self.params) == drop_at:
                 del held[key]
+                self._tallies.pop(key, None)
 
 
 def _drop_time(signal: Signal, params: Parameters) -> int:
@@ -639,6 +685,57 @@ def _swap_time(swap: Swap) -> int:
 # --- Scores of the swap kinds ---------------------------------------------------------------------
 
 
+class _ClusterTally:
+    """Running sums of a cluster signal's wallets, so a join costs what joins, not the whole signal.
+
+    `wallet_reasons` are the signal's `wallet` reasons in order; they never change once made, so
+    successive snapshots share them.
+    """
+
+    __slots__ = ("net", "flow", "quality", "wallet_reasons")
+
+    def __init__(self) -> None:
+        self.net = ZERO
+        self.flow = ZERO
+        self.quality = ZERO
+        self.wallet_reasons: list[dict[str, Any]] = []
+
+    @classmethod
+    def of(cls, signal: Signal, params: Parameters, reuse_reasons: bool = False) -> _ClusterTally:
+        """The tally of a signal's wallets; with `reuse_reasons` (a signal handed in from storage), the
+        sums and wallet reasons its reasons already hold are taken as they are when they have the v1
+        layout, so resuming a signal of hundreds of wallets costs little."""
+        tally = cls()
+        members = list(signal.wallets.values())
+        count, reasons = len(members), signal.reasons
+        if (
+            reuse_reasons
+            and len(reasons) == count + 4
+            and reasons[0].get("reason") == "cluster"
+            and reasons[0].get("wallets") == count
+            and reasons[count + 2].get("component") == "net_usd"
+        ):
+            # The v1 layout (§4): the sums are in the reasons; only the quality sum is worked out again.
+            tally.net = Decimal(reasons[0]["net_usd"])
+            tally.flow = Decimal(reasons[count + 2]["value"])
+            min_cycles = params.min_cycles_for_quality
+            for member in members:
+                if member.win_rate is not None and member.cycles is not None and member.cycles >= min_cycles:
+                    tally.quality = _EXACT.add(tally.quality, member.win_rate)
+            tally.wallet_reasons = reasons[1 : count + 1]
+        else:
+            tally.add(members, params)
+        return tally
+
+    def add(self, members: Iterable[SignalWallet], params: Parameters) -> None:
+        min_cycles = params.min_cycles_for_quality
+        for member in members:
+            self.net = _EXACT.add(self.net, member.usd)
+            self.flow = _EXACT.add(self.flow, abs(member.usd))
+            self.quality = _EXACT.add(self.quality, _quality(member.win_rate, member.cycles, min_cycles))
+            self.wallet_reasons.append(_wallet_reason(member, "net_usd"))
+
+
 def cluster_score(signal: Signal, params: Parameters = DEFAULT_PARAMETERS) -> tuple[int, list[dict[str, Any]]]:
     """Score and reasons of a whale-accumulation or whale-distribution signal (SIGNALS.md §2).
 
@@ -646,27 +743,28 @@ def cluster_score(signal: Signal, params: Parameters = DEFAULT_PARAMETERS) -> tu
     $1k/$10k/$50k/$100k · wallet quality: 30 × the mean over its wallets of their win rate, counted
     only for wallets with at least `min_cycles_for_quality` rated cycles (0 for the others).
     """
-    members = list(signal.wallets.values())
-    net = _exact_sum(member.usd for member in members)
-    flow = _exact_sum(abs(member.usd) for member in members)
-    qualities = [_member_quality(member, params) for member in members]
-    mean_quality = _RATIOS.divide(_exact_sum(qualities), Decimal(len(members))) if members else ZERO
-    wallet_points = min(CLUSTER_WALLET_POINTS_MAX, CLUSTER_WALLET_POINTS_EACH * len(members))
-    flow_points = _tier_points(flow, CLUSTER_NET_USD_POINTS)
+    return _cluster_verdict(signal, _ClusterTally.of(signal, params), params)
+
+
+def _cluster_verdict(signal: Signal, tally: _ClusterTally, params: Parameters) -> tuple[int, list[dict[str, Any]]]:
+    count = len(tally.wallet_reasons)
+    mean_quality = _RATIOS.divide(tally.quality, Decimal(count)) if count else ZERO
+    wallet_points = min(CLUSTER_WALLET_POINTS_MAX, CLUSTER_WALLET_POINTS_EACH * count)
+    flow_points = _tier_points(tally.flow, CLUSTER_NET_USD_POINTS)
     quality_points = _round_points(CLUSTER_QUALITY_POINTS_MAX * mean_quality)
     reasons: list[dict[str, Any]] = [
         {
             "reason": "cluster",
             "side": signal.side,
-            "wallets": len(members),
+            "wallets": count,
             "min_wallets": params.min_wallets,
             "window_seconds": params.window_seconds,
             "cooldown_seconds": params.cooldown_seconds,
-            "net_usd": decimal_text(net),
+            "net_usd": decimal_text(tally.net),
         },
-        *(_wallet_reason(member, "net_usd") for member in members),
-        _score_reason("wallets", len(members), wallet_points, CLUSTER_WALLET_POINTS_MAX),
-        _score_reason("net_usd", decimal_text(flow), flow_points, CLUSTER_NET_USD_POINTS[-1][1]),
+        *tally.wallet_reasons,
+        _score_reason("wallets", count, wallet_points, CLUSTER_WALLET_POINTS_MAX),
+        _score_reason("net_usd", decimal_text(tally.flow), flow_points, CLUSTER_NET_USD_POINTS[-1][1]),
         _score_reason(
             "wallet_quality",
             _shown(mean_quality),
@@ -687,7 +785,7 @@ def big_trade_score(signal: Signal, params: Parameters = DEFAULT_PARAMETERS) -> 
     member = next(iter(signal.wallets.values()))
     multiple = _RATIOS.divide(member.usd, params.big_trade_usd) if params.big_trade_usd else Decimal(25)
     size_points = _tier_points(multiple, BIG_TRADE_SIZE_POINTS)
-    quality = _member_quality(member, params)
+    quality = _quality(member.win_rate, member.cycles, params.min_cycles_for_quality)
     quality_points = _round_points(BIG_TRADE_QUALITY_POINTS_MAX * quality)
     reasons: list[dict[str, Any]] = [
         {
@@ -712,8 +810,12 @@ def big_trade_score(signal: Signal, params: Parameters = DEFAULT_PARAMETERS) -> 
     return size_points + quality_points, reasons
 
 
-def _member_quality(member: SignalWallet, params: Parameters) -> Decimal:
-    return WalletStats(member.win_rate, member.cycles).quality(params.min_cycles_for_quality)
+def _quality(win_rate: Decimal | None, cycles: int | None, min_cycles: int) -> Decimal:
+    """A wallet's win rate when it rests on at least `min_cycles` rated cycles, else 0: an unproven
+    wallet adds nothing to a score."""
+    if win_rate is None or cycles is None or cycles < min_cycles:
+        return ZERO
+    return win_rate
 
 
 def _wallet_reason(member: SignalWallet, amount_name: str) -> dict[str, Any]:

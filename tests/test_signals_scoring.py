@@ -496,6 +496,20 @@ def test_the_active_signals_handed_in_block_a_repeat_and_take_joins():
     ]
 
 
+def test_a_signal_handed_in_without_its_reasons_is_scored_from_its_wallets():
+    (earlier,) = final_signals(Stream().buy(1000, "W1", 5000).buy(1060, "W2").buy(1120, "W3"))
+    bare = Signal.from_dict(earlier.to_dict() | {"reasons": [], "score": 0})
+    context = Stream().buy(1000, "W1", 5000).buy(1060, "W2").buy(1120, "W3").swaps
+    joining = [Swap(99, 1200, "W4", BONK, "buy", D(100))]
+
+    (from_bare,) = Detector(active=[bare], recent_swaps=context).process(joining)
+    (from_full,) = Detector(active=[earlier], recent_swaps=context).process(joining)
+
+    assert from_bare.signal.to_dict() == from_full.signal.to_dict()
+    assert (from_full.signal.score, from_full.signal.reasons[0]["net_usd"]) == (45, "5300")
+    assert bare.reasons == [] and len(earlier.wallets) == 3  # the caller's signals are left as they were
+
+
 def test_context_bounds_name_what_a_batch_needs():
     batch = [Swap(1, 50000, "W1", BONK, "buy", D(1)), Swap(2, 40000, "W2", BONK, "buy", D(1))]
 
