@@ -229,6 +229,9 @@ class Signal:
     kinds. `wallets` in the order they entered (address order within one moment). `swap_ids`: the
     swaps grown into a big trade (empty for other kinds). `updated_at`: the last time evidence
     changed it (`fired_at` until then). A signal is identified by `key`.
+
+    Snapshots (`copy()`, the signals of events) share the reason dicts, which are never changed
+    once made: read them, store them, do not edit them in place.
     """
 
     kind: str
@@ -301,8 +304,8 @@ class Signal:
 
 @dataclass(frozen=True, slots=True)
 class SignalEvent:
-    """An event: "fired" (a new signal) or "updated" (new evidence joined an active one), with a snapshot of the
-    whole signal after the change."""
+    """`action` "fired" (a new signal) or "updated" (wallets joined it, or a big trade grew), and a
+    snapshot of the whole signal after the change."""
 
     action: str
     signal: Signal
