@@ -14,7 +14,8 @@ env = Env()
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env.bool("DEBUG", default=False)
-# Set by manage.py for file-to-stdout commands (parse_swaps, pnl, render_alert) that need no serving secrets.
+# Set by manage.py for file-to-stdout commands (parse_swaps, pnl, score_signals, render_alert) that need no
+# serving secrets.
 OFFLINE_COMMAND = env.bool("AURA_OFFLINE_COMMAND", default=False)
 if DEBUG or OFFLINE_COMMAND:
     SECRET_KEY = env.str("SECRET_KEY") or "dev-only-insecure-key-do-not-use-in-production"
