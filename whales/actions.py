@@ -727,6 +727,11 @@ def _oldest_time(page: Sequence[Any]) -> float:
     return min(times, default=float("inf"))
 
 
+def _clear_error(wallet: TrackedWallet, prefix: str) -> None:
+    """Forget the wallet's last error if it came from this kind of call (a later success answers it)."""
+    TrackedWallet.objects.filter(id=wallet.id, last_error__startswith=prefix).update(last_error="", last_error_at=None)
+
+
 def _record_error(wallet: TrackedWallet, message: str, *, next_poll_in: timedelta | None = None) -> None:
     logger.warning("wallet %s: %s", wallet.address, message)
     fields: dict[str, Any] = {"last_error": message[:2000], "last_error_at": timezone.now()}
@@ -744,6 +749,8 @@ def start_backfill(wallet: TrackedWallet, days: int | None = None) -> None:
     days = settings.BACKFILL_DAYS if days is None else days
     TrackedWallet.objects.filter(id=wallet.id).update(
         backfill_state=BackfillState.RUNNING,
+        backfill_failures=0,
+        backfill_retry_at=None,
         backfill_cursor="",
         backfill_until=now - timedelta(days=days),
         backfill_reached=None,
@@ -775,7 +782,12 @@ def backfill_step(
                 "backfill_cursor": page[-1]["signature"],
                 "backfill_transactions": transactions_done,
                 "backfill_reached": _block_time(page[-1]) or wallet.backfill_reached,
+                "backfill_failures": 0,
+                "backfill_retry_at": None,
             }
+            if wallet.backfill_failures:
+                _clear_error(wallet, "backfill:")
+                wallet.backfill_failures = 0
             if not wallet.backfill_cursor and not wallet.newest_signature:
                 # The first page of a new wallet: polling takes over from its newest transaction.
                 state["newest_signature"] = page[0]["signature"]
@@ -786,15 +798,34 @@ def backfill_step(
             if count >= max_pages:
                 return False
     except HeliusError as error:
-        _record_error(wallet, f"backfill: {error}")
         if not error.transient:
+            _record_error(wallet, f"backfill: {error}")
             TrackedWallet.objects.filter(id=wallet.id).update(backfill_state=BackfillState.FAILED)
             return True
+        failures = wallet.backfill_failures + 1
+        delay = backfill_retry_delay(failures)
+        _record_error(wallet, f"backfill: {error} (attempt {failures}; next in {int(delay.total_seconds())} s)")
+        TrackedWallet.objects.filter(id=wallet.id).update(
+            backfill_failures=failures, backfill_retry_at=timezone.now() + delay
+        )
         return False
     TrackedWallet.objects.filter(id=wallet.id).update(
-        backfill_state=BackfillState.DONE, backfill_finished_at=timezone.now()
+        backfill_state=BackfillState.DONE,
+        backfill_finished_at=timezone.now(),
+        backfill_failures=0,
+        backfill_retry_at=None,
     )
+    _clear_error(wallet, "backfill:")
     return True
+
+
+BACKFILL_RETRY_FIRST = timedelta(seconds=30)
+BACKFILL_RETRY_MAX = timedelta(minutes=30)
+
+
+def backfill_retry_delay(failures: int) -> timedelta:
+    """How long a backfill waits after its `failures`-th failure in a row: 30 s, doubling, at most 30 min."""
+    return min(BACKFILL_RETRY_FIRST * 2 ** max(0, failures - 1), BACKFILL_RETRY_MAX)
 
 
 # --- prices, metadata, valuation ---------------------------------------------------------------------

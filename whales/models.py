@@ -62,6 +62,10 @@ class TrackedWallet(models.Model):
     backfill_transactions = models.PositiveIntegerField(default=0)
     backfill_started_at = models.DateTimeField(null=True, blank=True)
     backfill_finished_at = models.DateTimeField(null=True, blank=True)
+    # A backfill the provider failed (down, refusing, rate-limiting) waits and tries again, longer
+    # after each failure in a row (whales.actions.backfill_retry_delay).
+    backfill_failures = models.PositiveSmallIntegerField(default=0, help_text="failed attempts in a row")
+    backfill_retry_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["label", "address"]
@@ -422,6 +426,9 @@ class WalletStats(models.Model):
     open_positions = models.PositiveIntegerField(default=0)
     incomplete = models.BooleanField("incomplete cost basis", default=False)
     pending_trades = models.PositiveIntegerField(default=0)
+    unpriced_positions = models.PositiveIntegerField(
+        default=0, help_text="open positions in tokens without a price yet: their unrealized P&L is pending"
+    )
     last_active = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
