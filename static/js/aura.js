@@ -4,6 +4,75 @@
 (function () {
   "use strict";
 
+  // --- numbers: the rule of aura/templatetags/numbers.py, for what the browser draws itself --------
+  // Prices: four significant digits, at least two decimals. USD totals: cents (compact from a
+  // million, "<$0.01" below half a cent). Amounts: compact. A browser test compares both sides.
+  var PRICE_DIGITS = 4;
+  var SUFFIXES = [[1e12, "T"], [1e9, "B"], [1e6, "M"], [1e3, "K"]];
+
+  function exponentOf(x) { return x ? parseInt(x.toExponential().split("e")[1], 10) : 0; }
+
+  function grouped(text) {
+    var parts = text.split(".");
+    parts[0] = parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    return parts.join(".");
+  }
+
+  function fixed(x, places, minPlaces) {
+    var text = x.toFixed(Math.min(100, Math.max(0, places)));
+    if (minPlaces !== undefined && places > minPlaces && text.indexOf(".") >= 0) {
+      var whole = text.split(".")[0], fraction = text.split(".")[1].replace(/0+$/, "");
+      while (fraction.length < minPlaces) fraction += "0";
+      text = fraction ? whole + "." + fraction : whole;
+    }
+    return grouped(text);
+  }
+
+  function known(value) { return value !== null && value !== undefined && value !== "" && isFinite(Number(value)); }
+
+  function pricePlaces(x) { return x ? Math.max(2, PRICE_DIGITS - 1 - exponentOf(x)) : 2; }
+
+  function price(value, extraPlaces) {
+    if (!known(value)) return "—";
+    var x = Number(value), sign = x < 0 ? "-" : "", m = Math.abs(x);
+    if (m && exponentOf(m) < -9) return sign + "$" + m.toExponential(PRICE_DIGITS - 1);
+    return sign + "$" + fixed(m, Math.max(pricePlaces(m), extraPlaces || 0), 2);
+  }
+
+  function amount(value) {
+    if (!known(value)) return "—";
+    var x = Number(value), m = Math.abs(x);
+    for (var i = 0; i < SUFFIXES.length; i++) {
+      if (m >= SUFFIXES[i][0]) {
+        var scaled = fixed(x / SUFFIXES[i][0], 2);
+        if (i > 0 && Math.abs(Number(scaled.replace(/,/g, ""))) >= 1000) return fixed(x / SUFFIXES[i - 1][0], 2) + SUFFIXES[i - 1][1];
+        return scaled + SUFFIXES[i][1];
+      }
+    }
+    if (m >= 1 || m === 0) return fixed(x, 4, 0);
+    return fixed(x, PRICE_DIGITS - 1 - exponentOf(m), 0);
+  }
+
+  function usd(value, signed, extraPlaces) {
+    if (!known(value)) return "—";
+    var x = Number(value), m = Math.abs(x);
+    var sign = x < 0 ? "-" : (signed && x > 0 ? "+" : "");
+    if (m >= 1e6) return sign + "$" + amount(m);
+    if (m && m < 0.005 && !extraPlaces) return sign + "<$0.01";
+    return sign + "$" + fixed(m, Math.max(2, extraPlaces || 0));
+  }
+
+  // Decimals that tell ticks `increment` apart (an axis of $0.000021, $0.0000215, $0.000022).
+  function placesFor(increment) { return increment > 0 ? Math.max(0, -Math.floor(Math.log10(increment) + 1e-9)) : 0; }
+
+  window.AURA = window.AURA || {};
+  window.AURA.format = {
+    price: price, amount: amount, placesFor: placesFor,
+    usd: function (value) { return usd(value, false); },
+    signedUsd: function (value) { return usd(value, true); },
+    percent: function (value, places) { return known(value) ? (Number(value) * 100).toFixed(places === undefined ? 1 : places) + " %" : "—"; }
+  };
+
   // --- pushes carry rows for every page; each page keeps the ones it shows ---------------------
   // A leaderboard push holds the wallet's row for every page of the table and every filter; an
   // out-of-band replacement whose target this page does not show is dropped here (htmx would
@@ -205,6 +274,22 @@
   document.addEventListener("DOMContentLoaded", showPermission);
 
   // --- charts (uPlot, served from static/vendor) -------------------------------------------
+  // Axis labels and the legend follow the number rule: prices with significant digits (a $0.00002
+  // token reads $0.0000215, not $0), P&L in dollars and cents. Ticks closer together than that
+  // precision get the decimals that tell them apart.
+  function chartFormat(kind) {
+    if (kind === "price") {
+      return {
+        tick: function (v, increment) { return price(v, placesFor(increment)); },
+        legend: function (v) { return price(v); }
+      };
+    }
+    return {
+      tick: function (v, increment) { return usd(v, false, placesFor(increment)); },
+      legend: function (v) { return usd(v, true); }
+    };
+  }
+
   function drawCharts() {
     if (typeof uPlot === "undefined") return;
     document.querySelectorAll("[data-chart]").forEach(function (el) {
@@ -212,13 +297,23 @@
       var source = document.getElementById(el.dataset.chart);
       if (!source) return;
       var data = JSON.parse(source.textContent);
+      var format = chartFormat(el.dataset.format);
       el.dataset.drawn = "1";
       new uPlot({
         width: el.clientWidth || 800, height: 220,
-        series: [{}, { label: el.dataset.label, stroke: "#7ee787", width: 2 }],
+        series: [{}, {
+          label: el.dataset.label, stroke: "#7ee787", width: 2,
+          value: function (u, v) { return v === null || v === undefined ? "—" : format.legend(v); }
+        }],
         axes: [{ stroke: "#8b949e" }, {
-          stroke: "#8b949e", size: 90,
-          values: function (u, ticks) { return ticks.map(function (v) { return "$" + v.toLocaleString(); }); }
+          stroke: "#8b949e",
+          size: function (u, values) {
+            var longest = (values || []).reduce(function (n, text) { return Math.max(n, String(text).length); }, 4);
+            return 16 + longest * 7;
+          },
+          values: function (u, ticks, axisIndex, space, increment) {
+            return ticks.map(function (v) { return format.tick(v, increment); });
+          }
         }],
         legend: { show: true }
       }, [data.t, data.v], el);
