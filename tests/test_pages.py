@@ -274,3 +274,22 @@ def test_a_positions_lots_load_when_its_row_is_opened(admin_client):
     assert f'hx-get="/positions/{position.id}/lots/"' in pushed
     html = admin_client.get(f"/positions/{position.id}/lots/").content.decode()
     assert html.count("<tr><td>") == 3 and "$1.00" in html and "$3.00" in html
+
+
+def test_the_following_page_sorts_marks_its_window_and_unfollows_from_a_row(admin_client, admin_user):
+    for label, wins in (("steady", 1), ("star", 3)):
+        wallet = trade_round_trips(label, wins, 0)
+        admin_client.post(f"/wallets/{wallet.address}/follow/", {"follow": "1"})
+
+    by_total = admin_client.get("/following/")
+    by_name = admin_client.get("/following/", {"sort": "wallet", "window": "30d"})
+
+    assert [s.wallet.label for s in by_total.context["stats_rows"]] == ["star", "steady"]
+    assert [s.wallet.label for s in by_name.context["stats_rows"]] == sorted(["star", "steady"])
+    html = by_name.content.decode()
+    assert '<a href="?window=30d&amp;sort=wallet&amp;dir=asc" aria-current="page">30 days</a>' in html
+    assert 'aria-sort="ascending"' in html
+    steady = TrackedWallet.objects.get(label="steady")
+    unfollow = admin_client.post(f"/wallets/{steady.address}/follow/", {"follow": "0", "next": "following"})
+    assert unfollow.status_code == 302 and unfollow["Location"] == "/following/"
+    assert [s.wallet.label for s in admin_client.get("/following/").context["stats_rows"]] == ["star"]

@@ -881,10 +881,19 @@ def refresh_prices(sources: PriceSources) -> int:
     return len(quotes)
 
 
+def _leaderboard_tick() -> list[tuple[str, str]]:
+    """A message that makes every open leaderboard refetch its rows (static/js/aura.js)."""
+    tick = f'<div id="stats-tick" hx-swap-oob="true" data-at="{int(timezone.now().timestamp())}"></div>'
+    return [(realtime.leaderboard_group(window), tick) for window in Window.values]
+
+
+def push_leaderboard_tick() -> None:
+    realtime.send_many(_leaderboard_tick())
+
+
 def push_figures_refreshed(wallet_ids: set[int]) -> None:
     """After a price tick: every leaderboard page refetches its rows; the wallets' own pages get new figures."""
-    tick = f'<div id="stats-tick" hx-swap-oob="true" data-at="{int(timezone.now().timestamp())}"></div>'
-    messages = [(realtime.leaderboard_group(window), tick) for window in Window.values]
+    messages = _leaderboard_tick()
     for wallet in TrackedWallet.objects.filter(id__in=wallet_ids):
         html = fragments.wallet_stats(wallet, oob=True) + fragments.wallet_positions(wallet, oob=True)
         messages.append((realtime.wallet_group(wallet.address), html))
@@ -1073,9 +1082,12 @@ def import_wallets(rows: Iterable[tuple[int, dict[str, str]]], added_by: Any = N
 
 
 def wallets_added(wallets: Sequence[TrackedWallet]) -> None:
-    """New wallets: backfill their history and add them to the Helius webhook."""
+    """New wallets: list them on the leaderboard at once (figures "loading…" until their history is
+    in), backfill their history and add them to the Helius webhook."""
     from whales import tasks
 
+    ledger.refresh_stats([wallet.id for wallet in wallets])
+    push_leaderboard_tick()
     for wallet in wallets:
         start_backfill(wallet)
         tasks.enqueue(tasks.backfill_wallet, wallet.id)

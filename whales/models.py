@@ -457,6 +457,27 @@ class WalletStats(models.Model):
         return f"{self.wallet} · {self.window}"
 
     @property
+    def history_loading(self) -> bool:
+        """The wallet's history is still loading and nothing of this window is in the books yet: its
+        figures are not known (not zero). Reads `wallet`: select it with the row."""
+        loading = self.wallet.backfill_state in (BackfillState.PENDING, BackfillState.RUNNING)
+        return loading and not self.swap_count and not self.pending_trades
+
+    @property
+    def trades_pending(self) -> str:
+        """Why realized P&L and volume are not known yet: "loading", "pricing" (trades wait for a USD
+        value) or "" (they are known)."""
+        if self.history_loading:
+            return "loading"
+        return "pricing" if self.pending_trades else ""
+
+    @property
+    def value_pending(self) -> str:
+        """Why unrealized P&L (so also total P&L and ROI) is not known yet: as `trades_pending`, and
+        "pricing" too while an open position's token has no price."""
+        return self.trades_pending or ("pricing" if self.unpriced_positions else "")
+
+    @property
     def confidence(self) -> str:
         """How far the Wilson interval lets one trust the win rate: "high", "medium", "low" or "none"."""
         if self.win_rate_low is None or self.win_rate_high is None:

@@ -52,3 +52,9 @@ def token_holders(token: Token) -> QuerySet[Position]:
         .select_related("wallet")
         .order_by(F("holdings").desc(), "-bought_usd", "wallet_id")[:TOKEN_HOLDERS_LIMIT]
     )
+
+
+
+def positions_waiting_for_a_price(wallet: TrackedWallet) -> QuerySet[Position]:
+    """Tokens the wallet traded whose trades all wait for a USD price: not open in its books yet."""
+    return Position.objects.filter(wallet=wallet, holdings=0, pending_trades__gt=0).select_related("token")

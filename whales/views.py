@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Count, F, Max, Q, QuerySet
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -41,6 +41,7 @@ FEED_PAGE_SIZE = 50
 LEADERBOARD_PAGE_SIZE = 50
 CATCH_UP_LIMIT = 500
 DEFAULT_WINDOW = Window.WEEK
+MATCHING_TOKENS = 8
 
 # Leaderboard columns: URL name → stats field. Win rate sorts ranked wallets (≥ MIN_CYCLES_TO_RANK
 # closed cycles) first, so a lucky 1-for-1 never tops it.
@@ -116,14 +117,34 @@ class LeaderboardQuery:
             return self.params(dir="asc" if self.descending else "desc", page="")
         return self.params(sort=column, dir="asc" if column == "wallet" else "desc", page="")
 
-    def stats(self) -> QuerySet[WalletStats]:
-        rows = WalletStats.objects.filter(window=self.window, wallet_active=True).select_related("wallet")
+    def sort_links(self) -> dict[str, str]:
+        return {column: self.sort_link(column) for column in SORTS}
+
+    def matching_tokens(self) -> list[Token]:
+        """Tokens whose symbol is the search (or starts with it, when none is exactly it)."""
+        if not self.search:
+            return []
+        exact = list(Token.objects.filter(symbol__iexact=self.search)[:MATCHING_TOKENS])
+        return exact or list(Token.objects.filter(symbol__istartswith=self.search)[:MATCHING_TOKENS])
+
+    def stats(
+        self, rows: QuerySet[WalletStats] | None = None, tokens: list[Token] | None = None
+    ) -> QuerySet[WalletStats]:
+        """The window's rows of active wallets (of `rows` when given), filtered and in the asked order.
+        The search matches a label, the start of an address, or a token (`tokens`) the wallet traded."""
+        if rows is None:
+            rows = WalletStats.objects.all()
+        rows = rows.filter(window=self.window, wallet_active=True).select_related("wallet")
         if self.tag:
             rows = rows.filter(wallet__tags__contains=[self.tag])
         if self.min_cycles:
             rows = rows.filter(cycles__gte=self.min_cycles)
         if self.search:
-            rows = rows.filter(Q(wallet__label__icontains=self.search) | Q(wallet__address__startswith=self.search))
+            matches = Q(wallet__label__icontains=self.search) | Q(wallet__address__startswith=self.search)
+            if tokens:
+                traded = Position.objects.filter(wallet_id=OuterRef("wallet_id"), token__in=tokens)
+                matches |= Q(Exists(traded))
+            rows = rows.filter(matches)
         field = F(SORTS[self.sort])
         nulls_last = True if self.sort in NULLABLE_SORTS else None  # as the indexes have it (models.WalletStats)
         order = field.desc(nulls_last=nulls_last) if self.descending else field.asc(nulls_last=nulls_last)
@@ -139,26 +160,17 @@ def _tags() -> list[str]:
 
 def _leaderboard_context(request: HttpRequest) -> dict:
     query = LeaderboardQuery.from_request(request)
-    page = RowsByIdPaginator(query.stats(), LEADERBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
-    columns = [
-        ("total", "Total P&L"),
-        ("realized", "Realized"),
-        ("unrealized", "Unrealized"),
-        ("roi", "ROI"),
-        ("win_rate", "Win rate"),
-        ("sell_win_rate", "Sell win"),
-        ("cycles", "Cycles"),
-        ("volume", "Volume"),
-        ("swaps", "Swaps"),
-        ("last_active", "Last active"),
-    ]
+    tokens = query.matching_tokens()
+    page = RowsByIdPaginator(query.stats(tokens=tokens), LEADERBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
     return {
         "query": query,
         "page": page,
-        "columns": [(name, label, query.sort_link(name)) for name, label in columns],
-        "wallet_sort_link": query.sort_link("wallet"),
+        "sort_links": query.sort_links(),
+        "matching_tokens": tokens,
         "windows": Window.choices,
         "min_cycles_to_rank": pnl.MIN_CYCLES_TO_RANK,
+        # Read for the empty state only, whichever way the table is asked for (page or htmx refresh).
+        "tracked": 0 if page.paginator.count else TrackedWallet.objects.filter(is_active=True).count(),
     }
 
 
@@ -176,7 +188,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         swaps=list(swap_feed()[:FEED_PAGE_SIZE]),
         feed_query="",
         tags=_tags(),
-        tracked=TrackedWallet.objects.filter(is_active=True).count(),
         live_groups=f"{realtime.FEED_TRADES},{realtime.leaderboard_group(query.window)}",
     )
     return render(request, "whales/dashboard.html", context)
