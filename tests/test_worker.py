@@ -104,8 +104,7 @@ def test_the_worker_backfills_registers_the_webhook_prices_and_polls_in_new_trad
     assert sorted(webhook["accountAddresses"]) == sorted(w.address for w in whales)
     assert webhook["webhookURL"] == "https://aura.example.com/hooks/helius/"
 
-    tasks.refresh_prices.apply_async(queue=worker)
-
+    # No price tick asked for: a token gets its first price as its first trades are booked.
     def held_tokens_are_priced() -> bool:
         """every held token has a Birdeye price"""
         held = Token.objects.filter(positions__holdings__gt=0).distinct()

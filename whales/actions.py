@@ -453,8 +453,8 @@ def after_trades_booked(
     new_swaps: Sequence[Swap], new_transfers: Sequence[TokenTransfer], wallet_ids: set[int]
 ) -> None:
     """Everything that follows new swaps and transfers once they are in the books: browsers see the
-    wallets' new figures, unknown tokens get their metadata looked up, what has no USD value yet a
-    historical price."""
+    wallets' new figures, unknown tokens get their metadata and a first price looked up, what has no
+    USD value yet a historical price."""
     from whales import tasks
 
     push_wallet_figures(wallet_ids)
@@ -462,6 +462,11 @@ def after_trades_booked(
     unnamed = list(Token.objects.filter(id__in=token_ids, metadata_updated_at=None).values_list("mint", flat=True))
     if unnamed:
         tasks.enqueue(tasks.refresh_token_metadata, unnamed)
+    # Open positions in tokens without a price read "pricing…" until the beat's next price tick; with
+    # Birdeye (which prices a batch in one call) new tokens are asked for at once.
+    unpriced = list(Token.objects.filter(id__in=token_ids, price_usd=None).values_list("mint", flat=True))
+    if unpriced and settings.BIRDEYE_API_KEY:
+        tasks.enqueue(tasks.price_tokens, unpriced)
     if any(swap.usd_value is None for swap in new_swaps) or any(t.needs_price for t in new_transfers):
         tasks.enqueue(tasks.value_swaps)
 
@@ -843,14 +848,15 @@ def sol_token() -> Token:
     return token
 
 
-def refresh_prices(sources: PriceSources) -> int:
+def refresh_prices(sources: PriceSources, mints: Sequence[str] | None = None) -> int:
     """Beat: the latest USD price of SOL and of every token a tracked wallet holds; revalue those
-    positions and refresh the holders' figures. Returns how many tokens got a price."""
+    positions and refresh the holders' figures. With `mints`, those tokens only (new ones, priced
+    as their first trades are booked rather than at the next tick). Returns how many got a price."""
     sol_token()
-    tokens = {
-        t.mint: t
-        for t in Token.objects.filter(Q(positions__holdings__gt=0) | Q(mint=WSOL_MINT)).distinct().only("id", "mint")
-    }
+    wanted = Q(mint__in=mints) if mints is not None else Q(positions__holdings__gt=0) | Q(mint=WSOL_MINT)
+    tokens = {t.mint: t for t in Token.objects.filter(wanted).distinct().only("id", "mint")}
+    if not tokens:
+        return 0
     quotes = current_prices(tokens.keys(), sources)
     if not quotes:
         return 0

@@ -142,6 +142,16 @@ def refresh_prices() -> int:
             sources.close()
 
 
+@shared_task(soft_time_limit=25, time_limit=30)
+def price_tokens(mints: list[str]) -> int:
+    """A first price for tokens new to the books (the beat's tick reprices them after)."""
+    sources = PriceSources.from_settings()
+    try:
+        return actions.refresh_prices(sources, mints)
+    finally:
+        sources.close()
+
+
 @shared_task(soft_time_limit=100, time_limit=120)
 def book_trades(swap_ids: list[int], transfer_ids: list[int]) -> int:
     """Book a webhook delivery's trades, off the web process (so the next delivery is not slowed)."""
