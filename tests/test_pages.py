@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -293,3 +294,32 @@ def test_the_following_page_sorts_marks_its_window_and_unfollows_from_a_row(admi
     unfollow = admin_client.post(f"/wallets/{steady.address}/follow/", {"follow": "0", "next": "following"})
     assert unfollow.status_code == 302 and unfollow["Location"] == "/following/"
     assert [s.wallet.label for s in admin_client.get("/following/").context["stats_rows"]] == ["star"]
+
+
+@override_settings(POLL_ACTIVE_SECONDS=120, POLL_DORMANT_SECONDS=1800, POLL_CREDITS_PER_DAY=21_600)
+def test_the_status_page_shows_the_polling_plan_stretched_to_the_budget_and_says_so_loudly(admin_client):
+    for n in range(3):  # three wallets that traded today: 3 × 720 polls a day × 100 credits = 216,000
+        TrackedWallet.objects.create(address=address(f"busy {n}"), last_swap_at=timezone.now())
+
+    html = admin_client.get("/status/").content.decode()
+
+    plan = '<td class="num" id="poll-plan">21,600 of a 21,600 budget <span class="marker">stretched ×10.0</span>'
+    assert plan in html
+    assert 'id="stretch-alert"' in html and "216,000 credits a day, 10× the 21,600 budget" in html
+    assert "active wallets are polled every 20 min and dormant ones every 5 h" in html
+
+
+def test_the_status_page_warns_when_helius_spending_passes_the_budget(admin_client):
+    import redis as redis_lib
+    from django.conf import settings
+
+    from aura.http import CreditMeter
+
+    meter = CreditMeter(redis_lib.Redis.from_url(settings.REDIS_URL), "aura:credits")
+    meter.add("helius", 500)
+    spent = meter.spent("helius", timezone.now().date())
+
+    with override_settings(POLL_CREDITS_PER_DAY=spent - 100):
+        html = admin_client.get("/status/").content.decode()
+
+    assert 'id="budget-alert"' in html and "Helius spending is over the polling budget" in html

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from aura import realtime
@@ -638,24 +638,66 @@ def poll_interval(wallet: TrackedWallet, now: datetime, stretch: float = 1.0) ->
     return timedelta(seconds=seconds * stretch)
 
 
-def planned_poll_credits_per_day(now: datetime | None = None) -> int:
-    """Credits a day the polling cadence costs at one history page per poll (100 credits each)."""
+CREDITS_PER_POLL = 100  # one enhanced-transaction history page
+
+
+@dataclass(frozen=True)
+class PollPlan:
+    """What polling costs a day at the configured cadence (one history page a poll), and the factor
+    (≥ 1) by which intervals stretch so that it stays within POLL_CREDITS_PER_DAY (0: no budget)."""
+
+    active_wallets: int
+    dormant_wallets: int
+    budget: int
+    configured_credits: int
+
+    @property
+    def stretch(self) -> float:
+        if self.budget <= 0 or self.configured_credits <= self.budget:
+            return 1.0
+        return self.configured_credits / self.budget
+
+    @property
+    def credits(self) -> int:
+        """Credits a day at the stretched cadence."""
+        return round(self.configured_credits / self.stretch)
+
+    @property
+    def configured_active_every(self) -> timedelta:
+        return timedelta(seconds=settings.POLL_ACTIVE_SECONDS)
+
+    @property
+    def configured_dormant_every(self) -> timedelta:
+        return timedelta(seconds=settings.POLL_DORMANT_SECONDS)
+
+    @property
+    def active_every(self) -> timedelta:
+        return timedelta(seconds=settings.POLL_ACTIVE_SECONDS * self.stretch)
+
+    @property
+    def dormant_every(self) -> timedelta:
+        return timedelta(seconds=settings.POLL_DORMANT_SECONDS * self.stretch)
+
+
+def poll_plan(now: datetime | None = None) -> PollPlan:
     now = now or timezone.now()
     recent = now - timedelta(hours=settings.POLL_ACTIVE_WITHIN_HOURS)
-    active_wallets = TrackedWallet.objects.filter(is_active=True)
-    active = active_wallets.filter(last_swap_at__gte=recent).count()
-    dormant = active_wallets.count() - active
+    counts = TrackedWallet.objects.filter(is_active=True).aggregate(
+        all=Count("id"), active=Count("id", filter=Q(last_swap_at__gte=recent))
+    )
+    active, dormant = counts["active"], counts["all"] - counts["active"]
     polls = active * 86_400 / settings.POLL_ACTIVE_SECONDS + dormant * 86_400 / settings.POLL_DORMANT_SECONDS
-    return int(polls * 100)
+    return PollPlan(active, dormant, settings.POLL_CREDITS_PER_DAY, int(polls * CREDITS_PER_POLL))
+
+
+def planned_poll_credits_per_day(now: datetime | None = None) -> int:
+    """Credits a day the configured polling cadence would cost, before stretching to the budget."""
+    return poll_plan(now).configured_credits
 
 
 def poll_budget_stretch(now: datetime | None = None) -> float:
     """Factor (≥ 1) by which poll intervals grow so that polling stays within POLL_CREDITS_PER_DAY."""
-    budget = settings.POLL_CREDITS_PER_DAY
-    planned = planned_poll_credits_per_day(now)
-    if budget <= 0 or planned <= budget:
-        return 1.0
-    return planned / budget
+    return poll_plan(now).stretch
 
 
 def claim_due_wallets(limit: int = 100, now: datetime | None = None) -> list[int]:
@@ -711,7 +753,8 @@ def poll_wallet(wallet: TrackedWallet, client: HeliusClient, birdeye: BirdeyeCli
                 logger.warning("wallet %s: poll stopped at the last poll's time, cursor not found", wallet.address)
                 break
     except HeliusError as error:
-        _record_error(wallet, f"poll: {error}", next_poll_in=timedelta(seconds=settings.POLL_ACTIVE_SECONDS))
+        retry_in = timedelta(seconds=settings.POLL_ACTIVE_SECONDS * poll_budget_stretch(now))  # within budget too
+        _record_error(wallet, f"poll: {error}", next_poll_in=retry_in)
         return new_swaps
     wallet.refresh_from_db(fields=["last_swap_at"])
     fields: dict[str, Any] = {

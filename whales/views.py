@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET
 from aura import realtime
 from aura.http import CreditMeter
 from whales import fragments, pnl
-from whales.actions import LIVE_SWAPS, planned_poll_credits_per_day
+from whales.actions import LIVE_SWAPS, poll_plan
 from whales.models import (
     ArrivedVia,
     BackfillState,
@@ -282,15 +282,21 @@ def status(request: HttpRequest) -> HttpResponse:
         active=Count("id"),
         erroring=Count("id", filter=~Q(last_error="")),
         backfilling=Count("id", filter=Q(backfill_state__in=[BackfillState.PENDING, BackfillState.RUNNING])),
+        backfill_retrying=Count("id", filter=Q(backfill_state=BackfillState.RUNNING, backfill_retry_at__gt=now)),
+        backfill_failed=Count("id", filter=Q(backfill_state=BackfillState.FAILED)),
         polled_last_hour=Count("id", filter=Q(last_polled_at__gte=now - timedelta(hours=1))),
     )
+    credits = _credits_today()
+    plan = poll_plan(now)
     context = {
         "latency": latency_last_hour(now),
         "wallets": counts,
         "failing": wallets.exclude(last_error="").order_by("-last_error_at")[:20],
-        "credits": _credits_today(),
-        "planned_poll_credits": planned_poll_credits_per_day(now),
-        "poll_budget": settings.POLL_CREDITS_PER_DAY,
+        "credits": credits,
+        "plan": plan,
+        # The plan counts one page a poll; backfills, webhook upkeep and polls that page further spend
+        # from the same Helius plan, so what was really spent is checked against the budget too.
+        "over_budget": bool(plan.budget and credits["helius"] is not None and credits["helius"] > plan.budget),
         "last_webhook": RawTransaction.objects.filter(arrived_via=ArrivedVia.WEBHOOK).aggregate(at=Max("received_at"))[
             "at"
         ],

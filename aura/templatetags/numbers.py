@@ -152,6 +152,25 @@ def flow_class(value: object) -> str:
     return "flow-in" if number > 0 else "flow-out"
 
 
+@register.filter
+def duration(value: object) -> str:
+    """A timedelta as a trader reads it: "45 s", "2 min", "1 h 34 min", "2 d 3 h"; "—" for None."""
+    seconds = getattr(value, "total_seconds", None)
+    if seconds is None:
+        return UNKNOWN
+    total = round(seconds())
+    days, rest = divmod(total, 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    if minutes:
+        return f"{minutes} min {secs} s" if secs and minutes < 10 else f"{minutes} min"
+    return f"{secs} s"
+
+
 PENDING_TEXT = {
     "pricing": ("pricing…", "waiting for a USD price: the figure shows once it is known"),
     "loading": ("loading…", "the wallet's history is still loading"),
