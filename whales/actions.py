@@ -19,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from aura import realtime
@@ -35,6 +36,7 @@ from whales.models import (
     ArrivedVia,
     BackfillState,
     Direction,
+    Position,
     RawTransaction,
     Swap,
     Token,
@@ -966,7 +968,7 @@ def refresh_token_metadata(mints: Sequence[str], birdeye: BirdeyeClient | None =
     """
     if birdeye is None and not settings.BIRDEYE_API_KEY:
         return 0
-    found = 0
+    found, named = 0, []
     client = birdeye or BirdeyeClient.from_settings()
     try:
         for mint in mints:
@@ -978,6 +980,8 @@ def refresh_token_metadata(mints: Sequence[str], birdeye: BirdeyeClient | None =
             fields: dict[str, Any] = {"metadata_updated_at": timezone.now()}
             if overview is not None:
                 found += 1
+                if overview.symbol:
+                    named.append(mint)
                 fields.update(
                     symbol=(overview.symbol or "")[:64],
                     name=(overview.name or "")[:200],
@@ -991,7 +995,24 @@ def refresh_token_metadata(mints: Sequence[str], birdeye: BirdeyeClient | None =
     finally:
         if birdeye is None:
             client.close()
+    if named:
+        transaction.on_commit(lambda: push_token_names(named), robust=True)
     return found
+
+
+def push_token_names(mints: Sequence[str]) -> None:
+    """Pages showing these tokens by their mint (rows pushed before the name was known) get the symbol:
+    the live feeds of all swaps, of the tokens, and of the wallets that traded them and their followers."""
+    tokens = list(Token.objects.filter(mint__in=mints))
+    if not tokens:
+        return
+    html = render_to_string("whales/_token_names_push.html", {"tokens": tokens})
+    traders = Position.objects.filter(token__in=tokens).values_list("wallet_id", "wallet__address")
+    groups = {realtime.FEED_TRADES, *(realtime.token_group(token.mint) for token in tokens)}
+    groups |= {realtime.wallet_group(address) for _, address in traders}
+    followers = Follow.followers_of({wallet_id for wallet_id, _ in traders})
+    groups |= {realtime.follows_group(user_id) for users in followers.values() for user_id in users}
+    realtime.send_many([(group, html) for group in sorted(groups)])
 
 
 def ensure_sol_prices(unix_times: Sequence[int], birdeye: BirdeyeClient) -> int:

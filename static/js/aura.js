@@ -87,7 +87,9 @@
       var dropped = false;
       Array.prototype.slice.call(template.content.children).forEach(function (el) {
         var swap = el.getAttribute("hx-swap-oob");
-        if ((swap === "true" || swap === "outerHTML" || swap === "delete") && el.id && !document.getElementById(el.id)) {
+        var selector = swap && swap.indexOf(":") > 0 ? swap.slice(swap.indexOf(":") + 1) : null;
+        if (((swap === "true" || swap === "outerHTML" || swap === "delete") && el.id && !document.getElementById(el.id)) ||
+            (selector && selector !== "#swap-feed" && !document.querySelector(selector))) {
           el.remove();
           dropped = true;
         }
