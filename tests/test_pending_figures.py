@@ -86,3 +86,20 @@ def test_a_wallet_whose_buys_wait_for_a_sol_price_shows_them_as_pricing_not_as_n
     assert "No open positions" not in page
     assert "2 trades wait for a USD price" in page
     assert row["total"] == row["realized"] == row["unrealized"] == row["volume"] == "pricing…"
+
+
+def test_figures_partly_known_show_their_number_and_the_row_says_what_waits_for_a_price(admin_client):
+    wallet = TrackedWallet.objects.create(address=RAYDIUM_BUYER, label="mostly priced", backfill_state="done")
+    mint = address("priced token")
+    round_trip = [
+        usdc_swap(wallet.address, mint, "buy", "100", "100", NOW - 900),
+        usdc_swap(wallet.address, mint, "sell", "100", "130", NOW - 600),
+    ]
+    actions.ingest(round_trip, ArrivedVia.WEBHOOK)
+    actions.ingest(raydium_history(1, newest_time=NOW - 300), ArrivedVia.WEBHOOK)  # one SOL buy, not valued yet
+
+    html = admin_client.get("/").content.decode()
+    row = cells(html, wallet)
+
+    assert row["realized"] == "+$30.00" and row["volume"] == "$230.00"
+    assert "pricing 1" in html

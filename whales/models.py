@@ -463,19 +463,40 @@ class WalletStats(models.Model):
         loading = self.wallet.backfill_state in (BackfillState.PENDING, BackfillState.RUNNING)
         return loading and not self.swap_count and not self.pending_trades
 
-    @property
-    def trades_pending(self) -> str:
-        """Why realized P&L and volume are not known yet: "loading", "pricing" (trades wait for a USD
-        value) or "" (they are known)."""
+    # What a figure reads while it is not known yet: "loading" (the wallet's history is on its way),
+    # "pricing" (a trade or an open position waits for a USD price) or "" (show the figure). A figure
+    # that is partly known shows its number, the row's "pricing" marker saying what is left out;
+    # one that is zero only for want of a price reads "pricing…", never $0.00.
+    def _pending(self, figure: Decimal | None, *, positions: bool) -> str:
         if self.history_loading:
             return "loading"
-        return "pricing" if self.pending_trades else ""
+        waiting = self.pending_trades or (positions and self.unpriced_positions)
+        return "pricing" if waiting and not figure else ""
 
     @property
-    def value_pending(self) -> str:
-        """Why unrealized P&L (so also total P&L and ROI) is not known yet: as `trades_pending`, and
-        "pricing" too while an open position's token has no price."""
-        return self.trades_pending or ("pricing" if self.unpriced_positions else "")
+    def realized_pending(self) -> str:
+        return self._pending(self.realized_pnl, positions=False)
+
+    @property
+    def volume_pending(self) -> str:
+        return self._pending(self.volume_usd, positions=False)
+
+    @property
+    def unrealized_pending(self) -> str:
+        return self._pending(self.unrealized_pnl, positions=True)
+
+    @property
+    def total_pending(self) -> str:
+        return self._pending(self.total_pnl, positions=True)
+
+    @property
+    def roi_pending(self) -> str:
+        return self._pending(self.roi, positions=True)
+
+    @property
+    def waiting_for_prices(self) -> int:
+        """Trades and open positions left out of the figures until they have a USD price."""
+        return self.pending_trades + self.unpriced_positions
 
     @property
     def confidence(self) -> str:
