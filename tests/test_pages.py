@@ -323,3 +323,27 @@ def test_the_status_page_warns_when_helius_spending_passes_the_budget(admin_clie
         html = admin_client.get("/status/").content.decode()
 
     assert 'id="budget-alert"' in html and "Helius spending is over the polling budget" in html
+
+
+def test_the_token_page_lists_holders_first_and_sold_out_wallets_apart_sortable_with_flow_colours(admin_client):
+    mint = address("held token")
+    holders = {}
+    for label, bought, sold in (("big bag", "300", "0"), ("small bag", "100", "50"), ("gone", "200", "200")):
+        wallet = TrackedWallet.objects.create(address=address(label), label=label)
+        trades = [usdc_swap(wallet.address, mint, "buy", bought, bought, NOW - 900)]
+        if sold != "0":
+            trades.append(usdc_swap(wallet.address, mint, "sell", sold, str(int(sold) * 2), NOW - 600))
+        actions.ingest(trades, ArrivedVia.WEBHOOK)
+        holders[label] = wallet
+
+    by_holdings = admin_client.get(f"/tokens/{mint}/")
+    by_flow = admin_client.get(f"/tokens/{mint}/", {"sort": "flow", "dir": "asc"})
+
+    assert [p.wallet.label for p in by_holdings.context["holders"]] == ["big bag", "small bag"]
+    assert [p.wallet.label for p in by_holdings.context["sold_out"]] == ["gone"]
+    assert [p.wallet.label for p in by_flow.context["holders"]] == ["small bag", "big bag"]  # $0 net, then $300 in
+    html = by_holdings.content.decode()
+    assert '<td class="num flow-in" data-col="flow">+$300.00</td>' in html
+    assert '<td class="num flow-out" data-col="flow">-$200.00</td>' in html  # bought 200, sold for 400: out
+    assert "1 tracked wallet sold out" in html
+    assert 'aria-sort="descending"' in html

@@ -44,6 +44,28 @@ def closed_cycles(wallet: TrackedWallet) -> QuerySet[PositionCycle]:
     )
 
 
+# The token page's holder tables: column → order (net flow is USD bought minus USD sold).
+HOLDER_SORTS = {
+    "wallet": "wallet__label",
+    "holdings": "holdings",
+    "cost": "cost_basis",
+    "unrealized": "unrealized_pnl",
+    "realized": "realized_pnl",
+    "flow": "net_flow",
+    "last_trade": "last_trade_at",
+}
+
+
+def token_positions(token: Token, *, holding: bool, sort: str, descending: bool) -> QuerySet[Position]:
+    """Tracked wallets' positions in `token`: those holding some (`holding`), or those that bought
+    and hold none now (sold out), in the asked order (`HOLDER_SORTS`), at most TOKEN_HOLDERS_LIMIT."""
+    rows = Position.objects.filter(token=token).annotate(net_flow=F("bought_usd") - F("sold_usd"))
+    rows = rows.filter(holdings__gt=0) if holding else rows.filter(holdings=0, bought_usd__gt=0)
+    field = F(HOLDER_SORTS[sort])
+    order = field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
+    return rows.select_related("wallet").order_by(order, "wallet_id")[:TOKEN_HOLDERS_LIMIT]
+
+
 def token_holders(token: Token) -> QuerySet[Position]:
     """Tracked wallets that hold `token` or have bought it, biggest holdings first."""
     return (

@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 import redis as redis_lib
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from aura import realtime
 from aura.http import CreditMeter
 from whales import fragments, pnl
-from whales.actions import LIVE_SWAPS, poll_plan
+from whales.actions import LIVE_SWAPS, import_wallets, poll_plan
+from whales.addresses import InvalidAddress, validate_solana_address
 from whales.models import (
     ArrivedVia,
     BackfillState,
@@ -35,7 +38,7 @@ from whales.models import (
     WalletStats,
     Window,
 )
-from whales.selectors import closed_cycles, swap_feed, token_holders
+from whales.selectors import HOLDER_SORTS, TOKEN_HOLDERS_LIMIT, closed_cycles, swap_feed, token_positions
 
 FEED_PAGE_SIZE = 50
 LEADERBOARD_PAGE_SIZE = 50
@@ -193,9 +196,49 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "whales/dashboard.html", context)
 
 
+def _address_problem(address: str) -> str:
+    """Why `address` is not a Solana address ("" when it is one)."""
+    try:
+        validate_solana_address(address)
+    except InvalidAddress as error:
+        return str(error)
+    return ""
+
+
+def _wallet_not_found(request: HttpRequest, address: str) -> HttpResponse:
+    """A page in the site's layout: a malformed address (400), or a valid one AURA does not track
+    (404, with a button for staff to track it)."""
+    problem = _address_problem(address)
+    context = {"address": address, "problem": problem, "backfill_days": settings.BACKFILL_DAYS}
+    return render(request, "whales/wallet_missing.html", context, status=400 if problem else 404)
+
+
+def _token_not_found(request: HttpRequest, mint: str) -> HttpResponse:
+    problem = _address_problem(mint)
+    context = {"mint": mint, "problem": problem}
+    return render(request, "whales/token_missing.html", context, status=400 if problem else 404)
+
+
+@login_required
+@require_POST
+def track_wallet(request: HttpRequest, address: str) -> HttpResponse:
+    """Staff: track a wallet found untracked (its page offers this); its history starts loading."""
+    if not request.user.is_staff:
+        raise PermissionDenied
+    label = request.POST.get("label", "").strip()[:100]
+    [outcome] = import_wallets([(1, {"address": address, "label": label})], added_by=request.user)
+    if outcome.status == "error":
+        return _wallet_not_found(request, address)
+    if outcome.status == "added":
+        messages.success(request, "Tracking it now: its history is loading, and new swaps show as they land.")
+    return redirect("wallet", address=address)
+
+
 @login_required
 def wallet_page(request: HttpRequest, address: str) -> HttpResponse:
-    wallet = get_object_or_404(TrackedWallet, address=address)
+    wallet = TrackedWallet.objects.filter(address=address).first()
+    if wallet is None:
+        return _wallet_not_found(request, address)
     swaps = list(swap_feed(wallet=wallet)[:FEED_PAGE_SIZE])
     cycles = Paginator(closed_cycles(wallet), 25).get_page(request.GET.get("cycles_page"))
     chart = _cumulative_realized(wallet)
@@ -223,20 +266,52 @@ def _cumulative_realized(wallet: TrackedWallet) -> dict:
     return {"t": times, "v": totals}
 
 
+PRICE_CHART_SPAN = timedelta(days=7)
+
+
+def _sort_links(columns: Iterable[str], sort: str, descending: bool) -> dict[str, str]:
+    """column → the query that sorts by it: the other way round when it is the sort already; names
+    A to Z, figures biggest first otherwise."""
+    links = {}
+    for column in columns:
+        if column == sort:
+            direction = "asc" if descending else "desc"
+        else:
+            direction = "asc" if column == "wallet" else "desc"
+        links[column] = urlencode({"sort": column, "dir": direction})
+    return links
+
+
 @login_required
 def token_page(request: HttpRequest, mint: str) -> HttpResponse:
-    token = get_object_or_404(Token, mint=mint)
-    holders = token_holders(token)
-    since = timezone.now() - timezone.timedelta(days=7)
-    prices = TokenPrice.objects.filter(token=token, at__gte=since).order_by("at").values_list("at", "price_usd")
+    token = Token.objects.filter(mint=mint).first()
+    if token is None:
+        return _token_not_found(request, mint)
+    sort = request.GET.get("sort") if request.GET.get("sort") in HOLDER_SORTS else "holdings"
+    descending = request.GET.get("dir", "asc" if sort == "wallet" else "desc") != "asc"
+    sold_out_sort = "last_trade" if sort in ("holdings", "unrealized") else sort
+    now = timezone.now()
+    prices = list(
+        TokenPrice.objects.filter(token=token, at__gte=now - PRICE_CHART_SPAN)
+        .order_by("at")
+        .values_list("at", "price_usd")
+    )
     context = {
         "token": token,
-        "holders": holders,
+        "holders": list(token_positions(token, holding=True, sort=sort, descending=descending)),
+        "sold_out": list(token_positions(token, holding=False, sort=sold_out_sort, descending=descending)),
+        "sort": sort,
+        "descending": descending,
+        "sort_links": _sort_links(HOLDER_SORTS, sort, descending),
+        "holders_limit": TOKEN_HOLDERS_LIMIT,
         "swaps": list(swap_feed(token=token)[:FEED_PAGE_SIZE]),
         "feed_query": urlencode({"token": token.mint}),
         "live_groups": realtime.token_group(token.mint),
         "chart_data": {"t": [int(at.timestamp()) for at, _ in prices], "v": [float(p) for _, p in prices]},
-        "price_stale": token.price_is_stale(timezone.now(), fragments.PRICE_STALE_AFTER),
+        # The chart covers what we hold of the last 7 days: its title says how far back that is.
+        "chart_since": prices[0][0] if prices else None,
+        "chart_full_span": bool(prices) and prices[0][0] <= now - PRICE_CHART_SPAN + timedelta(hours=1),
+        "price_stale": token.price_is_stale(now, fragments.PRICE_STALE_AFTER),
     }
     return render(request, "whales/token.html", context)
 
