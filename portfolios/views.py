@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -12,7 +14,7 @@ from aura.realtime import leaderboard_group
 from portfolios import actions
 from portfolios.forms import AlertPreferenceForm
 from whales.models import TrackedWallet, WalletStats, Window
-from whales.selectors import swap_feed
+from whales.selectors import FeedFilter, swap_feed
 from whales.views import FEED_PAGE_SIZE, LeaderboardQuery
 
 
@@ -33,6 +35,7 @@ def following(request: HttpRequest) -> HttpResponse:
     """The wallets the user follows (their figures in one window, sortable as the leaderboard) and
     their swaps, live."""
     query = LeaderboardQuery.from_request(request)
+    narrowed = FeedFilter.from_query(request.GET)
     stats = query.stats(WalletStats.objects.filter(wallet__followers__user=request.user))
     context = {
         "stats_rows": stats,
@@ -40,8 +43,10 @@ def following(request: HttpRequest) -> HttpResponse:
         "sort_links": query.sort_links(),
         "window": query.window,
         "windows": [(value, label, query.params(window=value)) for value, label in Window.choices],
-        "swaps": list(swap_feed(followed_by=request.user)[:FEED_PAGE_SIZE]),
-        "feed_query": "following=1",
+        "swaps": list(swap_feed(followed_by=request.user, narrowed=narrowed)[:FEED_PAGE_SIZE]),
+        "feed_query": urlencode({"following": "1", **narrowed.params()}),
+        "feed_filter": narrowed,
+        "feed_scope": {"following": "1"},
         "live_groups": f"follows,{leaderboard_group(query.window)}",
     }
     return render(request, "portfolios/following.html", context)

@@ -347,3 +347,28 @@ def test_the_token_page_lists_holders_first_and_sold_out_wallets_apart_sortable_
     assert '<td class="num flow-out" data-col="flow">-$200.00</td>' in html  # bought 200, sold for 400: out
     assert "1 tracked wallet sold out" in html
     assert 'aria-sort="descending"' in html
+
+
+def test_the_feed_narrows_by_side_size_and_token_symbol_and_catch_up_keeps_the_filters(admin_client):
+    wallet = TrackedWallet.objects.create(address=address("narrowed"), label="narrowed")
+    bonk, wif = address("bonk mint"), address("wif mint")
+    actions.ingest(
+        [
+            usdc_swap(wallet.address, bonk, "buy", "1", "5000", NOW - 300),
+            usdc_swap(wallet.address, bonk, "sell", "1", "50", NOW - 200),
+            usdc_swap(wallet.address, wif, "buy", "1", "9000", NOW - 100),
+        ],
+        ArrivedVia.WEBHOOK,
+    )
+    Token.objects.filter(mint=bonk).update(symbol="BONK")
+
+    panel = admin_client.get("/feed/", {"view": "panel", "side": "buy", "min_usd": "1000", "symbol": "bonk"})
+    html = panel.content.decode()
+
+    assert [s.token.mint for s in panel.context["swaps"]] == [bonk] and panel.context["swaps"][0].side == "buy"
+    assert 'data-feed-url="/feed/?side=buy&amp;min_usd=1000.00&amp;symbol=bonk"' in html
+    assert 'data-side="buy" data-min-usd="1000.00" data-symbol="bonk"' in html
+    caught_up = admin_client.get("/feed/", {"after": "0", "side": "sell"}).content.decode()
+    assert caught_up.count('class="feed-row') == 1 and "sell" in caught_up
+    nonsense = admin_client.get("/", {"side": "both", "min_usd": "-5"})  # ignored, not an empty feed
+    assert len(nonsense.context["swaps"]) == 3

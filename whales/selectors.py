@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import F, Q, QuerySet
 
@@ -10,11 +14,54 @@ from whales.models import Position, PositionCycle, Swap, Token, TrackedWallet
 TOKEN_HOLDERS_LIMIT = 100
 
 
+def _positive_usd(text: str) -> Decimal | None:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    return value.quantize(Decimal("0.01")) if value.is_finite() and 0 < value < 10**12 else None
+
+
+@dataclass(frozen=True)
+class FeedFilter:
+    """What a reader narrowed a swap feed to: a side, a minimum USD value, a token by symbol or mint."""
+
+    side: str = ""
+    min_usd: Decimal | None = None
+    symbol: str = ""
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> FeedFilter:
+        """Read from a query string; what does not parse is ignored (a feed is never empty by typo)."""
+        side = query.get("side", "")
+        return cls(
+            side=side if side in ("buy", "sell") else "",
+            min_usd=_positive_usd(query.get("min_usd", "")),
+            symbol=query.get("symbol", "").strip()[:64],
+        )
+
+    def params(self) -> dict[str, str]:
+        values = {"side": self.side, "min_usd": str(self.min_usd or ""), "symbol": self.symbol}
+        return {name: value for name, value in values.items() if value}
+
+    def apply(self, swaps: QuerySet[Swap]) -> QuerySet[Swap]:
+        if self.side:
+            swaps = swaps.filter(side=self.side)
+        if self.min_usd is not None:
+            swaps = swaps.filter(usd_value__gte=self.min_usd)
+        if self.symbol:
+            swaps = swaps.filter(Q(token__symbol__iexact=self.symbol) | Q(token__mint=self.symbol))
+        return swaps
+
+
 def swap_feed(
-    wallet: TrackedWallet | None = None, token: Token | None = None, followed_by: AbstractBaseUser | None = None
+    wallet: TrackedWallet | None = None,
+    token: Token | None = None,
+    followed_by: AbstractBaseUser | None = None,
+    narrowed: FeedFilter | None = None,
 ) -> QuerySet[Swap]:
     """Swaps newest first (by block time, then arrival), optionally of one wallet, one token, or the
-    wallets a user follows."""
+    wallets a user follows, and `narrowed` by side, size or token symbol."""
     swaps = Swap.objects.select_related("wallet", "token").order_by("-block_time", "-id")
     if wallet is not None:
         swaps = swaps.filter(wallet=wallet)
@@ -22,6 +69,8 @@ def swap_feed(
         swaps = swaps.filter(token=token)
     if followed_by is not None:
         swaps = swaps.filter(wallet__followers__user=followed_by)
+    if narrowed is not None:
+        swaps = narrowed.apply(swaps)
     return swaps
 
 

@@ -38,7 +38,14 @@ from whales.models import (
     WalletStats,
     Window,
 )
-from whales.selectors import HOLDER_SORTS, TOKEN_HOLDERS_LIMIT, closed_cycles, swap_feed, token_positions
+from whales.selectors import (
+    HOLDER_SORTS,
+    TOKEN_HOLDERS_LIMIT,
+    FeedFilter,
+    closed_cycles,
+    swap_feed,
+    token_positions,
+)
 
 FEED_PAGE_SIZE = 50
 LEADERBOARD_PAGE_SIZE = 50
@@ -187,9 +194,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if request.htmx and request.htmx.target == "leaderboard":
         return render(request, "whales/_leaderboard.html", context)
     query = context["query"]
+    narrowed = FeedFilter.from_query(request.GET)
     context.update(
-        swaps=list(swap_feed()[:FEED_PAGE_SIZE]),
-        feed_query="",
+        swaps=list(swap_feed(narrowed=narrowed)[:FEED_PAGE_SIZE]),
+        feed_query=urlencode(narrowed.params()),
+        feed_filter=narrowed,
+        feed_scope={},
         tags=_tags(),
         live_groups=f"{realtime.FEED_TRADES},{realtime.leaderboard_group(query.window)}",
     )
@@ -421,7 +431,13 @@ def feed(request: HttpRequest) -> HttpResponse:
     `?after=<swap id>` catches up a page that lost its socket: the live swaps ingested after that
     one, sent exactly like a push (out-of-band, on top of #swap-feed)."""
     wallet, token = _feed_filters(request)
-    swaps = swap_feed(wallet, token, followed_by=request.user if request.GET.get("following") else None)
+    narrowed = FeedFilter.from_query(request.GET)
+    scope = {k: request.GET[k] for k in ("wallet", "token", "following") if request.GET.get(k)}
+    feed_query = urlencode({**scope, **narrowed.params()})
+    swaps = swap_feed(wallet, token, request.user if request.GET.get("following") else None, narrowed)
+    if request.GET.get("view") == "panel":  # the feed anew, as the filters above it now ask
+        context = {"swaps": list(swaps[:FEED_PAGE_SIZE]), "feed_query": feed_query, "feed_filter": narrowed}
+        return render(request, "whales/_swap_feed.html", context)
     after = _int_param(request, "after")
     if after is not None:
         missed = list(swaps.filter(LIVE_SWAPS, id__gt=after)[:CATCH_UP_LIMIT])
@@ -433,11 +449,7 @@ def feed(request: HttpRequest) -> HttpResponse:
         if anchor is not None:
             swaps = swaps.filter(Q(block_time__lt=anchor) | Q(block_time=anchor, id__lt=before))
     page = list(swaps[: FEED_PAGE_SIZE + 1])
-    context = {
-        "swaps": page[:FEED_PAGE_SIZE],
-        "has_more": len(page) > FEED_PAGE_SIZE,
-        "feed_query": urlencode({k: request.GET[k] for k in ("wallet", "token", "following") if request.GET.get(k)}),
-    }
+    context = {"swaps": page[:FEED_PAGE_SIZE], "has_more": len(page) > FEED_PAGE_SIZE, "feed_query": feed_query}
     return render(request, "whales/_swap_page.html", context)
 
 
