@@ -372,3 +372,16 @@ def test_the_feed_narrows_by_side_size_and_token_symbol_and_catch_up_keeps_the_f
     assert caught_up.count('class="feed-row') == 1 and "sell" in caught_up
     nonsense = admin_client.get("/", {"side": "both", "min_usd": "-5"})  # ignored, not an empty feed
     assert len(nonsense.context["swaps"]) == 3
+
+
+def test_the_leaderboard_search_finds_wallets_by_a_token_symbol_they_traded(admin_client):
+    bonk_trader = trade_round_trips("bonk trader", 1, 0)
+    trade_round_trips("someone else", 1, 0)
+    Token.objects.filter(positions__wallet=bonk_trader).update(symbol="BONK", name="Bonk")
+
+    response = admin_client.get("/", {"q": "bonk"})
+
+    assert leaderboard_labels(response) == ["bonk trader"]
+    assert [t.symbol for t in response.context["matching_tokens"]] == ["BONK"]
+    assert "Tokens matching" in response.content.decode()
+    assert leaderboard_labels(admin_client.get("/", {"q": "BON"})) == ["bonk trader"]  # the start of a symbol
