@@ -138,6 +138,7 @@ def main() -> None:
             figures["most cells reading $0.00 beside a pricing marker"] = worst["zeroWhilePricing"]
             figures["most cells reading pricing…"] = worst["pricingCells"]
             figures["most feed rows showing a mint for a name"] = worst["mintSymbols"]
+            figures["feed rows showing a mint at the end"] = final["mintSymbols"]
             figures.setdefault("first live swap in the page", "none")
             browser.close()
     finally:
