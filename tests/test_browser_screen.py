@@ -13,11 +13,12 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from portfolios.models import Follow
-from tests.builders import address
-from tests.conftest import log_in
+from tests.builders import address, usdc_swap
+from tests.conftest import log_in, off_the_browser_thread
 from tests.test_browser_live import PASSWORD
 from tests.test_numbers import RULE
-from whales.models import BackfillState, Token, TokenPrice, TrackedWallet, WalletStats, Window
+from whales import actions
+from whales.models import ArrivedVia, BackfillState, Token, TokenPrice, TrackedWallet, WalletStats, Window
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -112,12 +113,17 @@ def test_the_leaderboard_keeps_every_column_from_1280_to_2560_px(daphne_server, 
     assert layout["pageWidth"] <= layout["viewport"]
 
 
-@pytest.mark.parametrize("path", ["/", "/following/", "/status/", "/settings/alerts/"])
+@pytest.mark.parametrize("path", ["/", "/following/", "/status/", "/settings/alerts/", "wallet", "token"])
 def test_on_a_390_px_phone_no_page_is_wider_than_the_screen_and_the_leaderboard_fits_its_card(
     daphne_server, new_page, admin_user, path
 ):
     for n in range(3):
         Follow.objects.create(user=admin_user, wallet=wide_whale(n))
+    trader = TrackedWallet.objects.get(label__startswith="Whale 000")
+    mint = address("phone token")
+    trades = [usdc_swap(trader.address, mint, "buy", "123456789.123", "98765.43", 1_760_000_000 + n) for n in range(3)]
+    off_the_browser_thread(actions.ingest, trades, ArrivedVia.WEBHOOK)
+    path = {"wallet": f"/wallets/{trader.address}/", "token": f"/tokens/{mint}/"}.get(path, path)
     admin_user.set_password(PASSWORD)
     admin_user.save()
     page = new_page()
@@ -189,3 +195,23 @@ def test_the_browser_formats_numbers_by_the_same_rule_as_the_server(daphne_serve
     )
 
     assert shown == [expected for _, _, expected in RULE]
+
+
+def test_the_realized_pnl_chart_reads_in_dollars_and_cents(daphne_server, new_page, alice):
+    trader = TrackedWallet.objects.create(address=address("chart trader"), label="chart trader")
+    mint = address("chart token")
+    trades = [
+        usdc_swap(trader.address, mint, "buy", "100", "100", 1_760_000_000),
+        usdc_swap(trader.address, mint, "sell", "50", "80", 1_760_000_600),
+        usdc_swap(trader.address, mint, "sell", "50", "90.5", 1_760_001_200),
+    ]
+    off_the_browser_thread(actions.ingest, trades, ArrivedVia.WEBHOOK)
+    page = new_page()
+    page.set_viewport_size(DESKTOP)
+    log_in(page, daphne_server, "alice", PASSWORD)
+    page.goto(f"{daphne_server.url}/wallets/{trader.address}/")
+    page.wait_for_selector("[data-chart] .u-over")
+
+    page.locator("[data-chart] .u-over").hover(position={"x": 2, "y": 10})  # the first sell
+    legend = page.locator("[data-chart] .u-legend .u-series").nth(1).locator(".u-value")
+    expect(legend).to_have_text("+$30.00")
