@@ -190,6 +190,11 @@
   // is dropped before it shows. The feed keeps at most FEED_ROWS_KEPT rows: older ones leave the
   // page as new ones arrive, and "Load older swaps" pages back from the oldest one still shown.
   var FEED_ROWS_KEPT = 200;
+  var feedRowsKept = FEED_ROWS_KEPT;
+  // Rows the reader paged back to are theirs to read: each "Load older" keeps a page more.
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("#feed-panel .more")) feedRowsKept += 50;
+  });
 
   function matchesFilters(row, feed) {
     var wanted = feed.dataset;
@@ -217,9 +222,9 @@
     var feed = feedElement();
     if (!feed) return;
     var rows = feed.querySelectorAll(".feed-row[data-swap-id]");
-    if (rows.length <= FEED_ROWS_KEPT) return;
-    for (var i = FEED_ROWS_KEPT; i < rows.length; i++) rows[i].remove();
-    var oldest = rows[FEED_ROWS_KEPT - 1].dataset.swapId;
+    if (rows.length <= feedRowsKept) return;
+    for (var i = feedRowsKept; i < rows.length; i++) rows[i].remove();
+    var oldest = rows[feedRowsKept - 1].dataset.swapId;
     var more = document.querySelector("#feed-panel .more");
     var url = feed.dataset.feedUrl + (feed.dataset.feedUrl.indexOf("?") >= 0 ? "&" : "?") + "before=" + oldest;
     if (!more) {
