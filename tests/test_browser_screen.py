@@ -215,3 +215,19 @@ def test_the_realized_pnl_chart_reads_in_dollars_and_cents(daphne_server, new_pa
     page.locator("[data-chart] .u-over").hover(position={"x": 2, "y": 10})  # the first sell
     legend = page.locator("[data-chart] .u-legend .u-series").nth(1).locator(".u-value")
     expect(legend).to_have_text("+$30.00")
+
+
+def test_a_chart_of_a_single_price_point_spans_hours_around_it_not_years(daphne_server, new_page, alice):
+    token = Token.objects.create(mint=address("one point token"), symbol="ONE", price_usd=Decimal("0.0000083"))
+    TokenPrice.objects.create(token=token, at=timezone.now() - timedelta(minutes=5), price_usd=Decimal("0.0000083"))
+    page = new_page()
+    log_in(page, daphne_server, "alice", PASSWORD)
+    page.goto(f"{daphne_server.url}/tokens/{token.mint}/")
+    page.wait_for_selector("[data-chart] .u-over")
+
+    x_min, x_max, y_min = page.evaluate(
+        "() => { const s = document.querySelector('[data-chart]').chart.scales; return [s.x.min, s.x.max, s.y.min]; }"
+    )
+
+    assert x_max - x_min == 2 * 3600  # uPlot alone padded one point by 1,000 days
+    assert y_min > 0  # and drew the value axis from $0.00

@@ -433,6 +433,15 @@
       el.dataset.drawn = "1";
       el.chart = new uPlot({
         width: el.clientWidth || 800, height: 220,
+        // A single point would stretch the time axis over years (uPlot pads one point by a day in
+        // milliseconds) and pull the value axis to zero: an hour either side of it, 10 % of its value.
+        scales: {
+          x: data.t.length === 1 ? { time: true, auto: false, range: [data.t[0] - 3600, data.t[0] + 3600] } : { time: true },
+          y: { range: function (u, min, max) {
+            if (min === max) { var pad = Math.abs(min) * 0.1 || 1; return [min - pad, max + pad]; }
+            return uPlot.rangeNum(min, max, 0.1, true);
+          } }
+        },
         series: [{}, {
           label: el.dataset.label, stroke: "#7ee787", width: 2,
           value: function (u, v) { return v === null || v === undefined ? "—" : format.legend(v); }
