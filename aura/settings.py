@@ -147,6 +147,10 @@ CHANNEL_LAYERS = {
 CELERY_BROKER_URL = celery_broker_url(REDIS_URL)
 # Tests run a worker on a queue of their own so that no other worker takes their tasks.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", "celery")
+# Backfills have a queue (and a worker process) of their own: 200 new wallets queue 200 history
+# slices, and webhook bookings, prices, token names and the webhook sync must not wait behind them.
+CELERY_HISTORY_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}.history"
+CELERY_TASK_ROUTES = {"whales.tasks.backfill_wallet": {"queue": CELERY_HISTORY_QUEUE}}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SOFT_TIME_LIMIT = 120
