@@ -12,7 +12,7 @@ SIM := http://127.0.0.1:$(SIM_PORT)
 # Tests get embedded services of their own, so a running `make run` never sees their data, pushes or tasks.
 TEST_DATA_DIR ?= $(CURDIR)/.data/test
 
-.PHONY: run test install lint services-stop bench bench-pnl bench-live clean
+.PHONY: run test install lint services-stop bench bench-pnl bench-live bench-signals clean
 
 install: $(INSTALLED)
 
@@ -53,14 +53,18 @@ run: $(INSTALLED)
 test: $(INSTALLED)
 	AURA_DATA_DIR=$(TEST_DATA_DIR) CHANNELS_PREFIX=aura-test-$$$$ $(PY) -m aura.embedded run -- $(PY) -m pytest $(PYTEST_ARGS)
 
-# Benchmarks print figures (bench/README.md); each makes and drops a database of its own.
-bench: bench-pnl bench-live
+# Benchmarks print figures (bench/README.md); those with a database make and drop one of their own.
+bench: bench-pnl bench-live bench-signals
 
 bench-pnl: $(INSTALLED)
 	$(PY) -m aura.embedded run -- $(PY) bench/pnl.py $(PNL_ARGS)
 
 bench-live: $(INSTALLED)
 	CHANNELS_PREFIX=aura-bench $(PY) -m aura.embedded run -- $(PY) bench/live.py $(LIVE_ARGS)
+
+# The pure signal detector: no database, no services.
+bench-signals: $(INSTALLED)
+	$(PY) bench/signals.py $(SIGNALS_ARGS)
 
 # Restarts PostgreSQL and Redis on purpose: runs its own embedded ones in .data/bench-faults.
 .PHONY: bench-faults

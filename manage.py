@@ -10,7 +10,7 @@ import sys
 
 # The CLI contracts (file in, JSON out) and the market simulator sign nothing, serve no page of ours and
 # touch no database, so they run on a machine that has none of the serving secrets (SECRET_KEY, ALLOWED_HOSTS).
-OFFLINE_COMMANDS = {"parse_swaps", "pnl", "simulate_market"}
+OFFLINE_COMMANDS = {"parse_swaps", "pnl", "score_signals", "render_alert", "simulate_market"}
 
 
 def is_offline_command(argv: list[str]) -> bool:

@@ -3,17 +3,42 @@
 No Swagger or Redoc page: drf-spectacular's UIs load their assets from a CDN, and AURA serves nothing from one.
 """
 
+from typing import Any
+
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
-from rest_framework.routers import DefaultRouter
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.routers import APIRootView, DefaultRouter
 
 from portfolios.api import FollowViewSet
 from whales.api import LeaderboardViewSet, SwapViewSet, TokenViewSet, WalletViewSet
 
 
+class APIRoot(APIRootView):
+    """AURA's read API, version 1: the endpoints below (`wallets` and `tokens` are read by address
+    or mint), and `schema`, the OpenAPI 3 document describing every one of them (YAML; `schema_json`
+    is the same as JSON)."""
+
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response = super().get(request, *args, **kwargs)
+        root = reverse("api-root", request=request)
+        schema = reverse("api-schema", request=request)
+        # Endpoints read by key have no list to link: their address, with the key to fill in.
+        response.data.update(
+            wallets=f"{root}wallets/{{address}}/",
+            tokens=f"{root}tokens/{{mint}}/",
+            schema=schema,
+            schema_json=f"{schema}?format=json",
+        )
+        return response
+
+
 class Router(DefaultRouter):
     # `.json` suffixes would make `wallets/<anything>/` ambiguous; `?format=` still works.
     include_format_suffixes = False
+    APIRootView = APIRoot
 
 
 router = Router()

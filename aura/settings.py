@@ -14,7 +14,8 @@ env = Env()
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env.bool("DEBUG", default=False)
-# Set by manage.py for file-to-stdout commands (parse_swaps, pnl) that need no serving secrets.
+# Set by manage.py for file-to-stdout commands (parse_swaps, pnl, score_signals, render_alert) that need no
+# serving secrets.
 OFFLINE_COMMAND = env.bool("AURA_OFFLINE_COMMAND", default=False)
 if DEBUG or OFFLINE_COMMAND:
     SECRET_KEY = env.str("SECRET_KEY") or "dev-only-insecure-key-do-not-use-in-production"
@@ -84,6 +85,7 @@ INSTALLED_APPS = [
     "whales",
     "signals",
     "portfolios",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -146,6 +148,10 @@ CHANNEL_LAYERS = {
 CELERY_BROKER_URL = celery_broker_url(REDIS_URL)
 # Tests run a worker on a queue of their own so that no other worker takes their tasks.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", "celery")
+# Backfills have a queue (and a worker process) of their own: 200 new wallets queue 200 history
+# slices, and webhook bookings, prices, token names and the webhook sync must not wait behind them.
+CELERY_HISTORY_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}.history"
+CELERY_TASK_ROUTES = {"whales.tasks.backfill_wallet": {"queue": CELERY_HISTORY_QUEUE}}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SOFT_TIME_LIMIT = 120

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from aura import views
 from aura.lockout import LockoutAdminAuthenticationForm, LockoutAuthenticationForm, answers_locked_out
@@ -15,6 +17,8 @@ urlpatterns = [
     path("", include("whales.urls")),
     path("", include("portfolios.urls")),
     path("healthz", views.healthz, name="healthz"),
+    # Pages link the icon; this answers what a browser asks for on its own (a JSON page, an old bookmark).
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("accounts/login/", answers_locked_out(login_view), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),

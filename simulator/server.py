@@ -183,12 +183,17 @@ class MarketSimulator:
         host, port = self._httpd.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> MarketSimulator:
-        """Bind the port and start serving, trading and delivering; returns self."""
+    def start(self, server: ThreadingHTTPServer | None = None) -> MarketSimulator:
+        """Bind the port (or take over `server`, already serving: see `run`) and start serving,
+        trading and delivering; returns self."""
         handler = type("Handler", (_Handler,), {"simulator": self})
-        self._httpd = ThreadingHTTPServer((self.config.host, self.config.port), handler)
-        self._httpd.daemon_threads = True
-        self._spawn("http", self._httpd.serve_forever)
+        if server is None:
+            self._httpd = ThreadingHTTPServer((self.config.host, self.config.port), handler)
+            self._httpd.daemon_threads = True
+            self._spawn("http", self._httpd.serve_forever)
+        else:
+            server.RequestHandlerClass = handler  # requests from now on reach the market
+            self._httpd = server
         self._spawn("live-trading", self._trade_live)
         for index in range(DELIVERY_WORKERS):
             self._spawn(f"webhook-delivery-{index}", self._deliver)
@@ -852,13 +857,53 @@ def _past_minute(market: Market, minute: int | None, now_minute: int) -> int | N
     return None if minute is None or minute > now_minute else market.start_time + minute * 60
 
 
+class _Building(BaseHTTPRequestHandler):
+    """What the port answers while the market is being built: 503 and Retry-After, which API clients
+    take as "try again shortly" (a refused connection would fail their first calls outright)."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "AuraMarketSimulator/1.0"
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > 0:
+            self.rfile.read(length)
+        body = json.dumps({"error": "the market simulator is building its market; retry shortly"}).encode()
+        self.send_response(503)
+        for name, value in (("Content-Type", "application/json"), ("Retry-After", "1"),
+                            ("Content-Length", str(len(body))), ("Connection", "close")):
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+        self.close_connection = True
+
+    do_GET = do_POST = do_PUT = do_DELETE = _answer  # noqa: N815 - http.server's naming
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        """Quiet."""
+
+
 def run(config: SimulatorConfig, *, announce: Callable[[str], None] = print, stop: threading.Event) -> None:
-    """Build, start, announce and serve until `stop` is set; then shut everything down."""
-    simulator = MarketSimulator(config).start()
+    """Bind the port at once (answering 503 while the market is built, a few seconds), then serve
+    the market, trade live and deliver webhooks until `stop` is set; then shut everything down."""
+    server = ThreadingHTTPServer((config.host, config.port), _Building)
+    server.daemon_threads = True
+    serving = threading.Thread(target=server.serve_forever, name="simulator-http", daemon=True)
+    serving.start()
+    host, port = server.server_address[:2]
+    announce(f"Market simulator bound to http://{host}:{port}; building the market…")
+    simulator = None
     try:
+        simulator = MarketSimulator(config).start(server)
         market = simulator.market
         announce(f"Market simulator listening on {simulator.url} "
-                 f"(seed {market.seed}, {len(market.wallets)} wallets, {len(market.tokens)} tokens)")
+                 f"(seed {market.seed}, {len(market.wallets)} wallets, {len(market.tokens)} tokens, "
+                 f"history built in {simulator.history_seconds:.1f} s; trading live)")
         stop.wait()
     finally:
-        simulator.stop()
+        if simulator is not None:
+            simulator.stop()
+        else:
+            server.shutdown()
+            server.server_close()
+        serving.join(timeout=5)

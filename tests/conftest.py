@@ -135,16 +135,18 @@ def live_server_env(django_db_blocker, queue: str = "celery") -> dict[str, str]:
         }
 
 
+def worker_command(queue: str) -> list[str]:
+    """A solo Celery worker consuming `queue` and the backfills' queue beside it (settings.CELERY_HISTORY_QUEUE)."""
+    queues = f"{queue},{queue}.history"
+    return [sys.executable, "-m", "celery", "-A", "aura", "worker", "--pool=solo", "-Q", queues, "--loglevel=warning"]
+
+
 @pytest.fixture(scope="session")
 def live_worker(django_db_setup, django_db_blocker):
     """A Celery worker for the live servers (webhook deliveries are booked by a worker), on a queue of
     its own; yields the queue name."""
     queue = f"live-{uuid.uuid4().hex[:12]}"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "aura", "worker", "--pool=solo", "-Q", queue, "--loglevel=warning"],
-        cwd=REPO_DIR,
-        env=live_server_env(django_db_blocker, queue),
-    )
+    process = subprocess.Popen(worker_command(queue), cwd=REPO_DIR, env=live_server_env(django_db_blocker, queue))
     yield queue
     process.terminate()
     try:

@@ -610,3 +610,15 @@ def test_the_schema_validates_without_warnings():
     out = StringIO()
     call_command("spectacular", "--validate", "--fail-on-warn", "--format", "openapi-json", stdout=out)
     assert set(json.loads(out.getvalue())["paths"]) == API_PATHS
+
+
+def test_the_api_root_links_every_endpoint_and_the_schema(api):
+    response = api.get("/api/v1/")
+
+    assert response.status_code == 200
+    links = response.json()
+    assert set(links) == {"leaderboard", "wallets", "swaps", "tokens", "follows", "schema", "schema_json"}
+    assert links["schema"] == "http://testserver/api/v1/schema/"
+    assert links["schema_json"] == "http://testserver/api/v1/schema/?format=json"
+    assert links["wallets"] == "http://testserver/api/v1/wallets/{address}/"
+    assert api.get(links["schema_json"]).status_code == 200

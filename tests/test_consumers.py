@@ -78,7 +78,7 @@ async def test_an_ingested_swap_is_pushed_to_the_feed_its_wallet_and_the_leaderb
     assert '<div id="positions" hx-swap-oob="true">' in figures
     row = await leaderboard.receive_from(timeout=5)
     assert f'<tr id="wallet-row-{whale.id}" class="lb-row" hx-swap-oob="true">' in row
-    assert '<td class="num" data-col="swaps">1</td>' in row
+    assert '<td class="num p3" data-col="swaps">1</td>' in row
     for communicator in (feed, wallet_page, leaderboard):
         await communicator.disconnect()
 

@@ -360,6 +360,46 @@ def test_a_backfill_stops_at_its_depth(raydium_whale, server):
     assert 85 <= Swap.objects.count() <= 90
 
 
+def test_a_backfill_the_provider_fails_waits_longer_after_each_failure_and_clears_its_error_when_it_succeeds(
+    raydium_whale, server
+):
+    newest = int(timezone.now().timestamp()) - 60
+    history = raydium_history(50, newest_time=newest)
+    healthy = paged(history)
+    server.responder = lambda request: Reply(503, {"error": "down"})
+    actions.start_backfill(raydium_whale, days=1)
+
+    waits = []
+    for _ in range(3):
+        raydium_whale.refresh_from_db()
+        assert actions.backfill_step(raydium_whale, helius_for(server), max_pages=10) is False
+        raydium_whale.refresh_from_db()
+        waits.append(round((raydium_whale.backfill_retry_at - timezone.now()).total_seconds()))
+    assert waits == [30, 60, 120]
+    assert raydium_whale.backfill_failures == 3
+    assert raydium_whale.backfill_state == BackfillState.RUNNING  # a provider outage is not the end of it
+    assert raydium_whale.last_error.startswith("backfill: ") and "attempt 3" in raydium_whale.last_error
+    assert actions.backfill_retry_delay(20) == timedelta(minutes=30)
+
+    server.responder = healthy
+    assert actions.backfill_step(raydium_whale, helius_for(server), max_pages=10) is True
+    raydium_whale.refresh_from_db()
+    assert (raydium_whale.backfill_state, raydium_whale.backfill_failures) == (BackfillState.DONE, 0)
+    assert (raydium_whale.last_error, raydium_whale.backfill_retry_at) == ("", None)
+    assert Swap.objects.count() == 50
+
+
+def test_the_beat_leaves_a_backfill_waiting_out_a_failure_to_its_queued_retry(raydium_whale):
+    waiting = TrackedWallet.objects.create(address=JUPITER_TRADER, label="waiting")
+    for wallet in (raydium_whale, waiting):
+        actions.start_backfill(wallet)
+    TrackedWallet.objects.filter(id=waiting.id).update(
+        backfill_failures=2, backfill_retry_at=timezone.now() + timedelta(seconds=50)
+    )
+
+    assert tasks.resume_backfills() == 1  # the other one, whose task chain is gone
+
+
 # --- reparse -------------------------------------------------------------------------------------
 
 

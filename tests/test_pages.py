@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -274,3 +275,113 @@ def test_a_positions_lots_load_when_its_row_is_opened(admin_client):
     assert f'hx-get="/positions/{position.id}/lots/"' in pushed
     html = admin_client.get(f"/positions/{position.id}/lots/").content.decode()
     assert html.count("<tr><td>") == 3 and "$1.00" in html and "$3.00" in html
+
+
+def test_the_following_page_sorts_marks_its_window_and_unfollows_from_a_row(admin_client, admin_user):
+    for label, wins in (("steady", 1), ("star", 3)):
+        wallet = trade_round_trips(label, wins, 0)
+        admin_client.post(f"/wallets/{wallet.address}/follow/", {"follow": "1"})
+
+    by_total = admin_client.get("/following/")
+    by_name = admin_client.get("/following/", {"sort": "wallet", "window": "30d"})
+
+    assert [s.wallet.label for s in by_total.context["stats_rows"]] == ["star", "steady"]
+    assert [s.wallet.label for s in by_name.context["stats_rows"]] == sorted(["star", "steady"])
+    html = by_name.content.decode()
+    assert '<a href="?window=30d&amp;sort=wallet&amp;dir=asc" aria-current="page">30 days</a>' in html
+    assert 'aria-sort="ascending"' in html
+    steady = TrackedWallet.objects.get(label="steady")
+    unfollow = admin_client.post(f"/wallets/{steady.address}/follow/", {"follow": "0", "next": "following"})
+    assert unfollow.status_code == 302 and unfollow["Location"] == "/following/"
+    assert [s.wallet.label for s in admin_client.get("/following/").context["stats_rows"]] == ["star"]
+
+
+@override_settings(POLL_ACTIVE_SECONDS=120, POLL_DORMANT_SECONDS=1800, POLL_CREDITS_PER_DAY=21_600)
+def test_the_status_page_shows_the_polling_plan_stretched_to_the_budget_and_says_so_loudly(admin_client):
+    for n in range(3):  # three wallets that traded today: 3 × 720 polls a day × 100 credits = 216,000
+        TrackedWallet.objects.create(address=address(f"busy {n}"), last_swap_at=timezone.now())
+
+    html = admin_client.get("/status/").content.decode()
+
+    plan = '<td class="num" id="poll-plan">21,600 of a 21,600 budget <span class="marker">stretched ×10.0</span>'
+    assert plan in html
+    assert 'id="stretch-alert"' in html and "216,000 credits a day, 10× the 21,600 budget" in html
+    assert "active wallets are polled every 20 min and dormant ones every 5 h" in html
+
+
+def test_the_status_page_warns_when_helius_spending_passes_the_budget(admin_client):
+    import redis as redis_lib
+    from django.conf import settings
+
+    from aura.http import CreditMeter
+
+    meter = CreditMeter(redis_lib.Redis.from_url(settings.REDIS_URL), "aura:credits")
+    meter.add("helius", 500)
+    spent = meter.spent("helius", timezone.now().date())
+
+    with override_settings(POLL_CREDITS_PER_DAY=spent - 100):
+        html = admin_client.get("/status/").content.decode()
+
+    assert 'id="budget-alert"' in html and "Helius spending is over the polling budget" in html
+
+
+def test_the_token_page_lists_holders_first_and_sold_out_wallets_apart_sortable_with_flow_colours(admin_client):
+    mint = address("held token")
+    holders = {}
+    for label, bought, sold in (("big bag", "300", "0"), ("small bag", "100", "50"), ("gone", "200", "200")):
+        wallet = TrackedWallet.objects.create(address=address(label), label=label)
+        trades = [usdc_swap(wallet.address, mint, "buy", bought, bought, NOW - 900)]
+        if sold != "0":
+            trades.append(usdc_swap(wallet.address, mint, "sell", sold, str(int(sold) * 2), NOW - 600))
+        actions.ingest(trades, ArrivedVia.WEBHOOK)
+        holders[label] = wallet
+
+    by_holdings = admin_client.get(f"/tokens/{mint}/")
+    by_flow = admin_client.get(f"/tokens/{mint}/", {"sort": "flow", "dir": "asc"})
+
+    assert [p.wallet.label for p in by_holdings.context["holders"]] == ["big bag", "small bag"]
+    assert [p.wallet.label for p in by_holdings.context["sold_out"]] == ["gone"]
+    assert [p.wallet.label for p in by_flow.context["holders"]] == ["small bag", "big bag"]  # $0 net, then $300 in
+    html = by_holdings.content.decode()
+    assert '<td class="num flow-in" data-col="flow">+$300.00</td>' in html
+    assert '<td class="num flow-out" data-col="flow">-$200.00</td>' in html  # bought 200, sold for 400: out
+    assert "1 tracked wallet sold out" in html
+    assert 'aria-sort="descending"' in html
+
+
+def test_the_feed_narrows_by_side_size_and_token_symbol_and_catch_up_keeps_the_filters(admin_client):
+    wallet = TrackedWallet.objects.create(address=address("narrowed"), label="narrowed")
+    bonk, wif = address("bonk mint"), address("wif mint")
+    actions.ingest(
+        [
+            usdc_swap(wallet.address, bonk, "buy", "1", "5000", NOW - 300),
+            usdc_swap(wallet.address, bonk, "sell", "1", "50", NOW - 200),
+            usdc_swap(wallet.address, wif, "buy", "1", "9000", NOW - 100),
+        ],
+        ArrivedVia.WEBHOOK,
+    )
+    Token.objects.filter(mint=bonk).update(symbol="BONK")
+
+    panel = admin_client.get("/feed/", {"view": "panel", "side": "buy", "min_usd": "1000", "symbol": "bonk"})
+    html = panel.content.decode()
+
+    assert [s.token.mint for s in panel.context["swaps"]] == [bonk] and panel.context["swaps"][0].side == "buy"
+    assert 'data-feed-url="/feed/?side=buy&amp;min_usd=1000.00&amp;symbol=bonk"' in html
+    assert 'data-side="buy" data-min-usd="1000.00" data-symbol="bonk"' in html
+    caught_up = admin_client.get("/feed/", {"after": "0", "side": "sell"}).content.decode()
+    assert caught_up.count('class="feed-row') == 1 and "sell" in caught_up
+    nonsense = admin_client.get("/", {"side": "both", "min_usd": "-5"})  # ignored, not an empty feed
+    assert len(nonsense.context["swaps"]) == 3
+
+
+def test_the_leaderboard_search_finds_wallets_by_a_token_symbol_they_traded(admin_client):
+    bonk_trader = trade_round_trips("bonk trader", 1, 0)
+    trade_round_trips("someone else", 1, 0)
+    Token.objects.filter(positions__wallet=bonk_trader).update(symbol="BONK", name="Bonk")
+
+    response = admin_client.get("/", {"q": "bonk"})
+
+    assert leaderboard_labels(response) == ["bonk trader"]
+    assert [t.symbol for t in response.context["matching_tokens"]] == ["BONK"]
+    assert "Tokens matching" in response.content.decode()
+    assert leaderboard_labels(admin_client.get("/", {"q": "BON"})) == ["bonk trader"]  # the start of a symbol

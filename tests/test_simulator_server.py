@@ -568,3 +568,35 @@ def test_a_forced_trade_can_be_looked_up_with_its_intent(simulator: MarketSimula
     assert (trade["type"], trade["source"]) == ("TRANSFER", "SYSTEM_PROGRAM")
     assert http.post("/sim/trade", json={"wallet": UNKNOWN_MINT}).status_code == 404
     assert http.post("/sim/trade", json={"shape": "orca"}).status_code == 400
+
+
+def test_the_simulator_answers_at_once_while_it_builds_its_market_and_the_apps_client_waits_for_it() -> None:
+    from simulator.server import run
+
+    announced: list[str] = []
+    bound, stop = threading.Event(), threading.Event()
+
+    def announce(line: str) -> None:
+        announced.append(line)
+        bound.set()
+
+    # The demo's market (200 whales, 30 days): seconds to build, as `make run` has it.
+    config = SimulatorConfig(port=0, seed=SEED, swaps_per_minute=0, warm_cache=False)
+    runner = threading.Thread(target=run, args=(config,), kwargs={"announce": announce, "stop": stop})
+    runner.start()
+    try:
+        assert bound.wait(5), "the port was not bound before the market was built"
+        url = announced[0].split()[4].rstrip(";")
+        early = httpx.get(f"{url}/v0/addresses/{demo_wallets(SEED, 1)[0].address}/transactions",
+                          params={"api-key": "sim"}, timeout=5)
+        assert early.status_code == 503 and early.headers["Retry-After"] == "1"
+        assert "building" in announced[0] and len(announced) == 1  # answered before the market was ready
+
+        with HeliusClient(url, "sim", redis=None, rate_per_second=0, max_attempts=10) as client:
+            page = client.address_transactions_page(demo_wallets(SEED, 1)[0].address)
+        assert page  # the client took the 503s as "retry shortly" and got the history once it was built
+        assert "trading live" in announced[-1]
+    finally:
+        stop.set()
+        runner.join(10)
+    assert not runner.is_alive()

@@ -74,3 +74,44 @@ def test_without_a_birdeye_key_nothing_is_asked_and_the_tokens_wait_for_one(serv
     assert actions.name_unnamed_tokens() == 1
     unnamed.refresh_from_db()
     assert unnamed.symbol == RECORDED["symbol"]
+
+
+def test_rows_shown_before_a_token_had_a_name_take_its_symbol_when_it_is_found(
+    server: ScriptedServer, django_capture_on_commit_callbacks
+):
+    import asyncio
+
+    from asgiref.sync import async_to_sync, sync_to_async
+    from channels.layers import get_channel_layer
+
+    from aura import realtime
+    from tests.builders import address
+    from whales.models import Position, TrackedWallet
+
+    token = Token.objects.create(mint=address("named late"))
+    whale = TrackedWallet.objects.create(address=address("early trader"))
+    Position.objects.create(wallet=whale, token=token, book={})
+    server.script(Reply(200, {"success": True, "data": {**RECORDED, "symbol": "<b>LATE</b>"}}))
+    groups = [realtime.FEED_TRADES, realtime.token_group(token.mint), realtime.wallet_group(whale.address)]
+
+    def look_up() -> int:
+        with django_capture_on_commit_callbacks(execute=True):
+            return actions.refresh_token_metadata([token.mint], birdeye(server))
+
+    async def pushes_heard_while_looking_up() -> dict[str, str]:
+        layer = get_channel_layer()
+        channels = {group: await layer.new_channel() for group in groups}
+        for group, channel in channels.items():
+            await layer.group_add(group, channel)
+        assert await sync_to_async(look_up)() == 1
+        heard = {}
+        for group, channel in channels.items():
+            heard[group] = (await asyncio.wait_for(layer.receive(channel), 5))["html"]
+        for group, channel in channels.items():
+            await layer.group_discard(group, channel)
+        return heard
+
+    heard = async_to_sync(pushes_heard_while_looking_up)()
+
+    expected = f'<span hx-swap-oob="innerHTML:.symbol-of-{token.mint}">&lt;b&gt;LATE&lt;/b&gt;</span>'
+    assert all(expected in html for html in heard.values()), heard

@@ -4,7 +4,6 @@ backfill to the end, the webhook registered, prices and metadata fetched, a new 
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -13,7 +12,7 @@ import pytest
 from django.db import connections
 
 from simulator.server import MarketSimulator, SimulatorConfig
-from tests.conftest import REPO_DIR, live_server_env
+from tests.conftest import REPO_DIR, live_server_env, worker_command
 from whales import actions, tasks
 from whales.models import BackfillState, Position, Swap, Token, TrackedWallet
 
@@ -46,11 +45,7 @@ def worker(simulator, django_db_blocker) -> Iterator[str]:
         "DEXSCREENER_BASE_URL": simulator.url,
         "JUPITER_BASE_URL": simulator.url,
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "aura", "worker", "--pool=solo", "-Q", queue, "--loglevel=warning"],
-        cwd=REPO_DIR,
-        env=env,
-    )
+    process = subprocess.Popen(worker_command(queue), cwd=REPO_DIR, env=env)
     yield queue
     process.terminate()
     try:
@@ -109,8 +104,7 @@ def test_the_worker_backfills_registers_the_webhook_prices_and_polls_in_new_trad
     assert sorted(webhook["accountAddresses"]) == sorted(w.address for w in whales)
     assert webhook["webhookURL"] == "https://aura.example.com/hooks/helius/"
 
-    tasks.refresh_prices.apply_async(queue=worker)
-
+    # No price tick asked for: a token gets its first price as its first trades are booked.
     def held_tokens_are_priced() -> bool:
         """every held token has a Birdeye price"""
         held = Token.objects.filter(positions__holdings__gt=0).distinct()
@@ -125,3 +119,17 @@ def test_the_worker_backfills_registers_the_webhook_prices_and_polls_in_new_trad
     tasks.poll_wallet.apply_async((whales[0].id,), queue=worker)
     wait_until(lambda: Swap.objects.filter(signature=trade.signature).exists())
     assert Swap.objects.get(signature=trade.signature).arrived_via == "poll"
+
+
+def test_backfills_have_a_queue_of_their_own_so_live_work_never_waits_behind_them():
+    from django.conf import settings
+
+    from aura.celery import app
+
+    def queue_of(task) -> str:
+        return app.amqp.router.route({}, task.name)["queue"].name
+
+    assert queue_of(tasks.backfill_wallet) == settings.CELERY_HISTORY_QUEUE
+    assert settings.CELERY_HISTORY_QUEUE != settings.CELERY_TASK_DEFAULT_QUEUE
+    for live_work in (tasks.sync_helius_webhook, tasks.book_trades, tasks.refresh_token_metadata, tasks.refresh_prices):
+        assert queue_of(live_work) == settings.CELERY_TASK_DEFAULT_QUEUE

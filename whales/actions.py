@@ -20,7 +20,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DataError, IntegrityError, connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from aura import realtime
@@ -638,8 +639,8 @@ def after_trades_booked(
     new_swaps: Sequence[Swap], new_transfers: Sequence[TokenTransfer], wallet_ids: set[int]
 ) -> None:
     """Everything that follows new swaps and transfers once they are in the books: browsers see the
-    wallets' new figures, unknown tokens get their metadata looked up, what has no USD value yet a
-    historical price."""
+    wallets' new figures, unknown tokens get their metadata and a first price looked up, what has no
+    USD value yet a historical price."""
     from whales import tasks
 
     push_wallet_figures(wallet_ids)
@@ -647,6 +648,11 @@ def after_trades_booked(
     unnamed = list(Token.objects.filter(id__in=token_ids, metadata_updated_at=None).values_list("mint", flat=True))
     if unnamed:
         tasks.enqueue(tasks.refresh_token_metadata, unnamed)
+    # Open positions in tokens without a price read "pricing…" until the beat's next price tick; with
+    # Birdeye (which prices a batch in one call) new tokens are asked for at once.
+    unpriced = list(Token.objects.filter(id__in=token_ids, price_usd=None).values_list("mint", flat=True))
+    if unpriced and settings.BIRDEYE_API_KEY:
+        tasks.enqueue(tasks.price_tokens, unpriced)
     if any(swap.usd_value is None for swap in new_swaps) or any(t.needs_price for t in new_transfers):
         tasks.enqueue(tasks.value_swaps)
 
@@ -839,24 +845,66 @@ def poll_interval(wallet: TrackedWallet, now: datetime, stretch: float = 1.0) ->
     return timedelta(seconds=seconds * stretch)
 
 
-def planned_poll_credits_per_day(now: datetime | None = None) -> int:
-    """Credits a day the polling cadence costs at one history page per poll (100 credits each)."""
+CREDITS_PER_POLL = 100  # one enhanced-transaction history page
+
+
+@dataclass(frozen=True)
+class PollPlan:
+    """What polling costs a day at the configured cadence (one history page a poll), and the factor
+    (≥ 1) by which intervals stretch so that it stays within POLL_CREDITS_PER_DAY (0: no budget)."""
+
+    active_wallets: int
+    dormant_wallets: int
+    budget: int
+    configured_credits: int
+
+    @property
+    def stretch(self) -> float:
+        if self.budget <= 0 or self.configured_credits <= self.budget:
+            return 1.0
+        return self.configured_credits / self.budget
+
+    @property
+    def credits(self) -> int:
+        """Credits a day at the stretched cadence."""
+        return round(self.configured_credits / self.stretch)
+
+    @property
+    def configured_active_every(self) -> timedelta:
+        return timedelta(seconds=settings.POLL_ACTIVE_SECONDS)
+
+    @property
+    def configured_dormant_every(self) -> timedelta:
+        return timedelta(seconds=settings.POLL_DORMANT_SECONDS)
+
+    @property
+    def active_every(self) -> timedelta:
+        return timedelta(seconds=settings.POLL_ACTIVE_SECONDS * self.stretch)
+
+    @property
+    def dormant_every(self) -> timedelta:
+        return timedelta(seconds=settings.POLL_DORMANT_SECONDS * self.stretch)
+
+
+def poll_plan(now: datetime | None = None) -> PollPlan:
     now = now or timezone.now()
     recent = now - timedelta(hours=settings.POLL_ACTIVE_WITHIN_HOURS)
-    active_wallets = TrackedWallet.objects.filter(is_active=True)
-    active = active_wallets.filter(last_swap_at__gte=recent).count()
-    dormant = active_wallets.count() - active
+    counts = TrackedWallet.objects.filter(is_active=True).aggregate(
+        all=Count("id"), active=Count("id", filter=Q(last_swap_at__gte=recent))
+    )
+    active, dormant = counts["active"], counts["all"] - counts["active"]
     polls = active * 86_400 / settings.POLL_ACTIVE_SECONDS + dormant * 86_400 / settings.POLL_DORMANT_SECONDS
-    return int(polls * 100)
+    return PollPlan(active, dormant, settings.POLL_CREDITS_PER_DAY, int(polls * CREDITS_PER_POLL))
+
+
+def planned_poll_credits_per_day(now: datetime | None = None) -> int:
+    """Credits a day the configured polling cadence would cost, before stretching to the budget."""
+    return poll_plan(now).configured_credits
 
 
 def poll_budget_stretch(now: datetime | None = None) -> float:
     """Factor (≥ 1) by which poll intervals grow so that polling stays within POLL_CREDITS_PER_DAY."""
-    budget = settings.POLL_CREDITS_PER_DAY
-    planned = planned_poll_credits_per_day(now)
-    if budget <= 0 or planned <= budget:
-        return 1.0
-    return planned / budget
+    return poll_plan(now).stretch
 
 
 def claim_due_wallets(limit: int = 100, now: datetime | None = None) -> list[int]:
@@ -913,7 +961,8 @@ def poll_wallet(wallet: TrackedWallet, client: HeliusClient, birdeye: BirdeyeCli
                 logger.warning("wallet %s: poll stopped at the last poll's time, cursor not found", wallet.address)
                 break
     except HeliusError as error:
-        _record_error(wallet, f"poll: {error}", next_poll_in=timedelta(seconds=settings.POLL_ACTIVE_SECONDS))
+        retry_in = timedelta(seconds=settings.POLL_ACTIVE_SECONDS * poll_budget_stretch(now))  # within budget too
+        _record_error(wallet, f"poll: {error}", next_poll_in=retry_in)
         return new_swaps
     wallet.refresh_from_db(fields=["last_swap_at"])
     fields: dict[str, Any] = {
@@ -934,6 +983,11 @@ def _oldest_time(page: Sequence[Any]) -> float:
     return min(times, default=float("inf"))
 
 
+def _clear_error(wallet: TrackedWallet, prefix: str) -> None:
+    """Forget the wallet's last error if it came from this kind of call (a later success answers it)."""
+    TrackedWallet.objects.filter(id=wallet.id, last_error__startswith=prefix).update(last_error="", last_error_at=None)
+
+
 def _record_error(wallet: TrackedWallet, message: str, *, next_poll_in: timedelta | None = None) -> None:
     logger.warning("wallet %s: %s", wallet.address, message)
     fields: dict[str, Any] = {"last_error": message[:2000], "last_error_at": timezone.now()}
@@ -951,6 +1005,8 @@ def start_backfill(wallet: TrackedWallet, days: int | None = None) -> None:
     days = settings.BACKFILL_DAYS if days is None else days
     TrackedWallet.objects.filter(id=wallet.id).update(
         backfill_state=BackfillState.RUNNING,
+        backfill_failures=0,
+        backfill_retry_at=None,
         backfill_cursor="",
         backfill_until=now - timedelta(days=days),
         backfill_reached=None,
@@ -982,7 +1038,12 @@ def backfill_step(
                 "backfill_cursor": page[-1]["signature"],
                 "backfill_transactions": transactions_done,
                 "backfill_reached": _block_time(page[-1]) or wallet.backfill_reached,
+                "backfill_failures": 0,
+                "backfill_retry_at": None,
             }
+            if wallet.backfill_failures:
+                _clear_error(wallet, "backfill:")
+                wallet.backfill_failures = 0
             if not wallet.backfill_cursor and not wallet.newest_signature:
                 # The first page of a new wallet: polling takes over from its newest transaction.
                 state["newest_signature"] = page[0]["signature"]
@@ -993,15 +1054,34 @@ def backfill_step(
             if count >= max_pages:
                 return False
     except HeliusError as error:
-        _record_error(wallet, f"backfill: {error}")
         if not error.transient:
+            _record_error(wallet, f"backfill: {error}")
             TrackedWallet.objects.filter(id=wallet.id).update(backfill_state=BackfillState.FAILED)
             return True
+        failures = wallet.backfill_failures + 1
+        delay = backfill_retry_delay(failures)
+        _record_error(wallet, f"backfill: {error} (attempt {failures}; next in {int(delay.total_seconds())} s)")
+        TrackedWallet.objects.filter(id=wallet.id).update(
+            backfill_failures=failures, backfill_retry_at=timezone.now() + delay
+        )
         return False
     TrackedWallet.objects.filter(id=wallet.id).update(
-        backfill_state=BackfillState.DONE, backfill_finished_at=timezone.now()
+        backfill_state=BackfillState.DONE,
+        backfill_finished_at=timezone.now(),
+        backfill_failures=0,
+        backfill_retry_at=None,
     )
+    _clear_error(wallet, "backfill:")
     return True
+
+
+BACKFILL_RETRY_FIRST = timedelta(seconds=30)
+BACKFILL_RETRY_MAX = timedelta(minutes=30)
+
+
+def backfill_retry_delay(failures: int) -> timedelta:
+    """How long a backfill waits after its `failures`-th failure in a row: 30 s, doubling, at most 30 min."""
+    return min(BACKFILL_RETRY_FIRST * 2 ** max(0, failures - 1), BACKFILL_RETRY_MAX)
 
 
 # --- prices, metadata, valuation ---------------------------------------------------------------------
@@ -1019,14 +1099,15 @@ def sol_token() -> Token:
     return token
 
 
-def refresh_prices(sources: PriceSources) -> int:
+def refresh_prices(sources: PriceSources, mints: Sequence[str] | None = None) -> int:
     """Beat: the latest USD price of SOL and of every token a tracked wallet holds; revalue those
-    positions and refresh the holders' figures. Returns how many tokens got a price."""
+    positions and refresh the holders' figures. With `mints`, those tokens only (new ones, priced
+    as their first trades are booked rather than at the next tick). Returns how many got a price."""
     sol_token()
-    tokens = {
-        t.mint: t
-        for t in Token.objects.filter(Q(positions__holdings__gt=0) | Q(mint=WSOL_MINT)).distinct().only("id", "mint")
-    }
+    wanted = Q(mint__in=mints) if mints is not None else Q(positions__holdings__gt=0) | Q(mint=WSOL_MINT)
+    tokens = {t.mint: t for t in Token.objects.filter(wanted).distinct().only("id", "mint")}
+    if not tokens:
+        return 0
     quotes = current_prices(tokens.keys(), sources)
     if not quotes:
         return 0
@@ -1037,7 +1118,7 @@ def refresh_prices(sources: PriceSources) -> int:
         holders = Position.objects.filter(token_id__in=token_ids, holdings__gt=0).values_list("wallet_id", flat=True)
         locked = [wallet.id for wallet in ledger.lock_wallets(holders)]
         points = []
-        for mint, quote in quotes.items():
+        for mint, quote in sorted(quotes.items()):  # rows locked in one order by every price task
             updated_at = datetime.fromtimestamp(quote.updated_at, UTC)
             Token.objects.filter(id=tokens[mint].id).update(
                 price_usd=quote.price_usd.quantize(_PRICE_STEP, context=_WIDE),
@@ -1062,17 +1143,25 @@ def refresh_prices(sources: PriceSources) -> int:
     return len(quotes)
 
 
+def _leaderboard_tick() -> list[tuple[str, str]]:
+    """A message that makes every open leaderboard refetch its rows (static/js/aura.js)."""
+    tick = f'<div id="stats-tick" hx-swap-oob="true" data-at="{int(timezone.now().timestamp())}"></div>'
+    return [(realtime.leaderboard_group(window), tick) for window in Window.values]
+
+
+def push_leaderboard_tick() -> None:
+    realtime.send_many(_leaderboard_tick())
+
+
 def push_figures_refreshed(wallet_ids: set[int]) -> None:
     """After a price tick, a tick to every leaderboard page and to the wallet pages of the holders:
     each open page fetches its own new figures. Rendering them here for every holder, watched or
     not, made the price task's time grow with the number of wallets (past its limit at a few hundred)."""
-    tick = f'<div id="stats-tick" hx-swap-oob="true" data-at="{int(timezone.now().timestamp())}"></div>'
-    groups = [realtime.leaderboard_group(window) for window in Window.values]
-    groups += [
-        realtime.wallet_group(address)
-        for address in TrackedWallet.objects.filter(id__in=wallet_ids).values_list("address", flat=True)
-    ]
-    realtime.send_many([(group, tick) for group in groups])
+    messages = _leaderboard_tick()
+    tick = messages[0][1]
+    for address in TrackedWallet.objects.filter(id__in=wallet_ids).values_list("address", flat=True):
+        messages.append((realtime.wallet_group(address), tick))
+    realtime.send_many(messages)
 
 
 def name_unnamed_tokens(birdeye: BirdeyeClient | None = None, limit: int = 50) -> int:
@@ -1092,7 +1181,7 @@ def refresh_token_metadata(mints: Sequence[str], birdeye: BirdeyeClient | None =
     """
     if birdeye is None and not settings.BIRDEYE_API_KEY:
         return 0
-    found = 0
+    found, named = 0, []
     client = birdeye or BirdeyeClient.from_settings()
     try:
         for mint in mints:
@@ -1120,11 +1209,31 @@ def refresh_token_metadata(mints: Sequence[str], birdeye: BirdeyeClient | None =
                 quarantine(Quarantined.Kind.TOKEN_METADATA, [(mint, raw, _one_line(error))], "birdeye")
                 Token.objects.filter(mint=mint).update(metadata_updated_at=fields["metadata_updated_at"])
                 continue
-            found += overview is not None
+            if overview is not None:
+                found += 1
+                if fields["symbol"]:
+                    named.append(mint)
     finally:
         if birdeye is None:
             client.close()
+    if named:
+        transaction.on_commit(lambda: push_token_names(named), robust=True)
     return found
+
+
+def push_token_names(mints: Sequence[str]) -> None:
+    """Pages showing these tokens by their mint (rows pushed before the name was known) get the symbol:
+    the live feeds of all swaps, of the tokens, and of the wallets that traded them and their followers."""
+    tokens = list(Token.objects.filter(mint__in=mints))
+    if not tokens:
+        return
+    html = render_to_string("whales/_token_names_push.html", {"tokens": tokens})
+    traders = Position.objects.filter(token__in=tokens).values_list("wallet_id", "wallet__address")
+    groups = {realtime.FEED_TRADES, *(realtime.token_group(token.mint) for token in tokens)}
+    groups |= {realtime.wallet_group(address) for _, address in traders}
+    followers = Follow.followers_of({wallet_id for wallet_id, _ in traders})
+    groups |= {realtime.follows_group(user_id) for users in followers.values() for user_id in users}
+    realtime.send_many([(group, html) for group in sorted(groups)])
 
 
 def ensure_sol_prices(unix_times: Sequence[int], birdeye: BirdeyeClient) -> int:
@@ -1281,12 +1390,16 @@ def import_wallets(rows: Iterable[tuple[int, dict[str, str]]], added_by: Any = N
 
 
 def wallets_added(wallets: Sequence[TrackedWallet]) -> None:
-    """New wallets: backfill their history and add them to the Helius webhook."""
+    """New wallets: list them on the leaderboard at once (figures "loading…" until their history is
+    in), backfill their history and add them to the Helius webhook."""
     from whales import tasks
 
     # The webhook first: queued behind the backfills (minutes of work for many wallets), it left
     # the wallets' live trades unheard until then, found later by polls.
     tasks.enqueue(tasks.sync_helius_webhook)
+    with transaction.atomic():
+        ledger.refresh_stats([wallet.id for wallet in ledger.lock_wallets(wallet.id for wallet in wallets)])
+    push_leaderboard_tick()
     for wallet in wallets:
         start_backfill(wallet)
         tasks.enqueue(tasks.backfill_wallet, wallet.id)

@@ -169,7 +169,8 @@ class TrackedWalletAdmin(admin.ModelAdmin):
         progress = wallet.backfill_progress()
         if wallet.backfill_state == BackfillState.FAILED:
             return "failed"
-        return "—" if progress is None else f"{progress} %"
+        text = "—" if progress is None else f"{progress} %"
+        return f"{text}, retrying" if wallet.backfill_retry_at else text
 
     @admin.display(description="backfill progress")
     def backfill_progress_text(self, wallet: TrackedWallet) -> str:
@@ -177,7 +178,10 @@ class TrackedWalletAdmin(admin.ModelAdmin):
         reached = f", back to {wallet.backfill_reached:%Y-%m-%d %H:%M} UTC" if wallet.backfill_reached else ""
         percent = "—" if progress is None else f"{progress} %"
         count = f"{wallet.backfill_transactions} transactions"
-        return f"{wallet.get_backfill_state_display()}: {percent} ({count}{reached})"
+        retry = ""
+        if wallet.backfill_retry_at:
+            retry = f"; failed {wallet.backfill_failures}× in a row, next try {wallet.backfill_retry_at:%H:%M:%S} UTC"
+        return f"{wallet.get_backfill_state_display()}: {percent} ({count}{reached}){retry}"
 
     @admin.display(description="last error")
     def error(self, wallet: TrackedWallet) -> str:

@@ -33,15 +33,19 @@ def leaderboard_row(stats: WalletStats, oob: bool = False) -> SafeString:
 
 def wallet_stats_context(wallet: TrackedWallet) -> dict:
     by_window = {s.window: s for s in WalletStats.objects.filter(wallet=wallet)}
+    for stats in by_window.values():
+        stats.wallet = wallet  # its pending states read the wallet: no query per window
     return {"wallet": wallet, "windows": [(w, by_window.get(w.value)) for w in Window]}
 
 
 def wallet_positions_context(wallet: TrackedWallet) -> dict:
+    """Open positions, and the trades that wait for a USD price before they can open or change one."""
     positions = list(selectors.open_positions(wallet))
     now = timezone.now()
     for position in positions:
         position.price_stale = position.token.price_is_stale(now, PRICE_STALE_AFTER)
-    return {"wallet": wallet, "positions": positions}
+    waiting = list(selectors.positions_waiting_for_a_price(wallet))
+    return {"wallet": wallet, "positions": positions, "waiting": waiting}
 
 
 def wallet_stats(wallet: TrackedWallet, oob: bool = False) -> str:

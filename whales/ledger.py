@@ -729,6 +729,7 @@ def refresh_stats(wallet_ids: Iterable[int] | None = None, now: datetime | None 
             "open_positions": Count("id", filter=Q(opened_at__isnull=False)),
             "incomplete": BoolOr("incomplete"),
             "pending": Sum("pending_trades"),
+            "unpriced": Count("id", filter=Q(holdings__gt=0, unrealized_pnl=None)),
             "dead_bags": Count(
                 "id",
                 filter=Q(
@@ -823,6 +824,7 @@ def _stats_row(
         open_positions=holdings.get("open_positions", 0),
         incomplete=bool(holdings.get("incomplete")),
         pending_trades=holdings.get("pending") or 0,
+        unpriced_positions=holdings.get("unpriced", 0),
         last_active=activity.get("last_active"),
         updated_at=now,
     )

@@ -62,6 +62,10 @@ class TrackedWallet(models.Model):
     backfill_transactions = models.PositiveIntegerField(default=0)
     backfill_started_at = models.DateTimeField(null=True, blank=True)
     backfill_finished_at = models.DateTimeField(null=True, blank=True)
+    # A backfill the provider failed (down, refusing, rate-limiting) waits and tries again, longer
+    # after each failure in a row (whales.actions.backfill_retry_delay).
+    backfill_failures = models.PositiveSmallIntegerField(default=0, help_text="failed attempts in a row")
+    backfill_retry_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["label", "address"]
@@ -456,6 +460,9 @@ class WalletStats(models.Model):
     open_positions = models.PositiveIntegerField(default=0)
     incomplete = models.BooleanField("incomplete cost basis", default=False)
     pending_trades = models.PositiveIntegerField(default=0)
+    unpriced_positions = models.PositiveIntegerField(
+        default=0, help_text="open positions in tokens without a price yet: their unrealized P&L is pending"
+    )
     last_active = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -482,6 +489,48 @@ class WalletStats(models.Model):
 
     def __str__(self) -> str:
         return f"{self.wallet} · {self.window}"
+
+    @property
+    def history_loading(self) -> bool:
+        """The wallet's history is still loading and nothing of this window is in the books yet: its
+        figures are not known (not zero). Reads `wallet`: select it with the row."""
+        loading = self.wallet.backfill_state in (BackfillState.PENDING, BackfillState.RUNNING)
+        return loading and not self.swap_count and not self.pending_trades
+
+    # What a figure reads while it is not known yet: "loading" (the wallet's history is on its way),
+    # "pricing" (a trade or an open position waits for a USD price) or "" (show the figure). A figure
+    # that is partly known shows its number, the row's "pricing" marker saying what is left out;
+    # one that is zero only for want of a price reads "pricing…", never $0.00.
+    def _pending(self, figure: Decimal | None, *, positions: bool) -> str:
+        if self.history_loading:
+            return "loading"
+        waiting = self.pending_trades or (positions and self.unpriced_positions)
+        return "pricing" if waiting and not figure else ""
+
+    @property
+    def realized_pending(self) -> str:
+        return self._pending(self.realized_pnl, positions=False)
+
+    @property
+    def volume_pending(self) -> str:
+        return self._pending(self.volume_usd, positions=False)
+
+    @property
+    def unrealized_pending(self) -> str:
+        return self._pending(self.unrealized_pnl, positions=True)
+
+    @property
+    def total_pending(self) -> str:
+        return self._pending(self.total_pnl, positions=True)
+
+    @property
+    def roi_pending(self) -> str:
+        return self._pending(self.roi, positions=True)
+
+    @property
+    def waiting_for_prices(self) -> int:
+        """Trades and open positions left out of the figures until they have a USD price."""
+        return self.pending_trades + self.unpriced_positions
 
     @property
     def confidence(self) -> str:

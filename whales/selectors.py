@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import F, Q, QuerySet
 
@@ -10,11 +14,54 @@ from whales.models import Position, PositionCycle, Swap, Token, TrackedWallet
 TOKEN_HOLDERS_LIMIT = 100
 
 
+def _positive_usd(text: str) -> Decimal | None:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    return value.quantize(Decimal("0.01")) if value.is_finite() and 0 < value < 10**12 else None
+
+
+@dataclass(frozen=True)
+class FeedFilter:
+    """What a reader narrowed a swap feed to: a side, a minimum USD value, a token by symbol or mint."""
+
+    side: str = ""
+    min_usd: Decimal | None = None
+    symbol: str = ""
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> FeedFilter:
+        """Read from a query string; what does not parse is ignored (a feed is never empty by typo)."""
+        side = query.get("side", "")
+        return cls(
+            side=side if side in ("buy", "sell") else "",
+            min_usd=_positive_usd(query.get("min_usd", "")),
+            symbol=query.get("symbol", "").strip()[:64],
+        )
+
+    def params(self) -> dict[str, str]:
+        values = {"side": self.side, "min_usd": str(self.min_usd or ""), "symbol": self.symbol}
+        return {name: value for name, value in values.items() if value}
+
+    def apply(self, swaps: QuerySet[Swap]) -> QuerySet[Swap]:
+        if self.side:
+            swaps = swaps.filter(side=self.side)
+        if self.min_usd is not None:
+            swaps = swaps.filter(usd_value__gte=self.min_usd)
+        if self.symbol:
+            swaps = swaps.filter(Q(token__symbol__iexact=self.symbol) | Q(token__mint=self.symbol))
+        return swaps
+
+
 def swap_feed(
-    wallet: TrackedWallet | None = None, token: Token | None = None, followed_by: AbstractBaseUser | None = None
+    wallet: TrackedWallet | None = None,
+    token: Token | None = None,
+    followed_by: AbstractBaseUser | None = None,
+    narrowed: FeedFilter | None = None,
 ) -> QuerySet[Swap]:
     """Swaps newest first (by block time, then arrival), optionally of one wallet, one token, or the
-    wallets a user follows."""
+    wallets a user follows, and `narrowed` by side, size or token symbol."""
     swaps = Swap.objects.select_related("wallet", "token").order_by("-block_time", "-id")
     if wallet is not None:
         swaps = swaps.filter(wallet=wallet)
@@ -22,6 +69,8 @@ def swap_feed(
         swaps = swaps.filter(token=token)
     if followed_by is not None:
         swaps = swaps.filter(wallet__followers__user=followed_by)
+    if narrowed is not None:
+        swaps = narrowed.apply(swaps)
     return swaps
 
 
@@ -44,6 +93,28 @@ def closed_cycles(wallet: TrackedWallet) -> QuerySet[PositionCycle]:
     )
 
 
+# The token page's holder tables: column → order (net flow is USD bought minus USD sold).
+HOLDER_SORTS = {
+    "wallet": "wallet__label",
+    "holdings": "holdings",
+    "cost": "cost_basis",
+    "unrealized": "unrealized_pnl",
+    "realized": "realized_pnl",
+    "flow": "net_flow",
+    "last_trade": "last_trade_at",
+}
+
+
+def token_positions(token: Token, *, holding: bool, sort: str, descending: bool) -> QuerySet[Position]:
+    """Tracked wallets' positions in `token`: those holding some (`holding`), or those that bought
+    and hold none now (sold out), in the asked order (`HOLDER_SORTS`), at most TOKEN_HOLDERS_LIMIT."""
+    rows = Position.objects.filter(token=token).annotate(net_flow=F("bought_usd") - F("sold_usd"))
+    rows = rows.filter(holdings__gt=0) if holding else rows.filter(holdings=0, bought_usd__gt=0)
+    field = F(HOLDER_SORTS[sort])
+    order = field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
+    return rows.select_related("wallet").order_by(order, "wallet_id")[:TOKEN_HOLDERS_LIMIT]
+
+
 def token_holders(token: Token) -> QuerySet[Position]:
     """Tracked wallets that hold `token` or have bought it, biggest holdings first."""
     return (
@@ -52,3 +123,9 @@ def token_holders(token: Token) -> QuerySet[Position]:
         .select_related("wallet")
         .order_by(F("holdings").desc(), "-bought_usd", "wallet_id")[:TOKEN_HOLDERS_LIMIT]
     )
+
+
+
+def positions_waiting_for_a_price(wallet: TrackedWallet) -> QuerySet[Position]:
+    """Tokens the wallet traded whose trades all wait for a USD price: not open in its books yet."""
+    return Position.objects.filter(wallet=wallet, holdings=0, pending_trades__gt=0).select_related("token")

@@ -20,7 +20,6 @@ from whales.models import BackfillState, Swap, TokenTransfer, TrackedWallet
 from whales.prices import PriceSources
 
 logger = logging.getLogger(__name__)
-BACKFILL_RETRY_SECONDS = 30
 # A task that loses a race (a deadlock, a serialization failure) or meets the database restarting
 # is run again after a pause: its work is idempotent, and left undone it would leave trades unbooked.
 RETRY_WHEN_THE_DATABASE_FAILS: dict[str, Any] = {
@@ -97,9 +96,9 @@ def backfill_wallet(wallet_id: int) -> bool:
             if birdeye is not None:
                 birdeye.close()
     if not done:
-        wallet.refresh_from_db(fields=["last_error_at"])
-        failed_just_now = wallet.last_error_at and (timezone.now() - wallet.last_error_at).total_seconds() < 60
-        backfill_wallet.apply_async((wallet_id,), countdown=BACKFILL_RETRY_SECONDS if failed_just_now else 0)
+        wallet.refresh_from_db(fields=["backfill_retry_at"])
+        wait = (wallet.backfill_retry_at - timezone.now()).total_seconds() if wallet.backfill_retry_at else 0
+        backfill_wallet.apply_async((wallet_id,), countdown=max(0, wait))
     return done
 
 
@@ -111,9 +110,10 @@ def resume_backfills() -> int:
         actions.start_backfill(wallet)
         backfill_wallet.delay(wallet.id)
         resumed += 1
-    for wallet_id in TrackedWallet.objects.filter(is_active=True, backfill_state=BackfillState.RUNNING).values_list(
-        "id", flat=True
-    ):
+    running = TrackedWallet.objects.filter(is_active=True, backfill_state=BackfillState.RUNNING)
+    # One waiting out a failure has its retry queued already (with a countdown): not before its time.
+    running = running.exclude(backfill_retry_at__gt=timezone.now())
+    for wallet_id in running.values_list("id", flat=True):
         if cache.get(f"lock:backfill:{wallet_id}") is None:
             backfill_wallet.delay(wallet_id)
             resumed += 1
@@ -150,6 +150,16 @@ def refresh_prices() -> int:
             return actions.refresh_prices(sources)
         finally:
             sources.close()
+
+
+@shared_task(soft_time_limit=25, time_limit=30, **RETRY_WHEN_THE_DATABASE_FAILS)
+def price_tokens(mints: list[str]) -> int:
+    """A first price for tokens new to the books (the beat's tick reprices them after)."""
+    sources = PriceSources.from_settings()
+    try:
+        return actions.refresh_prices(sources, mints)
+    finally:
+        sources.close()
 
 
 @shared_task(soft_time_limit=100, time_limit=120, **RETRY_WHEN_THE_DATABASE_FAILS)

@@ -7,6 +7,7 @@ urlpatterns = [
     path("feed/", views.feed, name="feed"),
     path("wallets/<str:address>/", views.wallet_page, name="wallet"),
     path("wallets/<str:address>/live/", views.wallet_fragments, name="wallet_fragments"),
+    path("wallets/<str:address>/track/", views.track_wallet, name="track_wallet"),
     path("tokens/<str:mint>/", views.token_page, name="token"),
     path("positions/<int:position_id>/lots/", views.position_lots, name="position_lots"),
     path("status/", views.status, name="status"),

@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 import redis as redis_lib
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Count, F, Max, Q, QuerySet
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from aura import realtime
 from aura.http import CreditMeter
 from whales import fragments, pnl
-from whales.actions import LIVE_SWAPS, planned_poll_credits_per_day
+from whales.actions import LIVE_SWAPS, import_wallets, poll_plan
+from whales.addresses import InvalidAddress, validate_solana_address
 from whales.models import (
     ArrivedVia,
     BackfillState,
@@ -36,13 +39,21 @@ from whales.models import (
     WalletStats,
     Window,
 )
-from whales.selectors import closed_cycles, swap_feed, token_holders
+from whales.selectors import (
+    HOLDER_SORTS,
+    TOKEN_HOLDERS_LIMIT,
+    FeedFilter,
+    closed_cycles,
+    swap_feed,
+    token_positions,
+)
 
 FEED_PAGE_SIZE = 50
 LEADERBOARD_PAGE_SIZE = 50
 CATCH_UP_LIMIT = 500
 QUARANTINE_SHOWN = 10
 DEFAULT_WINDOW = Window.WEEK
+MATCHING_TOKENS = 8
 
 # Leaderboard columns: URL name → stats field. Win rate sorts ranked wallets (≥ MIN_CYCLES_TO_RANK
 # closed cycles) first, so a lucky 1-for-1 never tops it.
@@ -118,14 +129,34 @@ class LeaderboardQuery:
             return self.params(dir="asc" if self.descending else "desc", page="")
         return self.params(sort=column, dir="asc" if column == "wallet" else "desc", page="")
 
-    def stats(self) -> QuerySet[WalletStats]:
-        rows = WalletStats.objects.filter(window=self.window, wallet_active=True).select_related("wallet")
+    def sort_links(self) -> dict[str, str]:
+        return {column: self.sort_link(column) for column in SORTS}
+
+    def matching_tokens(self) -> list[Token]:
+        """Tokens whose symbol is the search (or starts with it, when none is exactly it)."""
+        if not self.search:
+            return []
+        exact = list(Token.objects.filter(symbol__iexact=self.search)[:MATCHING_TOKENS])
+        return exact or list(Token.objects.filter(symbol__istartswith=self.search)[:MATCHING_TOKENS])
+
+    def stats(
+        self, rows: QuerySet[WalletStats] | None = None, tokens: list[Token] | None = None
+    ) -> QuerySet[WalletStats]:
+        """The window's rows of active wallets (of `rows` when given), filtered and in the asked order.
+        The search matches a label, the start of an address, or a token (`tokens`) the wallet traded."""
+        if rows is None:
+            rows = WalletStats.objects.all()
+        rows = rows.filter(window=self.window, wallet_active=True).select_related("wallet")
         if self.tag:
             rows = rows.filter(wallet__tags__contains=[self.tag])
         if self.min_cycles:
             rows = rows.filter(cycles__gte=self.min_cycles)
         if self.search:
-            rows = rows.filter(Q(wallet__label__icontains=self.search) | Q(wallet__address__startswith=self.search))
+            matches = Q(wallet__label__icontains=self.search) | Q(wallet__address__startswith=self.search)
+            if tokens:
+                traded = Position.objects.filter(wallet_id=OuterRef("wallet_id"), token__in=tokens)
+                matches |= Q(Exists(traded))
+            rows = rows.filter(matches)
         field = F(SORTS[self.sort])
         nulls_last = True if self.sort in NULLABLE_SORTS else None  # as the indexes have it (models.WalletStats)
         order = field.desc(nulls_last=nulls_last) if self.descending else field.asc(nulls_last=nulls_last)
@@ -141,26 +172,17 @@ def _tags() -> list[str]:
 
 def _leaderboard_context(request: HttpRequest) -> dict:
     query = LeaderboardQuery.from_request(request)
-    page = RowsByIdPaginator(query.stats(), LEADERBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
-    columns = [
-        ("total", "Total P&L"),
-        ("realized", "Realized"),
-        ("unrealized", "Unrealized"),
-        ("roi", "ROI"),
-        ("win_rate", "Win rate"),
-        ("sell_win_rate", "Sell win"),
-        ("cycles", "Cycles"),
-        ("volume", "Volume"),
-        ("swaps", "Swaps"),
-        ("last_active", "Last active"),
-    ]
+    tokens = query.matching_tokens()
+    page = RowsByIdPaginator(query.stats(tokens=tokens), LEADERBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
     return {
         "query": query,
         "page": page,
-        "columns": [(name, label, query.sort_link(name)) for name, label in columns],
-        "wallet_sort_link": query.sort_link("wallet"),
+        "sort_links": query.sort_links(),
+        "matching_tokens": tokens,
         "windows": Window.choices,
         "min_cycles_to_rank": pnl.MIN_CYCLES_TO_RANK,
+        # Read for the empty state only, whichever way the table is asked for (page or htmx refresh).
+        "tracked": 0 if page.paginator.count else TrackedWallet.objects.filter(is_active=True).count(),
     }
 
 
@@ -174,19 +196,61 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if request.htmx and request.htmx.target == "leaderboard":
         return render(request, "whales/_leaderboard.html", context)
     query = context["query"]
+    narrowed = FeedFilter.from_query(request.GET)
     context.update(
-        swaps=list(swap_feed()[:FEED_PAGE_SIZE]),
-        feed_query="",
+        swaps=list(swap_feed(narrowed=narrowed)[:FEED_PAGE_SIZE]),
+        feed_query=urlencode(narrowed.params()),
+        feed_filter=narrowed,
+        feed_scope={},
         tags=_tags(),
-        tracked=TrackedWallet.objects.filter(is_active=True).count(),
         live_groups=f"{realtime.FEED_TRADES},{realtime.leaderboard_group(query.window)}",
     )
     return render(request, "whales/dashboard.html", context)
 
 
+def _address_problem(address: str) -> str:
+    """Why `address` is not a Solana address ("" when it is one)."""
+    try:
+        validate_solana_address(address)
+    except InvalidAddress as error:
+        return str(error)
+    return ""
+
+
+def _wallet_not_found(request: HttpRequest, address: str) -> HttpResponse:
+    """A page in the site's layout: a malformed address (400), or a valid one AURA does not track
+    (404, with a button for staff to track it)."""
+    problem = _address_problem(address)
+    context = {"address": address, "problem": problem, "backfill_days": settings.BACKFILL_DAYS}
+    return render(request, "whales/wallet_missing.html", context, status=400 if problem else 404)
+
+
+def _token_not_found(request: HttpRequest, mint: str) -> HttpResponse:
+    problem = _address_problem(mint)
+    context = {"mint": mint, "problem": problem}
+    return render(request, "whales/token_missing.html", context, status=400 if problem else 404)
+
+
+@login_required
+@require_POST
+def track_wallet(request: HttpRequest, address: str) -> HttpResponse:
+    """Staff: track a wallet found untracked (its page offers this); its history starts loading."""
+    if not request.user.is_staff:
+        raise PermissionDenied
+    label = request.POST.get("label", "").strip()[:100]
+    [outcome] = import_wallets([(1, {"address": address, "label": label})], added_by=request.user)
+    if outcome.status == "error":
+        return _wallet_not_found(request, address)
+    if outcome.status == "added":
+        messages.success(request, "Tracking it now: its history is loading, and new swaps show as they land.")
+    return redirect("wallet", address=address)
+
+
 @login_required
 def wallet_page(request: HttpRequest, address: str) -> HttpResponse:
-    wallet = get_object_or_404(TrackedWallet, address=address)
+    wallet = TrackedWallet.objects.filter(address=address).first()
+    if wallet is None:
+        return _wallet_not_found(request, address)
     swaps = list(swap_feed(wallet=wallet)[:FEED_PAGE_SIZE])
     cycles = Paginator(closed_cycles(wallet), 25).get_page(request.GET.get("cycles_page"))
     chart = _cumulative_realized(wallet)
@@ -214,20 +278,52 @@ def _cumulative_realized(wallet: TrackedWallet) -> dict:
     return {"t": times, "v": totals}
 
 
+PRICE_CHART_SPAN = timedelta(days=7)
+
+
+def _sort_links(columns: Iterable[str], sort: str, descending: bool) -> dict[str, str]:
+    """column → the query that sorts by it: the other way round when it is the sort already; names
+    A to Z, figures biggest first otherwise."""
+    links = {}
+    for column in columns:
+        if column == sort:
+            direction = "asc" if descending else "desc"
+        else:
+            direction = "asc" if column == "wallet" else "desc"
+        links[column] = urlencode({"sort": column, "dir": direction})
+    return links
+
+
 @login_required
 def token_page(request: HttpRequest, mint: str) -> HttpResponse:
-    token = get_object_or_404(Token, mint=mint)
-    holders = token_holders(token)
-    since = timezone.now() - timezone.timedelta(days=7)
-    prices = TokenPrice.objects.filter(token=token, at__gte=since).order_by("at").values_list("at", "price_usd")
+    token = Token.objects.filter(mint=mint).first()
+    if token is None:
+        return _token_not_found(request, mint)
+    sort = request.GET.get("sort") if request.GET.get("sort") in HOLDER_SORTS else "holdings"
+    descending = request.GET.get("dir", "asc" if sort == "wallet" else "desc") != "asc"
+    sold_out_sort = "last_trade" if sort in ("holdings", "unrealized") else sort
+    now = timezone.now()
+    prices = list(
+        TokenPrice.objects.filter(token=token, at__gte=now - PRICE_CHART_SPAN)
+        .order_by("at")
+        .values_list("at", "price_usd")
+    )
     context = {
         "token": token,
-        "holders": holders,
+        "holders": list(token_positions(token, holding=True, sort=sort, descending=descending)),
+        "sold_out": list(token_positions(token, holding=False, sort=sold_out_sort, descending=descending)),
+        "sort": sort,
+        "descending": descending,
+        "sort_links": _sort_links(HOLDER_SORTS, sort, descending),
+        "holders_limit": TOKEN_HOLDERS_LIMIT,
         "swaps": list(swap_feed(token=token)[:FEED_PAGE_SIZE]),
         "feed_query": urlencode({"token": token.mint}),
         "live_groups": realtime.token_group(token.mint),
         "chart_data": {"t": [int(at.timestamp()) for at, _ in prices], "v": [float(p) for _, p in prices]},
-        "price_stale": token.price_is_stale(timezone.now(), fragments.PRICE_STALE_AFTER),
+        # The chart covers what we hold of the last 7 days: its title says how far back that is.
+        "chart_since": prices[0][0] if prices else None,
+        "chart_full_span": bool(prices) and prices[0][0] <= now - PRICE_CHART_SPAN + timedelta(hours=1),
+        "price_stale": token.price_is_stale(now, fragments.PRICE_STALE_AFTER),
     }
     return render(request, "whales/token.html", context)
 
@@ -273,15 +369,21 @@ def status(request: HttpRequest) -> HttpResponse:
         active=Count("id"),
         erroring=Count("id", filter=~Q(last_error="")),
         backfilling=Count("id", filter=Q(backfill_state__in=[BackfillState.PENDING, BackfillState.RUNNING])),
+        backfill_retrying=Count("id", filter=Q(backfill_state=BackfillState.RUNNING, backfill_retry_at__gt=now)),
+        backfill_failed=Count("id", filter=Q(backfill_state=BackfillState.FAILED)),
         polled_last_hour=Count("id", filter=Q(last_polled_at__gte=now - timedelta(hours=1))),
     )
+    credits = _credits_today()
+    plan = poll_plan(now)
     context = {
         "latency": latency_last_hour(now),
         "wallets": counts,
         "failing": wallets.exclude(last_error="").order_by("-last_error_at")[:20],
-        "credits": _credits_today(),
-        "planned_poll_credits": planned_poll_credits_per_day(now),
-        "poll_budget": settings.POLL_CREDITS_PER_DAY,
+        "credits": credits,
+        "plan": plan,
+        # The plan counts one page a poll; backfills, webhook upkeep and polls that page further spend
+        # from the same Helius plan, so what was really spent is checked against the budget too.
+        "over_budget": bool(plan.budget and credits["helius"] is not None and credits["helius"] > plan.budget),
         "last_webhook": RawTransaction.objects.filter(arrived_via=ArrivedVia.WEBHOOK).aggregate(at=Max("received_at"))[
             "at"
         ],
@@ -333,7 +435,13 @@ def feed(request: HttpRequest) -> HttpResponse:
     `?after=<swap id>` catches up a page that lost its socket: the live swaps ingested after that
     one, sent exactly like a push (out-of-band, on top of #swap-feed)."""
     wallet, token = _feed_filters(request)
-    swaps = swap_feed(wallet, token, followed_by=request.user if request.GET.get("following") else None)
+    narrowed = FeedFilter.from_query(request.GET)
+    scope = {k: request.GET[k] for k in ("wallet", "token", "following") if request.GET.get(k)}
+    feed_query = urlencode({**scope, **narrowed.params()})
+    swaps = swap_feed(wallet, token, request.user if request.GET.get("following") else None, narrowed)
+    if request.GET.get("view") == "panel":  # the feed anew, as the filters above it now ask
+        context = {"swaps": list(swaps[:FEED_PAGE_SIZE]), "feed_query": feed_query, "feed_filter": narrowed}
+        return render(request, "whales/_swap_feed.html", context)
     after = _int_param(request, "after")
     if after is not None:
         missed = list(swaps.filter(LIVE_SWAPS, id__gt=after)[:CATCH_UP_LIMIT])
@@ -345,11 +453,7 @@ def feed(request: HttpRequest) -> HttpResponse:
         if anchor is not None:
             swaps = swaps.filter(Q(block_time__lt=anchor) | Q(block_time=anchor, id__lt=before))
     page = list(swaps[: FEED_PAGE_SIZE + 1])
-    context = {
-        "swaps": page[:FEED_PAGE_SIZE],
-        "has_more": len(page) > FEED_PAGE_SIZE,
-        "feed_query": urlencode({k: request.GET[k] for k in ("wallet", "token", "following") if request.GET.get(k)}),
-    }
+    context = {"swaps": page[:FEED_PAGE_SIZE], "has_more": len(page) > FEED_PAGE_SIZE, "feed_query": feed_query}
     return render(request, "whales/_swap_page.html", context)
 
 

@@ -4,6 +4,75 @@
 (function () {
   "use strict";
 
+  // --- numbers: the rule of aura/templatetags/numbers.py, for what the browser draws itself --------
+  // Prices: four significant digits, at least two decimals. USD totals: cents (compact from a
+  // million, "<$0.01" below half a cent). Amounts: compact. A browser test compares both sides.
+  var PRICE_DIGITS = 4;
+  var SUFFIXES = [[1e12, "T"], [1e9, "B"], [1e6, "M"], [1e3, "K"]];
+
+  function exponentOf(x) { return x ? parseInt(x.toExponential().split("e")[1], 10) : 0; }
+
+  function grouped(text) {
+    var parts = text.split(".");
+    parts[0] = parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    return parts.join(".");
+  }
+
+  function fixed(x, places, minPlaces) {
+    var text = x.toFixed(Math.min(100, Math.max(0, places)));
+    if (minPlaces !== undefined && places > minPlaces && text.indexOf(".") >= 0) {
+      var whole = text.split(".")[0], fraction = text.split(".")[1].replace(/0+$/, "");
+      while (fraction.length < minPlaces) fraction += "0";
+      text = fraction ? whole + "." + fraction : whole;
+    }
+    return grouped(text);
+  }
+
+  function known(value) { return value !== null && value !== undefined && value !== "" && isFinite(Number(value)); }
+
+  function pricePlaces(x) { return x ? Math.max(2, PRICE_DIGITS - 1 - exponentOf(x)) : 2; }
+
+  function price(value, extraPlaces) {
+    if (!known(value)) return "—";
+    var x = Number(value), sign = x < 0 ? "-" : "", m = Math.abs(x);
+    if (m && exponentOf(m) < -9) return sign + "$" + m.toExponential(PRICE_DIGITS - 1);
+    return sign + "$" + fixed(m, Math.max(pricePlaces(m), extraPlaces || 0), 2);
+  }
+
+  function amount(value) {
+    if (!known(value)) return "—";
+    var x = Number(value), m = Math.abs(x);
+    for (var i = 0; i < SUFFIXES.length; i++) {
+      if (m >= SUFFIXES[i][0]) {
+        var scaled = fixed(x / SUFFIXES[i][0], 2);
+        if (i > 0 && Math.abs(Number(scaled.replace(/,/g, ""))) >= 1000) return fixed(x / SUFFIXES[i - 1][0], 2) + SUFFIXES[i - 1][1];
+        return scaled + SUFFIXES[i][1];
+      }
+    }
+    if (m >= 1 || m === 0) return fixed(x, 4, 0);
+    return fixed(x, PRICE_DIGITS - 1 - exponentOf(m), 0);
+  }
+
+  function usd(value, signed, extraPlaces) {
+    if (!known(value)) return "—";
+    var x = Number(value), m = Math.abs(x);
+    var sign = x < 0 ? "-" : (signed && x > 0 ? "+" : "");
+    if (m >= 1e6) return sign + "$" + amount(m);
+    if (m && m < 0.005 && !extraPlaces) return sign + "<$0.01";
+    return sign + "$" + fixed(m, Math.max(2, extraPlaces || 0));
+  }
+
+  // Decimals that tell ticks `increment` apart (an axis of $0.000021, $0.0000215, $0.000022).
+  function placesFor(increment) { return increment > 0 ? Math.max(0, -Math.floor(Math.log10(increment) + 1e-9)) : 0; }
+
+  window.AURA = window.AURA || {};
+  window.AURA.format = {
+    price: price, amount: amount, placesFor: placesFor,
+    usd: function (value) { return usd(value, false); },
+    signedUsd: function (value) { return usd(value, true); },
+    percent: function (value, places) { return known(value) ? (Number(value) * 100).toFixed(places === undefined ? 1 : places) + " %" : "—"; }
+  };
+
   // --- pushes carry rows for every page; each page keeps the ones it shows ---------------------
   // A leaderboard push holds the wallet's row for every page of the table and every filter; an
   // out-of-band replacement whose target this page does not show is dropped here (htmx would
@@ -18,7 +87,9 @@
       var dropped = false;
       Array.prototype.slice.call(template.content.children).forEach(function (el) {
         var swap = el.getAttribute("hx-swap-oob");
-        if ((swap === "true" || swap === "outerHTML" || swap === "delete") && el.id && !document.getElementById(el.id)) {
+        var selector = swap && swap.indexOf(":") > 0 ? swap.slice(swap.indexOf(":") + 1) : null;
+        if (((swap === "true" || swap === "outerHTML" || swap === "delete") && el.id && !document.getElementById(el.id)) ||
+            (selector && selector !== "#swap-feed" && !document.querySelector(selector))) {
           el.remove();
           dropped = true;
         }
@@ -118,6 +189,63 @@
     updateAges();
   });
 
+  // --- feed filters and the feed's size -----------------------------------------------------------
+  // A live row reaches every page showing its feed; one the reader filtered out (side, size, token)
+  // is dropped before it shows. The feed keeps at most FEED_ROWS_KEPT rows: older ones leave the
+  // page as new ones arrive, and "Load older swaps" pages back from the oldest one still shown.
+  var FEED_ROWS_KEPT = 200;
+  var feedRowsKept = FEED_ROWS_KEPT;
+  // Rows the reader paged back to are theirs to read: each "Load older" keeps a page more.
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("#feed-panel .more")) feedRowsKept += 50;
+  });
+
+  function matchesFilters(row, feed) {
+    var wanted = feed.dataset;
+    if (wanted.side && row.dataset.side !== wanted.side) return false;
+    if (wanted.minUsd && !(parseFloat(row.dataset.usd || "") >= parseFloat(wanted.minUsd))) return false;
+    if (wanted.symbol) {
+      var symbol = wanted.symbol.toLowerCase();
+      if ((row.dataset.tokenSymbol || "").toLowerCase() !== symbol && row.dataset.token !== wanted.symbol) return false;
+    }
+    return true;
+  }
+
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var detail = event.detail, feed = feedElement();
+    if (!feed || !detail.target || detail.target.id !== "swap-feed" || !detail.fragment) return;
+    Array.prototype.slice.call(detail.fragment.children || []).forEach(function (row) {
+      if (row.dataset && row.dataset.swapId && !matchesFilters(row, feed)) {
+        alertFor(row);  // alerts are about every swap, whatever this feed shows
+        row.remove();
+      }
+    });
+  });
+
+  function capFeed() {
+    var feed = feedElement();
+    if (!feed) return;
+    var rows = feed.querySelectorAll(".feed-row[data-swap-id]");
+    if (rows.length <= feedRowsKept) return;
+    for (var i = feedRowsKept; i < rows.length; i++) rows[i].remove();
+    var oldest = rows[feedRowsKept - 1].dataset.swapId;
+    var more = document.querySelector("#feed-panel .more");
+    var url = feed.dataset.feedUrl + (feed.dataset.feedUrl.indexOf("?") >= 0 ? "&" : "?") + "before=" + oldest;
+    if (!more) {
+      more = document.createElement("button");
+      more.className = "link more";
+      more.textContent = "Load older swaps";
+      more.setAttribute("hx-target", "this");
+      more.setAttribute("hx-swap", "outerHTML");
+      feed.parentNode.insertBefore(more, feed.nextSibling);
+    }
+    more.setAttribute("hx-get", url);
+    htmx.process(more);
+  }
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "swap-feed") capFeed();
+  });
+
   // --- changed cells flash briefly ----------------------------------------------------------
   function snapshot(root) {
     var values = {};
@@ -161,40 +289,113 @@
   document.addEventListener("htmx:afterSettle", function () { updateAges(); noteSwapIds(feedElement()); drawCharts(); });
 
   // --- alerts: desktop notification and sound for large swaps (opt-in, per user) -------------------
+  // Every AURA page alerts, not only those whose feed carries the swaps: a page whose own socket
+  // does not bring them opens one more, for alerts only (openAlertSocket). A swap alerts once,
+  // however many ways it reaches the page.
+  var alerted = {};
+
   function alertFor(row) {
     var body = document.body.dataset;
-    if (!body.alertMinUsd) return;
-    var usd = parseFloat(row.dataset.usd || "");
-    if (isNaN(usd) || usd < parseFloat(body.alertMinUsd)) return;
+    if (!body.alertMinUsd || !row.id || alerted[row.id]) return;
+    var value = parseFloat(row.dataset.usd || "");
+    if (isNaN(value) || value < parseFloat(body.alertMinUsd)) return;
     if (body.alertScope === "followed") {
       var follows = (body.alertFollows || "").split(",");
       if (follows.indexOf(row.dataset.wallet) < 0) return;
     }
-    var text = row.dataset.walletLabel + " " + row.dataset.side + " " + row.dataset.tokenSymbol +
-      " for $" + Math.round(usd).toLocaleString();
+    alerted[row.id] = true;
+    var text = row.dataset.walletLabel + " " + row.dataset.side + " " + row.dataset.tokenSymbol + " for " + usd(value, false);
     if (body.alertDesktop === "1" && "Notification" in window && Notification.permission === "granted") {
       new Notification("AURA · large swap", { body: text, tag: row.id });
     }
     if (body.alertSound === "1") beep();
   }
 
-  var audio = null;
-  function beep() {
-    try {
-      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
-      var osc = audio.createOscillator(), gain = audio.createGain();
-      osc.frequency.value = 880; gain.gain.value = 0.08;
-      osc.connect(gain); gain.connect(audio.destination);
-      osc.start(); osc.stop(audio.currentTime + 0.15);
-    } catch (e) { /* no audio device: the notification still shows */ }
+  function alertGroup() {
+    var body = document.body.dataset;
+    if (!body.alertMinUsd) return null;
+    var live = document.querySelector("[ws-connect]");
+    var query = live ? live.getAttribute("ws-connect").split("groups=")[1] || "" : "";
+    var groups = decodeURIComponent(query).split(",");
+    if (groups.indexOf("feed.trades") >= 0) return null;
+    if (body.alertScope === "followed") return groups.indexOf("follows") >= 0 ? null : "follows";
+    return "feed.trades";
   }
 
-  // On the alert settings page: ask for permission when the user turns desktop notifications on.
+  function openAlertSocket(group) {
+    var delay = 1000, socket = null, heardAt = Date.now();
+    var beat = parseFloat(document.body.dataset.liveHeartbeat || "15") * 1000;
+    function connect() {
+      var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+      socket = new WebSocket(scheme + location.host + "/ws/live/?groups=" + encodeURIComponent(group));
+      socket.onopen = function () { delay = 1000; heardAt = Date.now(); };
+      socket.onmessage = function (event) {
+        heardAt = Date.now();
+        if (String(event.data).indexOf("data-swap-id") < 0) return;
+        var template = document.createElement("template");
+        template.innerHTML = event.data;
+        template.content.querySelectorAll("[data-swap-id]").forEach(alertFor);
+      };
+      socket.onclose = function () { setTimeout(connect, delay); delay = Math.min(delay * 2, 30000); };
+    }
+    setInterval(function () {  // a silent socket is a dead one (a dropped network does not close it)
+      if (socket && socket.readyState === WebSocket.OPEN && Date.now() - heardAt > 2.5 * beat) { heardAt = Date.now(); socket.close(); }
+    }, 1000);
+    connect();
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var group = alertGroup();
+    if (group) openAlertSocket(group);
+  });
+
+  // Browsers start an AudioContext suspended until the page gets a click or a key ("AudioContext was
+  // not allowed to start"): it is made, or resumed, on the first one, so the first alert is heard.
+  var audio = null;
+  function audioContext() {
+    if (!audio) {
+      var Context = window.AudioContext || window.webkitAudioContext;
+      if (!Context) return null;
+      audio = new Context();
+    }
+    return audio;
+  }
+  function unlockAudio() {
+    if (document.body.dataset.alertSound !== "1" && !document.getElementById("id_sound")) return;
+    var context = audioContext();
+    if (context && context.state !== "running") context.resume().then(showSoundState, showSoundState);
+    else showSoundState();
+  }
+  ["pointerdown", "keydown", "touchend"].forEach(function (type) { document.addEventListener(type, unlockAudio, true); });
+
+  function beep() {
+    try {
+      var context = audioContext();
+      if (!context) return;
+      if (context.state !== "running") context.resume();
+      var osc = context.createOscillator(), gain = context.createGain();
+      osc.frequency.value = 880; gain.gain.value = 0.08;
+      osc.connect(gain); gain.connect(context.destination);
+      osc.start(); osc.stop(context.currentTime + 0.15);
+    } catch (e) { /* no audio device: the notification still shows */ }
+  }
+  window.AURA.audioState = function () { return audio ? audio.state : "none"; };
+
+  function showSoundState() {
+    var el = document.getElementById("sound-state");
+    if (!el) return;
+    el.textContent = audio && audio.state === "running" ? "Sound is on for this page." :
+      "Sound starts after your first click or key press on an AURA page.";
+  }
+
+  // On the alert settings page: ask for permission when the user turns desktop notifications on,
+  // and play the sound when they turn it on (a click: the browser allows it), so they know it works.
   document.addEventListener("change", function (event) {
-    if (event.target && event.target.id === "id_desktop_notifications" && event.target.checked &&
+    var target = event.target;
+    if (target && target.id === "id_desktop_notifications" && target.checked &&
         "Notification" in window && Notification.permission === "default") {
       Notification.requestPermission().then(showPermission);
     }
+    if (target && target.id === "id_sound" && target.checked) { unlockAudio(); beep(); }
   });
   function showPermission() {
     var el = document.getElementById("notification-permission");
@@ -206,9 +407,25 @@
       default: "The browser will ask for permission when you turn notifications on."
     }[Notification.permission];
   }
-  document.addEventListener("DOMContentLoaded", showPermission);
+  document.addEventListener("DOMContentLoaded", function () { showPermission(); showSoundState(); });
 
   // --- charts (uPlot, served from static/vendor) -------------------------------------------
+  // Axis labels and the legend follow the number rule: prices with significant digits (a $0.00002
+  // token reads $0.0000215, not $0), P&L in dollars and cents. Ticks closer together than that
+  // precision get the decimals that tell them apart.
+  function chartFormat(kind) {
+    if (kind === "price") {
+      return {
+        tick: function (v, increment) { return price(v, placesFor(increment)); },
+        legend: function (v) { return price(v); }
+      };
+    }
+    return {
+      tick: function (v, increment) { return usd(v, false, placesFor(increment)); },
+      legend: function (v) { return usd(v, true); }
+    };
+  }
+
   function drawCharts() {
     if (typeof uPlot === "undefined") return;
     document.querySelectorAll("[data-chart]").forEach(function (el) {
@@ -216,13 +433,32 @@
       var source = document.getElementById(el.dataset.chart);
       if (!source) return;
       var data = JSON.parse(source.textContent);
+      var format = chartFormat(el.dataset.format);
       el.dataset.drawn = "1";
-      new uPlot({
+      el.chart = new uPlot({
         width: el.clientWidth || 800, height: 220,
-        series: [{}, { label: el.dataset.label, stroke: "#7ee787", width: 2 }],
+        // A single point would stretch the time axis over years (uPlot pads one point by a day in
+        // milliseconds) and pull the value axis to zero: an hour either side of it, 10 % of its value.
+        scales: {
+          x: data.t.length === 1 ? { time: true, auto: false, range: [data.t[0] - 3600, data.t[0] + 3600] } : { time: true },
+          y: { range: function (u, min, max) {
+            if (min === max) { var pad = Math.abs(min) * 0.1 || 1; return [min - pad, max + pad]; }
+            return uPlot.rangeNum(min, max, 0.1, true);
+          } }
+        },
+        series: [{}, {
+          label: el.dataset.label, stroke: "#7ee787", width: 2,
+          value: function (u, v) { return v === null || v === undefined ? "—" : format.legend(v); }
+        }],
         axes: [{ stroke: "#8b949e" }, {
-          stroke: "#8b949e", size: 90,
-          values: function (u, ticks) { return ticks.map(function (v) { return "$" + v.toLocaleString(); }); }
+          stroke: "#8b949e",
+          size: function (u, values) {
+            var longest = (values || []).reduce(function (n, text) { return Math.max(n, String(text).length); }, 4);
+            return 16 + longest * 7;
+          },
+          values: function (u, ticks, axisIndex, space, increment) {
+            return ticks.map(function (v) { return format.tick(v, increment); });
+          }
         }],
         legend: { show: true }
       }, [data.t, data.v], el);
