@@ -6,18 +6,18 @@ nothing (targets: every swap stored once, 0 unbooked, 0 unpushed).
     make bench-faults FAULTS_ARGS="--fault-minutes 3 --settle-minutes 3"   # a shorter one
 
 What runs, as `make run` runs it: the market simulator (in this process, so its own record of every
-transaction it made is at hand), Daphne (`aura.asgi`), a Celery worker (prefork, 2 processes) and
-Celery beat (DatabaseScheduler), against an embedded PostgreSQL and Redis of the benchmark's own in
-`.data/bench-faults` (`AURA_DATA_DIR`): it restarts them, so it never uses anyone else's, and it
-ignores DATABASE_URL and REDIS_URL. The database `aura_bench_faults` is made afresh each run. The
-simulator's whales are tracked (`load_demo`): their history backfills while live trades are
-delivered to the webhook.
+transaction it made is at hand), Daphne (`aura.asgi`), the Celery workers (prefork: 2 processes on
+the main queue, 1 on the backfills' queue) and Celery beat (DatabaseScheduler), against an embedded
+PostgreSQL and Redis of the benchmark's own in `.data/bench-faults` (`AURA_DATA_DIR`): it restarts
+them, so it never uses anyone else's, and it ignores DATABASE_URL and REDIS_URL. The database
+`aura_bench_faults` is made afresh each run. The simulator's whales are tracked (`load_demo`): their
+history backfills while live trades are delivered to the webhook.
 
 The faults, during `--fault-minutes` (times are from the start of the stack):
 * provider faults, every 15 s from 30 s on: 429 with Retry-After, 500/503, responses slower than the
   client's timeout and truncated JSON, on Helius's history and Birdeye's price and metadata paths
   (the simulator's `POST /sim/faults`);
-* the worker killed with SIGKILL (its whole process group) at 20 % of the phase, started 10 s later;
+* the workers killed with SIGKILL (each whole process group) at 20 % of the phase, started 10 s later;
 * Redis shut down at 40 %, started again 8 s later;
 * PostgreSQL stopped (fast) at 60 %, started again 8 s later.
 
@@ -260,6 +260,13 @@ def main(argv: list[str] | None = None) -> int:
         env,
         log_dir / "worker.log",
     )
+    history = Process(
+        "history",
+        [python, "-m", "celery", "-A", "aura", "worker", "-n", "history@%h", "--concurrency=1"]
+        + ["-Q", f"{env['CELERY_QUEUE']}.history", "--loglevel=info"],
+        env,
+        log_dir / "history.log",
+    )
     beat = Process(
         "beat",
         [python, "-m", "celery", "-A", "aura", "beat", "--loglevel=info", "--pidfile="]
@@ -267,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         env,
         log_dir / "beat.log",
     )
-    processes = [web, worker, beat]
+    processes = [web, worker, history, beat]
     events = Events()
     # As `make run` starts them: everything at once, the simulator last to answer (it builds its history).
     for process in processes:
@@ -311,10 +318,12 @@ def main(argv: list[str] | None = None) -> int:
         if not args.only_start:
             at(0.2)
             worker.kill_hard()
-            events.note("worker", "killed with SIGKILL (whole process group)")
+            history.kill_hard()
+            events.note("workers", "both killed with SIGKILL (each whole process group)")
             time.sleep(10)
             worker.start()
-            events.note("worker", "started again")
+            history.start()
+            events.note("workers", "started again")
 
             at(0.4)
             embedded.stop_redis()

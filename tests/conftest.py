@@ -174,6 +174,26 @@ def own_daphne_server(live_worker, django_db_blocker):
     server.stop()
 
 
+LIVE_SERVER_FIXTURES = {"daphne_server", "own_daphne_server", "stack_on_our_own_redis"}
+
+
+@pytest.fixture(autouse=True)
+def bookings_settle_before_the_database_is_flushed(request):
+    """A test that delivered swaps to a live server leaves its Celery worker booking them. Flushing the
+    test database under that booking can deadlock the flush (TRUNCATE locks its tables one by one, the
+    booking writes several): before the flush, wait for the worker to have booked what it was given."""
+    if not LIVE_SERVER_FIXTURES & set(request.fixturenames):
+        yield
+        return
+    request.getfixturevalue("transactional_db")  # torn down (flushed) after this fixture
+    yield
+    from whales.models import Swap
+
+    deadline = time.monotonic() + 15
+    while Swap.objects.filter(in_books=False, usd_price__isnull=False).exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 @pytest.fixture(scope="session")
 def chromium():
     if not os.path.exists(CHROMIUM):

@@ -9,7 +9,6 @@ of its own pointed at it: the rest of the suite is not disturbed."""
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 import uuid
 from datetime import timedelta
@@ -21,7 +20,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.builders import address, usdc_swap
-from tests.conftest import REPO_DIR, LiveServer, live_server_env, log_in, off_the_browser_thread
+from tests.conftest import REPO_DIR, LiveServer, live_server_env, log_in, off_the_browser_thread, worker_command
 from tests.test_live_resilience import layer_at
 from whales import actions
 from whales.models import Swap, Token, TrackedWallet
@@ -39,12 +38,7 @@ def stack_on_our_own_redis(redis_of_our_own, django_db_blocker):
         "REDIS_URL": redis_of_our_own.url,
         "CHANNELS_PREFIX": f"aura-outage-{run}",
     }
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "aura", "worker", "--pool=solo", "-Q", env["CELERY_QUEUE"]]
-        + ["--loglevel=warning"],
-        cwd=REPO_DIR,
-        env=env,
-    )
+    worker = subprocess.Popen(worker_command(env["CELERY_QUEUE"]), cwd=REPO_DIR, env=env)
     server = LiveServer(env).start()
     server.channels_prefix = env["CHANNELS_PREFIX"]
     yield server
@@ -96,6 +90,9 @@ def test_swaps_stored_while_redis_is_down_reach_the_open_page_once_it_is_back(
     ids = page.locator("#swap-feed .feed-row").evaluate_all("rows => rows.map(r => r.id)")
     assert ids == [f"swap-{pk}" for pk in Swap.objects.order_by("-block_time").values_list("id", flat=True)]
     assert page.evaluate("window.__sameDocument") is True  # no reload
+    # Their bookings could not be queued while Redis was down: the straggler sweep books them.
+    off_the_browser_thread(actions.book_stragglers, older_than=timedelta(0))
+    assert not Swap.objects.filter(in_books=False).exists()
 
 
 def test_a_price_tick_refreshes_the_figures_of_an_open_wallet_page(daphne_server, new_page, alice, server):

@@ -70,7 +70,7 @@ def test_an_open_position_in_a_token_without_a_price_reads_pricing_not_zero(admi
     assert "pricing…" in positions and "$0.00" not in positions.split("</tr>")[1]
 
     Token.objects.filter(mint=mint).update(price_usd=Decimal("0.3"), price_updated_at=timezone.now())
-    ledger.refresh_stats(ledger.revalue_open_positions([Token.objects.get(mint=mint).id]))  # as a price tick does
+    ledger.refresh_stats(ledger.revalue_open_positions([Token.objects.get(mint=mint).id], [wallet.id]))  # as a tick
     row = cells(admin_client.get("/").content.decode(), wallet)
     assert row["unrealized"] == "+$50.00" and row["total"] == "+$50.00"
 
