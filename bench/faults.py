@@ -68,15 +68,15 @@ PROVIDER_FAULTS = [
 ]
 
 
-def prepare_environment(data_dir: Path) -> Any:
+def prepare_environment(data_dir: Path) -> None:
     """Point this process (and the children it starts) at the benchmark's own embedded services,
-    started if need be; returns what was started here (`aura.embedded.Started`)."""
+    started if need be."""
     os.environ["AURA_DATA_DIR"] = str(data_dir)
     for name in ("DATABASE_URL", "REDIS_URL"):
         os.environ.pop(name, None)
     from aura import embedded
 
-    started = embedded.ensure_services(os.environ)
+    embedded.ensure_services(os.environ)
     from bench import database
 
     os.environ["AURA_BENCH_SOURCE_URL"] = database.use_bench_database(BENCH_DATABASE)
@@ -84,7 +84,6 @@ def prepare_environment(data_dir: Path) -> Any:
     os.environ["CHANNELS_PREFIX"] = f"aura-bench-faults-{run_id}"
     os.environ["CELERY_QUEUE"] = f"aura-bench-faults-{run_id}"
     os.environ["DEBUG"] = "true"
-    return started
 
 
 # --- the stack ------------------------------------------------------------------------------------
@@ -214,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("httpx", "pgserver"):  # a line per request, per pg_ctl call
         logging.getLogger(noisy).setLevel(logging.WARNING)
     data_dir = Path(os.environ.get("AURA_DATA_DIR") or REPO_DIR / ".data" / "bench-faults").resolve()
-    services = prepare_environment(data_dir)
+    prepare_environment(data_dir)
     import django
 
     django.setup()
@@ -339,7 +338,11 @@ def main(argv: list[str] | None = None) -> int:
             embedded.stop_postgres()
             events.note("postgres", "stopped (fast shutdown)")
             time.sleep(8)
-            embedded.start_postgres()
+            # From a process of its own: pgserver keeps, per process, a handle that takes the server
+            # for running once it has seen it running.
+            subprocess.run(
+                [sys.executable, "-m", "aura.embedded", "start"], cwd=REPO_DIR, check=True, stdout=subprocess.DEVNULL
+            )
             events.note("postgres", "started again")
         at(1.0)
         stop_faults.set()
@@ -358,7 +361,8 @@ def main(argv: list[str] | None = None) -> int:
         from django.db import connections
 
         connections.close_all()
-        embedded.stop_services(services)
+        # Its own services, restarted during the run whoever started them first: stopped.
+        embedded.stop_services(embedded.Started(postgres=True, redis=True))
     print_report(report, events, args)
     return 0
 
