@@ -126,3 +126,45 @@ def test_new_wallets_get_the_webhook_before_their_backfills(settings):
 
     assert published[0] == "whales.tasks.sync_helius_webhook"
     assert published[1:] == ["whales.tasks.backfill_wallet"] * 3
+
+
+def test_two_webhook_syncs_at_once_make_one_webhook_not_two(server, settings):
+    """At start a worker's own sync and the new wallets' sync run side by side: both finding no webhook,
+    both created one, and Helius then delivered every transaction twice."""
+    import threading
+
+    from django.db import connections
+
+    from tests.test_http_client import Reply
+    from whales.helius import HeliusClient
+
+    settings.HELIUS_WEBHOOK_URL = "https://aura.example.com/hooks/helius/"
+    settings.HELIUS_WEBHOOK_SECRET = "sync-secret"
+    TrackedWallet.objects.create(address=WALLET)
+    webhooks: list[dict] = []
+
+    def helius(request):
+        if request.method == "GET":
+            time.sleep(0.5)  # a slow listing: the window in which the other sync looks too
+            return Reply(200, list(webhooks))
+        if request.method == "POST":
+            created = {**request.body, "webhookID": f"wh-{len(webhooks) + 1}"}
+            webhooks.append(created)
+            return Reply(200, created)
+        return Reply(200, webhooks[0])
+
+    server.responder = helius
+
+    def sync() -> None:
+        try:
+            actions.sync_webhook(HeliusClient(server.url, "key", rate_per_second=0, max_attempts=1))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=sync) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert len(webhooks) == 1

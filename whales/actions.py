@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Context, Decimal
 from typing import Any
 
+import redis as redis_lib
 from django.conf import settings
 from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import Count, Q, QuerySet
@@ -1434,8 +1435,26 @@ class WebhookSync:
     refused: list[tuple[str, str]]  # (address, why)
 
 
+# Syncs wait for each other (a Redis lock): two at once (a worker's own at its start, and new
+# wallets') both found no webhook and both created one, and Helius then delivered everything twice.
+WEBHOOK_SYNC_LOCK = "aura:lock:helius-webhook-sync"
+WEBHOOK_SYNC_LOCK_SECONDS = 45
+
+
 def sync_webhook(client: HeliusClient) -> WebhookSync:
-    """Make our one Helius webhook watch exactly the active wallets; refuse (and report) invalid addresses."""
+    """Make our one Helius webhook watch exactly the active wallets; refuse (and report) invalid addresses.
+    One sync at a time: a second one waits, then finds the webhook the first made."""
+    redis = redis_lib.Redis.from_url(settings.REDIS_URL)
+    try:
+        with redis.lock(
+            WEBHOOK_SYNC_LOCK, timeout=WEBHOOK_SYNC_LOCK_SECONDS, blocking_timeout=WEBHOOK_SYNC_LOCK_SECONDS
+        ):
+            return _sync_webhook(client)
+    finally:
+        redis.close()
+
+
+def _sync_webhook(client: HeliusClient) -> WebhookSync:
     addresses, refused = [], []
     for wallet_id, address in TrackedWallet.objects.filter(is_active=True).values_list("id", "address"):
         try:
