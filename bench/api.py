@@ -838,7 +838,7 @@ class Ratios:
         return "; ".join(f"round {run.round}: {run.problem()}" for run in self.runs if not run.valid)
 
     def met(self) -> bool | None:
-        """The target met by the median round; None when there is no target."""
+        """Whether the medians of the ratios over the rounds meet the target; None when there is no target."""
         if self.target.goal is None or not self.throughput:
             return None
         least, most = self.target.goal
@@ -928,7 +928,7 @@ SUMMARY_HEADER = [
     "Daphne CPU ms/req",
     "PostgreSQL CPU ms/req",
     "body",
-    "target (ratio, median round)",
+    "target (median ratios)",
 ]
 
 
@@ -1121,7 +1121,7 @@ def main(argv: list[str] | None = None) -> int:
         found = ratios_by_target(measured, runs)
         print(
             f"Summary: ratios to /healthz of the same round, min–max over the rounds ({args.rounds});"
-            " req/s and p95 ms of the median round; a target is met by the median round's ratios"
+            " req/s and p95 ms: medians over the rounds; a target is met when the medians of its ratios meet it"
         )
         print()
         print_table(SUMMARY_HEADER, summary_rows(found))
@@ -1137,7 +1137,7 @@ def main(argv: list[str] | None = None) -> int:
                 f" ({subjects.median_swaps:,}), same round: p95 {spread(heavy['p95'], 2, '×')},"
                 f" Daphne CPU per request {spread(heavy['cpu'], 2, '×')}, throughput"
                 f" {spread(heavy['throughput'], 2, '×')} lower; target within {HEAVIEST_WITHIN:g}× (p95 and"
-                f" throughput, median round) → {'met' if met else 'NOT met'}"
+                f" throughput, medians over the rounds) → {'met' if met else 'NOT met'}"
             )
         for note in notes:
             print(f"note: {note}")
