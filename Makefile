@@ -53,7 +53,7 @@ run: $(INSTALLED)
 test: $(INSTALLED)
 	AURA_DATA_DIR=$(TEST_DATA_DIR) CHANNELS_PREFIX=aura-test-$$$$ $(PY) -m aura.embedded run -- $(PY) -m pytest $(PYTEST_ARGS)
 
-# Benchmarks print figures (bench/README.md); those with a database make and drop one of their own.
+# Benchmarks print figures (bench/README.md); those with a database make one of their own and drop it at the end.
 bench: bench-pnl bench-live bench-api bench-signals
 
 bench-pnl: $(INSTALLED)
