@@ -12,7 +12,7 @@ SIM := http://127.0.0.1:$(SIM_PORT)
 # Tests get embedded services of their own, so a running `make run` never sees their data, pushes or tasks.
 TEST_DATA_DIR ?= $(CURDIR)/.data/test
 
-.PHONY: run test install lint services-stop bench bench-pnl bench-live bench-signals clean
+.PHONY: run test install lint services-stop bench bench-pnl bench-live bench-api bench-signals need-wrk clean
 
 install: $(INSTALLED)
 
@@ -53,14 +53,24 @@ run: $(INSTALLED)
 test: $(INSTALLED)
 	AURA_DATA_DIR=$(TEST_DATA_DIR) CHANNELS_PREFIX=aura-test-$$$$ $(PY) -m aura.embedded run -- $(PY) -m pytest $(PYTEST_ARGS)
 
-# Benchmarks print figures (bench/README.md); those with a database make and drop one of their own.
-bench: bench-pnl bench-live bench-signals
+# Benchmarks print figures (bench/README.md); those with a database make one of their own and drop it at the end.
+bench: bench-pnl bench-live bench-api bench-signals
 
 bench-pnl: $(INSTALLED)
 	$(PY) -m aura.embedded run -- $(PY) bench/pnl.py $(PNL_ARGS)
 
 bench-live: $(INSTALLED)
 	CHANNELS_PREFIX=aura-bench $(PY) -m aura.embedded run -- $(PY) bench/live.py $(LIVE_ARGS)
+
+# Pages and API under load from wrk (the Debian package; installed here when missing), against bench-pnl's database.
+bench-api: $(INSTALLED) need-wrk
+	$(PY) -m aura.embedded run -- $(PY) bench/api.py $(API_ARGS)
+
+need-wrk:
+	@command -v wrk >/dev/null || { \
+	  command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] || { echo "bench-api needs wrk: install the Debian package wrk (apt-get install wrk)"; exit 1; }; \
+	  echo "installing wrk (Debian package) for bench-api"; \
+	  apt-get install -y -q wrk >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null; }; }
 
 # The pure signal detector: no database, no services.
 bench-signals: $(INSTALLED)

@@ -402,7 +402,7 @@ def wallet_trades(market: Market, seed: int, wallet: int, count: int) -> Iterato
     """
     rng = random.Random(f"{seed}:wallet:{wallet}")
     draw = rng.random
-    tokens_traded = min(40, 2 + int(rng.lognormvariate(1.6, 0.7)))
+    tokens_traded = min(40, len(market.mints), 2 + int(rng.lognormvariate(1.6, 0.7)))
     held: list[int] = []
     while len(held) < tokens_traded:
         token = rng.choices(range(len(market.mints)), cum_weights=market.popularity)[0]
