@@ -8,6 +8,10 @@ into HTML escapes them.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -24,6 +28,7 @@ from whales.models import (
     AMOUNT,
     PNL,
     PRICE,
+    QUOTE_ASSETS,
     USD,
     Position,
     PositionCycle,
@@ -352,6 +357,143 @@ class SwapFilterSerializer(serializers.Serializer):
     following = serializers.BooleanField(required=False, help_text="only wallets the requesting user follows")
 
 
+# --- lean rows ---------------------------------------------------------------------------------------
+# The leaderboard and the swaps list are the API's hot reads: their rows are built from `values()` as
+# plain dicts in the serializers' field order (those serializers above stay the documented schema, and
+# a test holds these rows to them byte for byte). A stored DECIMAL comes back at its column's scale, so
+# it needs no quantize; a time leaves as DRF writes it (ISO 8601, UTC as "Z").
+
+
+def _decimal_text(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")
+
+
+def _time_text(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    text = value.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+STATS_VALUES = (
+    "window",
+    "realized_pnl",
+    "unrealized_pnl",
+    "total_pnl",
+    "roi",
+    "volume_usd",
+    "swap_count",
+    "cycles",
+    "cycle_wins",
+    "win_rate",
+    "win_rate_low",
+    "win_rate_high",
+    "rankable",
+    "sells",
+    "sell_wins",
+    "sell_win_rate",
+    "sell_win_rate_low",
+    "sell_win_rate_high",
+    "adjusted_win_rate",
+    "adjusted_win_rate_low",
+    "adjusted_win_rate_high",
+    "dead_bags",
+    "incomplete",
+    "pending_trades",
+    "last_active",
+)
+LEADERBOARD_VALUES = ("id", "wallet__address", "wallet__label", "wallet__tags", *STATS_VALUES)
+
+
+def stats_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A WalletStats `values()` row as WalletStatsSerializer writes it."""
+    return {
+        "window": row["window"],
+        "realized_pnl": _decimal_text(row["realized_pnl"]),
+        "unrealized_pnl": _decimal_text(row["unrealized_pnl"]),
+        "total_pnl": _decimal_text(row["total_pnl"]),
+        "roi": _decimal_text(row["roi"]),
+        "volume_usd": _decimal_text(row["volume_usd"]),
+        "swap_count": row["swap_count"],
+        "cycles": row["cycles"],
+        "cycle_wins": row["cycle_wins"],
+        "win_rate": {
+            "rate": _decimal_text(row["win_rate"]),
+            "low": _decimal_text(row["win_rate_low"]),
+            "high": _decimal_text(row["win_rate_high"]),
+            "wins": row["cycle_wins"],
+            "n": row["cycles"],
+            "rankable": row["rankable"],
+        },
+        "sell_win_rate": {
+            "rate": _decimal_text(row["sell_win_rate"]),
+            "low": _decimal_text(row["sell_win_rate_low"]),
+            "high": _decimal_text(row["sell_win_rate_high"]),
+            "wins": row["sell_wins"],
+            "n": row["sells"],
+        },
+        "adjusted_win_rate": {
+            "rate": _decimal_text(row["adjusted_win_rate"]),
+            "low": _decimal_text(row["adjusted_win_rate_low"]),
+            "high": _decimal_text(row["adjusted_win_rate_high"]),
+            "wins": row["cycle_wins"],
+            "n": row["cycles"] + row["dead_bags"],
+        },
+        "dead_bags": row["dead_bags"],
+        "incomplete": row["incomplete"],
+        "pending_trades": row["pending_trades"],
+        "last_active": _time_text(row["last_active"]),
+    }
+
+
+def leaderboard_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A `LEADERBOARD_VALUES` row as LeaderboardRowSerializer writes it."""
+    wallet = {"address": row["wallet__address"], "label": row["wallet__label"], "tags": row["wallet__tags"]}
+    return {"wallet": wallet, **stats_row(row)}
+
+
+SWAP_VALUES = (
+    "id",
+    "signature",
+    "wallet__address",
+    "wallet__label",
+    "token__mint",
+    "token__symbol",
+    "side",
+    "token_amount",
+    "quote_mint",
+    "quote_amount",
+    "price_in_quote",
+    "usd_value",
+    "usd_price",
+    "block_time",
+    "source",
+    "arrived_via",
+    "ingested_at",
+)
+
+
+def swap_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A `SWAP_VALUES` row as SwapSerializer writes it."""
+    return {
+        "id": row["id"],
+        "signature": row["signature"],
+        "wallet": {"address": row["wallet__address"], "label": row["wallet__label"]},
+        "token": {"mint": row["token__mint"], "symbol": row["token__symbol"]},
+        "side": row["side"],
+        "token_amount": _decimal_text(row["token_amount"]),
+        "quote_asset": QUOTE_ASSETS.get(row["quote_mint"], "?"),
+        "quote_amount": _decimal_text(row["quote_amount"]),
+        "price_in_quote": _decimal_text(row["price_in_quote"]),
+        "usd_value": _decimal_text(row["usd_value"]),
+        "usd_price": _decimal_text(row["usd_price"]),
+        "block_time": _time_text(row["block_time"]),
+        "source": row["source"],
+        "arrived_via": row["arrived_via"],
+        "ingested_at": _time_text(row["ingested_at"]),
+    }
+
+
 # --- pagination --------------------------------------------------------------------------------------
 
 
@@ -407,6 +549,10 @@ class LeaderboardViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self) -> QuerySet[WalletStats]:
         return LeaderboardQuery.from_request(self.request).stats()
 
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        rows = self.paginate_queryset(self.get_queryset().values(*LEADERBOARD_VALUES))
+        return self.get_paginated_response([leaderboard_row(row) for row in rows])
+
 
 class WalletViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """A tracked wallet: its figures per window, open positions and closed cycles."""
@@ -455,6 +601,10 @@ class SwapViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if "side" in wanted:
             swaps = swaps.filter(side=wanted["side"])
         return swaps
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        rows = self.paginate_queryset(self.get_queryset().values(*SWAP_VALUES))
+        return self.get_paginated_response([swap_row(row) for row in rows])
 
 
 class TokenViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
