@@ -642,7 +642,9 @@ def test_leaderboard_rows_are_byte_for_byte_what_the_documented_serializer_write
     trade_round_trips("steady", 6, 1, tags=["smart-money", "kol"])
     trade_round_trips("unlucky", 0, 2)
     pending = TrackedWallet.objects.create(address=address("pending"), label="", tags=[])
-    actions.ingest([sol_swap(pending.address, address("pending token"), "buy", "5", "1.5", NOW - 300)], ArrivedVia.WEBHOOK)
+    actions.ingest(
+        [sol_swap(pending.address, address("pending token"), "buy", "5", "1.5", NOW - 300)], ArrivedVia.WEBHOOK
+    )
     WalletStats.objects.filter(wallet__label="unlucky").update(roi=None, last_active=timezone.now())
 
     for params in ({}, {"window": "30d", "sort": "win_rate"}, {"sort": "roi", "dir": "asc"}, {"q": "steady"}):
@@ -655,7 +657,9 @@ def test_leaderboard_rows_are_byte_for_byte_what_the_documented_serializer_write
 
 def test_swap_rows_are_byte_for_byte_what_the_documented_serializer_writes(api):
     wallet = trade_round_trips("trader", 2, 1)
-    actions.ingest([sol_swap(wallet.address, address("sol token"), "buy", "7.123456", "0.25", NOW - 60)], ArrivedVia.POLL)
+    actions.ingest(
+        [sol_swap(wallet.address, address("sol token"), "buy", "7.123456", "0.25", NOW - 60)], ArrivedVia.POLL
+    )
     Swap.objects.filter(usd_value=None).update(ingested_at=datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC))
 
     for params in ({}, {"wallet": wallet.address}, {"side": "sell"}, {"page_size": 2}):
