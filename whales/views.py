@@ -14,8 +14,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -257,13 +257,13 @@ def wallet_page(request: HttpRequest, address: str) -> HttpResponse:
         return _wallet_not_found(request, address)
     swaps = list(swap_feed(wallet=wallet)[:FEED_PAGE_SIZE])
     cycles = Paginator(closed_cycles(wallet), 25).get_page(request.GET.get("cycles_page"))
-    chart = _cumulative_realized(wallet)
     context = {
         **fragments.wallet_stats_context(wallet),
         **fragments.wallet_positions_context(wallet),
         "swaps": swaps,
         "cycles": cycles,
-        "chart_data": chart,
+        # The chart fetches its series (wallet_chart): the page weighs the same for any history.
+        "has_sells": Realization.objects.filter(wallet=wallet).exists(),
         "feed_query": urlencode({"wallet": wallet.address}),
         "live_groups": realtime.wallet_group(wallet.address),
         "is_following": request.user.follows.filter(wallet=wallet).exists(),
@@ -271,15 +271,43 @@ def wallet_page(request: HttpRequest, address: str) -> HttpResponse:
     return render(request, "whales/wallet.html", context)
 
 
-def _cumulative_realized(wallet: TrackedWallet) -> dict:
-    """[unix seconds], [cumulative realized USD] for the chart: one point per sell."""
-    times, totals, running = [], [], 0.0
-    sells = Realization.objects.filter(wallet=wallet).order_by("at", "id")
-    for at, realized in sells.values_list("at", "realized_pnl"):
-        running += float(realized)  # a chart: floats are fine here, the figures above are exact
-        times.append(int(at.timestamp()))
-        totals.append(round(running, 2))
-    return {"t": times, "v": totals}
+# Charts get at most this many points, summed or sampled per time bucket by PostgreSQL: what reaches
+# Python and the browser is bounded, however long the history.
+CHART_POINTS = 500
+
+# Sells bucketed over the wallet's span; a point per bucket: its last sell's time and the realized
+# P&L summed up to the end of that bucket.
+CUMULATIVE_REALIZED_SQL = f"""
+SELECT floor(max(t))::bigint, sum(sum(realized_pnl)) OVER (ORDER BY bucket)
+FROM (
+    SELECT extract(epoch FROM r.at) AS t, r.realized_pnl,
+           width_bucket(extract(epoch FROM r.at), span.lo, span.hi + 1, %(points)s) AS bucket
+    FROM {Realization._meta.db_table} r,
+         (SELECT extract(epoch FROM min(at)) AS lo, extract(epoch FROM max(at)) AS hi
+          FROM {Realization._meta.db_table} WHERE wallet_id = %(wallet)s) span
+    WHERE r.wallet_id = %(wallet)s
+) sells
+GROUP BY bucket
+ORDER BY bucket
+"""
+
+
+def cumulative_realized(wallet: TrackedWallet, points: int = CHART_POINTS) -> dict[str, list]:
+    """{"t": [unix seconds], "v": [cumulative realized USD]}: one point per sell while there are at
+    most `points` sells, else one per time bucket (its last sell's time, the total at its end)."""
+    with connection.cursor() as cursor:
+        cursor.execute(CUMULATIVE_REALIZED_SQL, {"wallet": wallet.id, "points": points})
+        rows = cursor.fetchall()
+    # A chart: floats are fine here, the figures on the page are exact.
+    return {"t": [t for t, _ in rows], "v": [round(float(total), 2) for _, total in rows]}
+
+
+@login_required
+@require_GET
+def wallet_chart(request: HttpRequest, address: str) -> JsonResponse:
+    """The wallet page chart's series: cumulative realized P&L, at most CHART_POINTS points."""
+    wallet = get_object_or_404(TrackedWallet, address=address)
+    return JsonResponse(cumulative_realized(wallet))
 
 
 PRICE_CHART_SPAN = timedelta(days=7)
@@ -307,11 +335,7 @@ def token_page(request: HttpRequest, mint: str) -> HttpResponse:
     descending = request.GET.get("dir", "asc" if sort == "wallet" else "desc") != "asc"
     sold_out_sort = "last_trade" if sort in ("holdings", "unrealized") else sort
     now = timezone.now()
-    prices = list(
-        TokenPrice.objects.filter(token=token, at__gte=now - PRICE_CHART_SPAN)
-        .order_by("at")
-        .values_list("at", "price_usd")
-    )
+    since = TokenPrice.objects.filter(token=token, at__gte=now - PRICE_CHART_SPAN).aggregate(first=Min("at"))["first"]
     context = {
         "token": token,
         "holders": list(token_positions(token, holding=True, sort=sort, descending=descending)),
@@ -323,13 +347,46 @@ def token_page(request: HttpRequest, mint: str) -> HttpResponse:
         "swaps": list(swap_feed(token=token)[:FEED_PAGE_SIZE]),
         "feed_query": urlencode({"token": token.mint}),
         "live_groups": realtime.token_group(token.mint),
-        "chart_data": {"t": [int(at.timestamp()) for at, _ in prices], "v": [float(p) for _, p in prices]},
-        # The chart covers what we hold of the last 7 days: its title says how far back that is.
-        "chart_since": prices[0][0] if prices else None,
-        "chart_full_span": bool(prices) and prices[0][0] <= now - PRICE_CHART_SPAN + timedelta(hours=1),
+        # The chart fetches its series (token_chart); its title says how far back the data goes.
+        "chart_since": since,
+        "chart_full_span": since is not None and since <= now - PRICE_CHART_SPAN + timedelta(hours=1),
         "price_stale": token.price_is_stale(now, fragments.PRICE_STALE_AFTER),
     }
     return render(request, "whales/token.html", context)
+
+
+# The token's prices of the chart's span bucketed by time; a point per bucket: its last price.
+PRICE_SERIES_SQL = f"""
+SELECT floor(max(t))::bigint, (array_agg(price_usd ORDER BY t DESC))[1]
+FROM (
+    SELECT extract(epoch FROM at) AS t, price_usd,
+           width_bucket(extract(epoch FROM at), %(lo)s, %(hi)s, %(points)s) AS bucket
+    FROM {TokenPrice._meta.db_table}
+    WHERE token_id = %(token)s AND at >= %(since)s
+) prices
+GROUP BY bucket
+ORDER BY bucket
+"""
+
+
+def price_series(token: Token, now: datetime | None = None, points: int = CHART_POINTS) -> dict[str, list]:
+    """{"t": [unix seconds], "v": [USD]}: the token's stored prices over PRICE_CHART_SPAN, every
+    point while there are at most `points` of them over the span, else the last of each bucket."""
+    now = now or timezone.now()
+    since = now - PRICE_CHART_SPAN
+    bounds = {"lo": since.timestamp(), "hi": now.timestamp() + 1, "points": points}
+    with connection.cursor() as cursor:
+        cursor.execute(PRICE_SERIES_SQL, {**bounds, "token": token.id, "since": since})
+        rows = cursor.fetchall()
+    return {"t": [t for t, _ in rows], "v": [float(price) for _, price in rows]}
+
+
+@login_required
+@require_GET
+def token_chart(request: HttpRequest, mint: str) -> JsonResponse:
+    """The token page chart's series: prices of the last 7 days, at most CHART_POINTS points."""
+    token = get_object_or_404(Token, mint=mint)
+    return JsonResponse(price_series(token))
 
 
 # --- staff status ------------------------------------------------------------------------------------
