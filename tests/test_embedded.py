@@ -29,11 +29,7 @@ def run_under_launcher(data_dir, tmp_path):
     env["AURA_DATA_DIR"] = str(data_dir)
     return subprocess.run(
         [sys.executable, "-m", "aura.embedded", "run", "--", sys.executable, "-c", SCRIPT],
-        cwd=REPO_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+        cwd=REPO_DIR, env=env, capture_output=True, text=True, timeout=120,
     )
 
 
@@ -74,9 +70,7 @@ def test_it_passes_on_the_commands_exit_code(data_dir, tmp_path):
     env["AURA_DATA_DIR"] = str(data_dir)
     result = subprocess.run(
         [sys.executable, "-m", "aura.embedded", "run", "--", sys.executable, "-c", "raise SystemExit(7)"],
-        cwd=REPO_DIR,
-        env=env,
-        timeout=120,
+        cwd=REPO_DIR, env=env, timeout=120,
     )
     assert result.returncode == 7
 

@@ -30,12 +30,8 @@ def test_wallets_are_on_the_leaderboard_the_moment_they_are_tracked_with_their_f
     admin_client, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        actions.import_wallets(
-            [
-                (1, {"address": address("fresh one"), "label": "Fresh one"}),
-                (2, {"address": address("fresh two"), "label": "Fresh two"}),
-            ]
-        )
+        actions.import_wallets([(1, {"address": address("fresh one"), "label": "Fresh one"}),
+                                (2, {"address": address("fresh two"), "label": "Fresh two"})])
 
     html = admin_client.get("/").content.decode()
 
@@ -70,7 +66,7 @@ def test_an_open_position_in_a_token_without_a_price_reads_pricing_not_zero(admi
     assert row["unrealized"] == row["total"] == row["roi"] == "pricing…"
     assert row["volume"] == "$250.00" and row["realized"] == "$0.00"  # known: no sell yet, $250 traded
     assert WalletStats.objects.get(wallet=wallet, window="7d").unpriced_positions == 1
-    positions = page[page.index('id="positions"') :]
+    positions = page[page.index('id="positions"'):]
     assert "pricing…" in positions and "$0.00" not in positions.split("</tr>")[1]
 
     Token.objects.filter(mint=mint).update(price_usd=Decimal("0.3"), price_updated_at=timezone.now())

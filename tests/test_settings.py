@@ -17,11 +17,7 @@ def settings_import(**overrides: str) -> subprocess.CompletedProcess:
     env.update({k: v for k, v in overrides.items() if v is not None})
     return subprocess.run(
         [sys.executable, "manage.py", "check"],
-        cwd=REPO_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+        cwd=REPO_DIR, env=env, capture_output=True, text=True, timeout=60,
     )
 
 
@@ -55,9 +51,7 @@ def test_it_gives_one_line_when_the_database_url_points_nowhere():
         [sys.executable, "manage.py", "migrate"],
         cwd=REPO_DIR,
         env={**os.environ, "DATABASE_URL": f"postgres://aura:s3cret@127.0.0.1:{port}/aura"},
-        capture_output=True,
-        text=True,
-        timeout=60,
+        capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
@@ -111,11 +105,7 @@ def test_the_cli_contract_commands_run_without_any_serving_settings():
     fixture = REPO_DIR / "tests" / "fixtures" / "helius" / "helius_transfer_SYSTEM_PROGRAM_sol.json"
     result = subprocess.run(
         [sys.executable, "manage.py", "parse_swaps", str(fixture)],
-        cwd=REPO_DIR,
-        env=bare,
-        capture_output=True,
-        text=True,
-        timeout=60,
+        cwd=REPO_DIR, env=bare, capture_output=True, text=True, timeout=60,
     )
     assert (result.returncode, result.stdout.strip(), result.stderr) == (0, "[]", "")
     serving = subprocess.run(

@@ -65,17 +65,8 @@ def month() -> tuple[Market, float]:
 
 
 def variant(tx: SimTransaction) -> tuple:
-    return (
-        tx.kind,
-        tx.shape,
-        tx.side,
-        tx.quote_mint,
-        tx.hops,
-        tx.hop_via_wallet,
-        tx.extra_fee_kind,
-        tx.new_token_account,
-        tx.close_token_account,
-    )
+    return (tx.kind, tx.shape, tx.side, tx.quote_mint, tx.hops, tx.hop_via_wallet, tx.extra_fee_kind,
+            tx.new_token_account, tx.close_token_account)
 
 
 # --- wallets ------------------------------------------------------------------------------------
@@ -152,15 +143,11 @@ def test_every_generated_swap_parses_to_the_swap_the_simulator_meant(market: Mar
         payload = json.loads(json.dumps(enhanced_transaction(tx, market)))
         for address in sorted(set(tx.involved) & whales):
             intent = tx.intent if address == tx.wallet else None
-            got = [
-                (s.side, s.token_mint, s.token_amount, s.quote_mint, s.quote_amount)
-                for s in parse_swaps(payload, address)
+            got = [(s.side, s.token_mint, s.token_amount, s.quote_mint, s.quote_amount)
+                   for s in parse_swaps(payload, address)]
+            want = [] if intent is None else [
+                (intent.side, intent.token_mint, intent.token_amount, intent.quote_mint, intent.quote_amount)
             ]
-            want = (
-                []
-                if intent is None
-                else [(intent.side, intent.token_mint, intent.token_amount, intent.quote_mint, intent.quote_amount)]
-            )
             if got != want:
                 mismatches.append((variant(tx), address == tx.wallet, got, want))
             swaps_checked += intent is not None
@@ -174,17 +161,8 @@ def test_the_cross_check_covers_every_shape_and_every_trap(market: Market) -> No
     seen = collections.Counter(variant(tx) for tx in market.transactions)
 
     def count(**facts: object) -> int:
-        fields = (
-            "kind",
-            "shape",
-            "side",
-            "quote_mint",
-            "hops",
-            "hop_via_wallet",
-            "extra_fee_kind",
-            "new_token_account",
-            "close_token_account",
-        )
+        fields = ("kind", "shape", "side", "quote_mint", "hops", "hop_via_wallet", "extra_fee_kind",
+                  "new_token_account", "close_token_account")
         return sum(n for key, n in seen.items() if all(key[fields.index(f)] == v for f, v in facts.items()))
 
     for shape in SHAPES:
@@ -242,11 +220,7 @@ def test_pumpfun_and_pumpswap_trades_look_unparsed_as_helius_sends_them(market: 
     for tx in pumpfun:
         payload = enhanced_transaction(tx, market)
         assert (payload["type"], payload["source"], payload["events"], payload["description"]) == (
-            "TRANSFER",
-            "SYSTEM_PROGRAM",
-            {},
-            "",
-        )
+            "TRANSFER", "SYSTEM_PROGRAM", {}, "")
         fee = [t for t in payload["nativeTransfers"] if t["toUserAccount"] == PUMP_FUN_FEE_RECIPIENT]
         fee_account = [e for e in payload["accountData"] if e["account"] == PUMP_FUN_FEE_RECIPIENT]
         assert fee_account[0]["nativeBalanceChange"] == tx.quote_raw // 100
@@ -254,17 +228,10 @@ def test_pumpfun_and_pumpswap_trades_look_unparsed_as_helius_sends_them(market: 
     for tx in pumpswap:
         payload = enhanced_transaction(tx, market)
         assert (payload["type"], payload["source"], payload["events"], payload["description"]) == (
-            "SWAP",
-            "PUMP_AMM",
-            {},
-            "",
-        )
+            "SWAP", "PUMP_AMM", {}, "")
         if tx.side == "sell":
-            temp_refunds = [
-                t
-                for t in payload["nativeTransfers"]
-                if t["toUserAccount"] == tx.wallet and t["amount"] == tx.quote_raw + 2_039_280
-            ]
+            temp_refunds = [t for t in payload["nativeTransfers"] if t["toUserAccount"] == tx.wallet
+                            and t["amount"] == tx.quote_raw + 2_039_280]
             assert len(temp_refunds) == 1
 
 
@@ -287,11 +254,8 @@ def test_hostile_token_metadata_reaches_the_payloads(market: Market) -> None:
     assert any("\u202e" in s for s in symbols)
     assert any(len(t.name) > 200 for t in hostile)
     assert any(t.name == '"><img src=x onerror=alert(1)>' for t in hostile)
-    described = {
-        enhanced_transaction(tx, market)["description"]
-        for tx in market.transactions
-        if tx.token_mint in {t.mint for t in hostile} and tx.kind in ("swap", "spl_transfer")
-    }
+    described = {enhanced_transaction(tx, market)["description"] for tx in market.transactions
+                 if tx.token_mint in {t.mint for t in hostile} and tx.kind in ("swap", "spl_transfer")}
     assert any("<script>alert(1)</script>" in text for text in described)
 
 
@@ -350,9 +314,8 @@ def test_skilled_whales_win_more_often_than_poor_ones(month: tuple[Market, float
         intent = tx.intent
         if intent is None:
             continue
-        usd = intent.quote_amount * (
-            Decimal(world.usd_price(WSOL_MINT, tx.timestamp)) if intent.quote_mint == WSOL_MINT else 1
-        )
+        usd = intent.quote_amount * (Decimal(world.usd_price(WSOL_MINT, tx.timestamp))
+                                     if intent.quote_mint == WSOL_MINT else 1)
         key = (tx.wallet, intent.token_mint)
         if intent.side == "buy":
             lots[key].append([intent.token_amount, usd / intent.token_amount])

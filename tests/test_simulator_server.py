@@ -33,19 +33,9 @@ UNKNOWN_MINT = "9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin"
 def simulator() -> Iterator[MarketSimulator]:
     """Three days of 30 whales on a free port; no live trading, so histories only change when a
     test forces a trade (always for a wallet it names)."""
-    config = SimulatorConfig(
-        port=0,
-        seed=SEED,
-        wallets=30,
-        tokens=16,
-        history_days=3,
-        history_txs=3000,
-        swaps_per_minute=0,
-        webhook_retry_seconds=0.2,
-        webhook_timeout_seconds=2,
-        warm_cache=False,
-        type_search_window=100,
-    )
+    config = SimulatorConfig(port=0, seed=SEED, wallets=30, tokens=16, history_days=3, history_txs=3000,
+                             swaps_per_minute=0, webhook_retry_seconds=0.2, webhook_timeout_seconds=2,
+                             warm_cache=False, type_search_window=100)
     with MarketSimulator(config) as running:
         yield running
 
@@ -170,13 +160,8 @@ def receiver() -> Iterator[Receiver]:
 
 
 def register(http: httpx.Client, url: str, addresses: list[str], auth: str = "Bearer hook-secret") -> dict:
-    body = {
-        "webhookURL": url,
-        "transactionTypes": ["ANY"],
-        "accountAddresses": addresses,
-        "webhookType": "enhanced",
-        "authHeader": auth,
-    }
+    body = {"webhookURL": url, "transactionTypes": ["ANY"], "accountAddresses": addresses,
+            "webhookType": "enhanced", "authHeader": auth}
     response = http.post("/v0/webhooks", params={"api-key": API_KEY}, json=body)
     assert response.status_code == 200, response.text
     return response.json()
@@ -211,10 +196,8 @@ def test_the_legacy_before_parameter_pages_the_same_way(simulator: MarketSimulat
     wallet = busiest_wallets(simulator)[1]
     expected = signatures_of(simulator, wallet)
     first = http.get(f"/v0/addresses/{wallet}/transactions", params={"api-key": API_KEY, "limit": 100}).json()
-    second = http.get(
-        f"/v0/addresses/{wallet}/transactions",
-        params={"api-key": API_KEY, "limit": 100, "before": first[-1]["signature"]},
-    ).json()
+    second = http.get(f"/v0/addresses/{wallet}/transactions",
+                      params={"api-key": API_KEY, "limit": 100, "before": first[-1]["signature"]}).json()
 
     assert [tx["signature"] for tx in first + second] == expected[:200]
 
@@ -279,9 +262,8 @@ def test_parse_transactions_returns_known_signatures_in_the_order_asked(
 ) -> None:
     wallet = busiest_wallets(simulator)[0]
     wanted = signatures_of(simulator, wallet)[5:15][::-1]
-    response = http.post(
-        "/v0/transactions", params={"api-key": API_KEY}, json={"transactions": [wanted[0], "1" * 88, *wanted[1:]]}
-    )
+    response = http.post("/v0/transactions", params={"api-key": API_KEY},
+                         json={"transactions": [wanted[0], "1" * 88, *wanted[1:]]})
     history = http.get(f"/v0/addresses/{wallet}/transactions", params={"api-key": API_KEY, "limit": 20}).json()
 
     assert [tx["signature"] for tx in response.json()] == wanted
@@ -316,23 +298,17 @@ def test_the_apps_helius_client_recovers_from_injected_429s(simulator: MarketSim
 # --- webhooks -------------------------------------------------------------------------------------------
 
 
-def test_a_webhook_is_created_read_updated_and_deleted_per_api_key(
-    simulator: MarketSimulator, http: httpx.Client
-) -> None:
+def test_a_webhook_is_created_read_updated_and_deleted_per_api_key(simulator: MarketSimulator,
+                                                                    http: httpx.Client) -> None:
     wallets = busiest_wallets(simulator)
     created = register(http, "https://example.test/hook", wallets[:2])
     key = {"api-key": API_KEY}
 
     assert uuid.UUID(created["webhookID"]).version == 4
-    assert {
-        k: created[k] for k in ("webhookURL", "transactionTypes", "accountAddresses", "webhookType", "authHeader")
-    } == {
-        "webhookURL": "https://example.test/hook",
-        "transactionTypes": ["ANY"],
-        "accountAddresses": wallets[:2],
-        "webhookType": "enhanced",
-        "authHeader": "Bearer hook-secret",
-    }
+    assert {k: created[k] for k in ("webhookURL", "transactionTypes", "accountAddresses", "webhookType",
+                                    "authHeader")} == {
+        "webhookURL": "https://example.test/hook", "transactionTypes": ["ANY"], "accountAddresses": wallets[:2],
+        "webhookType": "enhanced", "authHeader": "Bearer hook-secret"}
     path = f"/v0/webhooks/{created['webhookID']}"
     assert http.get(path, params=key).json() == created
     assert created in http.get("/v0/webhooks", params=key).json()
@@ -354,7 +330,7 @@ def test_a_live_trade_is_delivered_to_the_webhook_with_its_auth_header(
     http.post("/sim/trade", json={"wallet": other, "side": "buy"})
     trade = http.post("/sim/trade", json={"wallet": watched, "shape": "raydium", "side": "buy"}).json()
 
-    ((headers, body),) = receiver.wait_for(1)
+    (headers, body), = receiver.wait_for(1)
     assert headers["Authorization"] == "Bearer s3cret"
     assert headers["Content-Type"] == "application/json"
     assert json.loads(body) == [trade]
@@ -373,7 +349,7 @@ def test_failed_transactions_reach_the_history_but_not_the_webhook(
     failed = http.post("/sim/trade", json={"wallet": watched, "shape": "jupiter", "failed": True}).json()
     later = http.post("/sim/trade", json={"wallet": watched, "side": "buy"}).json()
 
-    ((_, body),) = receiver.wait_for(1)
+    (_, body), = receiver.wait_for(1)
     assert [tx["signature"] for tx in json.loads(body)] == [later["signature"]]
     assert failed["transactionError"]
     newest = http.get(f"/v0/addresses/{watched}/transactions", params={"api-key": API_KEY, "limit": 2}).json()
@@ -411,17 +387,9 @@ def test_birdeye_price_endpoints_answer_in_the_real_shapes(http: httpx.Client) -
     multi = http.get("/defi/multi_price", params={"list_address": f"{WSOL_MINT},{JUP}"}, headers=BIRDEYE).json()
     posted = http.post("/defi/multi_price", json={"list_address": f"{WSOL_MINT},{JUP}"}, headers=BIRDEYE).json()
     now = int(time.time())
-    history = http.get(
-        "/defi/history_price",
-        headers=BIRDEYE,
-        params={
-            "address": WSOL_MINT,
-            "address_type": "token",
-            "type": "15m",
-            "time_from": now - 6 * 3600,
-            "time_to": now,
-        },
-    ).json()
+    history = http.get("/defi/history_price", headers=BIRDEYE, params={
+        "address": WSOL_MINT, "address_type": "token", "type": "15m", "time_from": now - 6 * 3600, "time_to": now,
+    }).json()
 
     assert_same_shape(price, fixture("birdeye/birdeye_defi_price.json"))
     real_multi = fixture("birdeye/birdeye_defi_multi_price.json")
@@ -437,9 +405,8 @@ def test_birdeye_price_endpoints_answer_in_the_real_shapes(http: httpx.Client) -
 
 def test_birdeye_token_overview_and_trending_answer_in_the_real_shapes(http: httpx.Client) -> None:
     overview = http.get("/defi/token_overview", params={"address": JUP}, headers=BIRDEYE).json()
-    trending = http.get(
-        "/defi/token_trending", headers=BIRDEYE, params={"sort_by": "rank", "sort_type": "asc", "offset": 0, "limit": 5}
-    ).json()
+    trending = http.get("/defi/token_trending", headers=BIRDEYE,
+                        params={"sort_by": "rank", "sort_type": "asc", "offset": 0, "limit": 5}).json()
 
     assert_same_shape(overview, fixture("birdeye/birdeye_defi_token_overview.json"))
     assert len(overview["data"]) == 254
@@ -451,28 +418,16 @@ def test_birdeye_historical_price_agrees_with_the_prices_swaps_were_made_at(
     simulator: MarketSimulator, http: httpx.Client
 ) -> None:
     with simulator.lock:
-        swaps = [
-            tx
-            for tx in simulator.market.transactions[: simulator.market.history_count]
-            if tx.kind == "swap" and tx.quote_mint == WSOL_MINT and not tx.extra_fee_raw
-        ][::97][:12]
+        swaps = [tx for tx in simulator.market.transactions[: simulator.market.history_count]
+                 if tx.kind == "swap" and tx.quote_mint == WSOL_MINT and not tx.extra_fee_raw][::97][:12]
     for tx in swaps:
         intent = tx.intent
         minute = tx.timestamp // 60 * 60
-        sol = http.get(
-            "/defi/historical_price_unix", params={"address": WSOL_MINT, "unixtime": tx.timestamp}, headers=BIRDEYE
-        ).json()["data"]
-        token = http.get(
-            "/defi/history_price",
-            headers=BIRDEYE,
-            params={
-                "address": tx.token_mint,
-                "address_type": "token",
-                "type": "1m",
-                "time_from": minute,
-                "time_to": minute,
-            },
-        ).json()["data"]["items"]
+        sol = http.get("/defi/historical_price_unix", params={"address": WSOL_MINT, "unixtime": tx.timestamp},
+                       headers=BIRDEYE).json()["data"]
+        token = http.get("/defi/history_price", headers=BIRDEYE, params={
+            "address": tx.token_mint, "address_type": "token", "type": "1m", "time_from": minute, "time_to": minute,
+        }).json()["data"]["items"]
         implied_usd = intent.quote_amount / intent.token_amount * Decimal(sol["value"])
 
         assert list(sol) == ["isScaledUiToken", "value", "updateUnixTime", "priceChange24h"]
@@ -489,11 +444,9 @@ def test_birdeye_refuses_calls_without_an_api_key(http: httpx.Client) -> None:
 
 def test_dexscreener_endpoints_answer_in_the_real_shapes(simulator: MarketSimulator, http: httpx.Client) -> None:
     mints = [t.mint for t in simulator.market.tokens[:8]]
-    real_pairs = [
-        *fixture("dexscreener/dexscreener_tokens_v1_solana_SOL.json"),
-        *fixture("dexscreener/dexscreener_latest_dex_tokens_solana_multi.json")["pairs"],
-        fixture("dexscreener/dexscreener_pair_object_solana_raydium_clmm.json"),
-    ]
+    real_pairs = [*fixture("dexscreener/dexscreener_tokens_v1_solana_SOL.json"),
+                  *fixture("dexscreener/dexscreener_latest_dex_tokens_solana_multi.json")["pairs"],
+                  fixture("dexscreener/dexscreener_pair_object_solana_raydium_clmm.json")]
     v1 = http.get(f"/tokens/v1/solana/{','.join([WSOL_MINT, *mints])}").json()
     latest = http.get(f"/latest/dex/tokens/{','.join(mints)}").json()
 
@@ -525,11 +478,9 @@ def test_the_apps_price_clients_read_the_simulator(simulator: MarketSimulator) -
     from whales.jupiter import JupiterClient
 
     mints = [WSOL_MINT, JUP]
-    with (
-        BirdeyeClient(simulator.url, "k", redis=None, rate_per_second=0) as birdeye,
-        DexScreenerClient(simulator.url, redis=None, rate_per_second=0) as dexscreener,
-        JupiterClient(simulator.url, redis=None, rate_per_second=0) as jupiter,
-    ):
+    with BirdeyeClient(simulator.url, "k", redis=None, rate_per_second=0) as birdeye, \
+            DexScreenerClient(simulator.url, redis=None, rate_per_second=0) as dexscreener, \
+            JupiterClient(simulator.url, redis=None, rate_per_second=0) as jupiter:
         from_birdeye = birdeye.multi_price(mints)
         from_dexscreener = dexscreener.token_prices(mints)
         from_jupiter = jupiter.prices(mints)
@@ -594,9 +545,8 @@ def test_clearing_faults_stops_them_and_bad_faults_are_refused(http: httpx.Clien
 def test_sim_wallets_are_the_demo_wallets_of_the_seed(http: httpx.Client) -> None:
     listed = http.get("/sim/wallets").json()
 
-    assert listed == [
-        {"address": w.address, "label": w.label, "tags": list(w.tags), "skill": w.skill} for w in demo_wallets(SEED, 30)
-    ]
+    assert listed == [{"address": w.address, "label": w.label, "tags": list(w.tags), "skill": w.skill}
+                      for w in demo_wallets(SEED, 30)]
 
 
 def test_sim_tokens_include_the_hostile_ones(http: httpx.Client) -> None:
@@ -637,9 +587,8 @@ def test_the_simulator_answers_at_once_while_it_builds_its_market_and_the_apps_c
     try:
         assert bound.wait(5), "the port was not bound before the market was built"
         url = announced[0].split()[4].rstrip(";")
-        early = httpx.get(
-            f"{url}/v0/addresses/{demo_wallets(SEED, 1)[0].address}/transactions", params={"api-key": "sim"}, timeout=5
-        )
+        early = httpx.get(f"{url}/v0/addresses/{demo_wallets(SEED, 1)[0].address}/transactions",
+                          params={"api-key": "sim"}, timeout=5)
         assert early.status_code == 503 and early.headers["Retry-After"] == "1"
         assert "building" in announced[0] and len(announced) == 1  # answered before the market was ready
 

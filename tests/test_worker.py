@@ -93,7 +93,6 @@ def test_the_worker_backfills_registers_the_webhook_prices_and_polls_in_new_trad
         assert stored == intended_swaps(simulator, wallet.address)
         assert stored  # the simulator's whales trade
     assert Swap.objects.filter(usd_value=None).count() == 0  # SOL/USD history fetched around every swap
-
     def webhook_is_registered() -> bool:
         """the webhook sync ran"""
         with simulator.lock:

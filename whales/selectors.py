@@ -125,6 +125,7 @@ def token_holders(token: Token) -> QuerySet[Position]:
     )
 
 
+
 def positions_waiting_for_a_price(wallet: TrackedWallet) -> QuerySet[Position]:
     """Tokens the wallet traded whose trades all wait for a USD price: not open in its books yet."""
     return Position.objects.filter(wallet=wallet, holdings=0, pending_trades__gt=0).select_related("token")

@@ -5,61 +5,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("whales", "0006_in_books"),
+        ('whales', '0006_in_books'),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name="positioncycle",
-            name="token",
-            field=models.ForeignKey(
-                db_constraint=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="cycles",
-                to="whales.token",
-            ),
+            model_name='positioncycle',
+            name='token',
+            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='cycles', to='whales.token'),
         ),
         migrations.AlterField(
-            model_name="positioncycle",
-            name="wallet",
-            field=models.ForeignKey(
-                db_constraint=False,
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="cycles",
-                to="whales.trackedwallet",
-            ),
+            model_name='positioncycle',
+            name='wallet',
+            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='cycles', to='whales.trackedwallet'),
         ),
         migrations.AlterField(
-            model_name="realization",
-            name="swap",
-            field=models.OneToOneField(
-                db_constraint=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="realization",
-                to="whales.swap",
-            ),
+            model_name='realization',
+            name='swap',
+            field=models.OneToOneField(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='realization', to='whales.swap'),
         ),
         migrations.AlterField(
-            model_name="realization",
-            name="token",
-            field=models.ForeignKey(
-                db_constraint=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="realizations",
-                to="whales.token",
-            ),
+            model_name='realization',
+            name='token',
+            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='realizations', to='whales.token'),
         ),
         migrations.AlterField(
-            model_name="realization",
-            name="wallet",
-            field=models.ForeignKey(
-                db_constraint=False,
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="realizations",
-                to="whales.trackedwallet",
-            ),
+            model_name='realization',
+            name='wallet',
+            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='realizations', to='whales.trackedwallet'),
         ),
     ]

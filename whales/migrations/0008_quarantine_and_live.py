@@ -5,43 +5,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("whales", "0007_derived_rows_unchecked"),
+        ('whales', '0007_derived_rows_unchecked'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="Quarantined",
+            name='Quarantined',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[("transaction", "transaction"), ("token metadata", "token metadata")], max_length=20
-                    ),
-                ),
-                ("key", models.CharField(help_text="the transaction's signature, or the token's mint", max_length=200)),
-                (
-                    "arrived_via",
-                    models.CharField(help_text="webhook, poll, backfill, reparse or birdeye", max_length=20),
-                ),
-                ("reason", models.TextField()),
-                ("raw", models.TextField()),
-                ("first_seen_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("last_seen_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("times_seen", models.PositiveIntegerField(default=1)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('transaction', 'transaction'), ('token metadata', 'token metadata')], max_length=20)),
+                ('key', models.CharField(help_text="the transaction's signature, or the token's mint", max_length=200)),
+                ('arrived_via', models.CharField(help_text='webhook, poll, backfill, reparse or birdeye', max_length=20)),
+                ('reason', models.TextField()),
+                ('raw', models.TextField()),
+                ('first_seen_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('last_seen_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('times_seen', models.PositiveIntegerField(default=1)),
             ],
             options={
-                "verbose_name_plural": "quarantined",
+                'verbose_name_plural': 'quarantined',
             },
         ),
         migrations.AddField(
-            model_name="swap",
-            name="live",
-            field=models.BooleanField(
-                default=False,
-                help_text="news when it arrived: goes on top of live feeds (else history, in its place in time)",
-            ),
+            model_name='swap',
+            name='live',
+            field=models.BooleanField(default=False, help_text='news when it arrived: goes on top of live feeds (else history, in its place in time)'),
         ),
         # What was live before the flag existed: webhook deliveries, and what a poll found within 10 minutes.
         migrations.RunSQL(
@@ -50,17 +40,15 @@ class Migration(migrations.Migration):
             reverse_sql=migrations.RunSQL.noop,
         ),
         migrations.AddIndex(
-            model_name="swap",
-            index=models.Index(
-                condition=models.Q(("live", True), ("pushed_at", None)), fields=["id"], name="swap_not_pushed"
-            ),
+            model_name='swap',
+            index=models.Index(condition=models.Q(('live', True), ('pushed_at', None)), fields=['id'], name='swap_not_pushed'),
         ),
         migrations.AddIndex(
-            model_name="quarantined",
-            index=models.Index(fields=["-last_seen_at"], name="quarantined_recent"),
+            model_name='quarantined',
+            index=models.Index(fields=['-last_seen_at'], name='quarantined_recent'),
         ),
         migrations.AddConstraint(
-            model_name="quarantined",
-            constraint=models.UniqueConstraint(fields=("kind", "key"), name="quarantined_once"),
+            model_name='quarantined',
+            constraint=models.UniqueConstraint(fields=('kind', 'key'), name='quarantined_once'),
         ),
     ]

@@ -4,26 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("whales", "0007_derived_rows_unchecked"),
+        ('whales', '0007_derived_rows_unchecked'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="trackedwallet",
-            name="backfill_failures",
-            field=models.PositiveSmallIntegerField(default=0, help_text="failed attempts in a row"),
+            model_name='trackedwallet',
+            name='backfill_failures',
+            field=models.PositiveSmallIntegerField(default=0, help_text='failed attempts in a row'),
         ),
         migrations.AddField(
-            model_name="trackedwallet",
-            name="backfill_retry_at",
+            model_name='trackedwallet',
+            name='backfill_retry_at',
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name="walletstats",
-            name="unpriced_positions",
-            field=models.PositiveIntegerField(
-                default=0, help_text="open positions in tokens without a price yet: their unrealized P&L is pending"
-            ),
+            model_name='walletstats',
+            name='unpriced_positions',
+            field=models.PositiveIntegerField(default=0, help_text='open positions in tokens without a price yet: their unrealized P&L is pending'),
         ),
     ]

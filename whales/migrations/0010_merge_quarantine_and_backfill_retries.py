@@ -4,9 +4,10 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("whales", "0008_quarantine_and_live"),
-        ("whales", "0009_backfill_retries_and_pending_figures"),
+        ('whales', '0008_quarantine_and_live'),
+        ('whales', '0009_backfill_retries_and_pending_figures'),
     ]
 
     operations = []
