@@ -18,6 +18,7 @@ from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from aura import realtime
@@ -514,7 +515,14 @@ def feed(request: HttpRequest) -> HttpResponse:
         if anchor is not None:
             swaps = swaps.filter(Q(block_time__lt=anchor) | Q(block_time=anchor, id__lt=before))
     page = list(swaps[: FEED_PAGE_SIZE + 1])
-    context = {"swaps": page[:FEED_PAGE_SIZE], "has_more": len(page) > FEED_PAGE_SIZE, "feed_query": feed_query}
+    shown = page[:FEED_PAGE_SIZE]
+    rows = fragments.swap_rows(shown)
+    context = {
+        "swaps": shown,
+        "rows": [mark_safe(rows[swap.id]) for swap in shown],  # escaped value by value in whales.rows
+        "has_more": len(page) > FEED_PAGE_SIZE,
+        "feed_query": feed_query,
+    }
     return render(request, "whales/_swap_page.html", context)
 
 
