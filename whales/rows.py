@@ -130,7 +130,8 @@ def win_rate_cell(
         return '<span class="muted" title="No closed cycles with complete cost basis in this window">—</span>'
     unranked = "" if rankable else " unranked"
     note = "" if rankable else f"; not ranked by win rate below {min_cycles} cycles"
-    title = f"{wins} of {n} closed cycles won; 95 % Wilson interval {format_percent(low)} – {format_percent(high)}{note}"
+    interval = f"{format_percent(low)} – {format_percent(high)}"
+    title = f"{wins} of {n} closed cycles won; 95 % Wilson interval {interval}{note}"
     return (
         f'<span class="rate{unranked}" title="{escape(title)}">{format_percent(rate, 0)}</span>'
         f' <span class="badge conf-{escape(confidence)}" title="confidence from the width of the 95 % interval">'
@@ -167,7 +168,8 @@ def leaderboard_row(stats: WalletStats, oob: bool = False, csrf_token: str = "",
         progress = wallet.backfill_progress()
         shown = "queued" if progress is None else f"{progress} %"
         markers += (
-            "\n      <span class=\"marker pending\" title=\"Loading the wallet's history: figures grow as it comes in\">"
+            '\n      <span class="marker pending"'
+            ' title="Loading the wallet\'s history: figures grow as it comes in">'
             f"history {shown}</span>"
         )
     if stats.incomplete:
@@ -182,6 +184,7 @@ def leaderboard_row(stats: WalletStats, oob: bool = False, csrf_token: str = "",
         if stats.last_active
         else "—"
     )
+    volume = _pending_or(format_usd(stats.volume_usd), stats.volume_pending)
     win_rate = win_rate_cell(
         stats.win_rate,
         stats.win_rate_low,
@@ -220,7 +223,7 @@ def leaderboard_row(stats: WalletStats, oob: bool = False, csrf_token: str = "",
         f'  <td class="num p3 muted" data-col="sell_win_rate" title="Sell-level win rate ({stats.sell_wins} of'
         f' {stats.sells} sells): inflated by scaling out">{format_percent(stats.sell_win_rate, 0)}</td>\n'
         f'  <td class="num p3" data-col="cycles">{stats.cycles}</td>\n'
-        f'  <td class="num p3" data-col="volume">{_pending_or(format_usd(stats.volume_usd), stats.volume_pending)}</td>\n'
+        f'  <td class="num p3" data-col="volume">{volume}</td>\n'
         f'  <td class="num p3" data-col="swaps">{stats.swap_count}</td>\n'
         f'  <td class="num p2" data-col="last_active">{last_active}</td>\n'
         f"</tr>"
