@@ -438,3 +438,18 @@ def test_the_leaderboard_search_finds_wallets_by_a_token_symbol_they_traded(admi
     assert [t.symbol for t in response.context["matching_tokens"]] == ["BONK"]
     assert "Tokens matching" in response.content.decode()
     assert leaderboard_labels(admin_client.get("/", {"q": "BON"})) == ["bonk trader"]  # the start of a symbol
+
+
+def test_the_tag_filter_lists_tags_from_the_cache_and_a_wallet_saved_with_new_tags_shows_at_once(admin_client):
+    wallet = trade_round_trips("tagged", 1, 0, tags=["fund"])
+    assert admin_client.get("/").context["tags"] == ["fund"]
+
+    with CaptureQueriesContext(connection) as queries:
+        admin_client.get("/")
+    assert not any("unnest(tags)" in query["sql"] for query in queries)
+
+    wallet.tags = ["fund", "sniper"]
+    wallet.save(update_fields=["tags"])
+    assert admin_client.get("/").context["tags"] == ["fund", "sniper"]
+    wallet.delete()
+    assert admin_client.get("/").context["tags"] == []

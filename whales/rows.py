@@ -74,6 +74,25 @@ def _pending_or(formatted: str, reason: str) -> str:
 
 # --- swaps -----------------------------------------------------------------------------------------
 
+# What a swap row reads: pages load only these (`.only(*SWAP_ROW_FIELDS)`), a third less to build.
+SWAP_ROW_FIELDS = (
+    "id",
+    "signature",
+    "side",
+    "wallet__address",
+    "wallet__label",
+    "token__mint",
+    "token__symbol",
+    "token__name",
+    "token_amount",
+    "quote_mint",
+    "quote_amount",
+    "usd_value",
+    "block_time",
+    "slot",
+    "source",
+)
+
 
 def swap_row(swap: Swap, now: datetime | None = None) -> str:
     """One row of a swap feed (`swap` with its wallet and token selected)."""

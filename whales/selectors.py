@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import F, Q, QuerySet
 
 from whales.models import Position, PositionCycle, Swap, Token, TrackedWallet
@@ -129,3 +131,25 @@ def token_holders(token: Token) -> QuerySet[Position]:
 def positions_waiting_for_a_price(wallet: TrackedWallet) -> QuerySet[Position]:
     """Tokens the wallet traded whose trades all wait for a USD price: not open in its books yet."""
     return Position.objects.filter(wallet=wallet, holdings=0, pending_trades__gt=0).select_related("token")
+
+
+TAGS_CACHE_KEY = "whales:wallet-tags"
+
+
+def wallet_tags() -> list[str]:
+    """Every tag of a tracked wallet, A to Z. Cached (the query reads every wallet); a saved or deleted
+    wallet clears it (WhalesConfig.ready)."""
+    tags = cache.get(TAGS_CACHE_KEY)
+    if tags is None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT DISTINCT unnest(tags) FROM {TrackedWallet._meta.db_table} ORDER BY 1")
+            tags = [tag for (tag,) in cursor.fetchall()]
+        cache.set(TAGS_CACHE_KEY, tags, timeout=None)
+    return tags
+
+
+def forget_wallet_tags(**kwargs: object) -> None:
+    """A post_save / post_delete receiver of TrackedWallet: the tag list is read again next time."""
+    fields = kwargs.get("update_fields")
+    if fields is None or "tags" in fields:
+        cache.delete(TAGS_CACHE_KEY)

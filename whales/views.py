@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from aura import realtime
 from aura.http import CreditMeter
-from whales import fragments, pnl
+from whales import fragments, pnl, rows
 from whales.actions import LIVE_SWAPS, import_wallets, poll_plan
 from whales.addresses import InvalidAddress, validate_solana_address
 from whales.models import (
@@ -47,6 +47,7 @@ from whales.selectors import (
     closed_cycles,
     swap_feed,
     token_positions,
+    wallet_tags,
 )
 
 FEED_PAGE_SIZE = 50
@@ -169,12 +170,6 @@ class LeaderboardQuery:
         return rows.order_by(*first, order, "wallet_id")
 
 
-def _tags() -> list[str]:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT DISTINCT unnest(tags) FROM {TrackedWallet._meta.db_table} ORDER BY 1")
-        return [tag for (tag,) in cursor.fetchall()]
-
-
 def _leaderboard_context(request: HttpRequest) -> dict:
     query = LeaderboardQuery.from_request(request)
     tokens = query.matching_tokens()
@@ -203,11 +198,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     query = context["query"]
     narrowed = FeedFilter.from_query(request.GET)
     context.update(
-        swaps=list(swap_feed(narrowed=narrowed)[:FEED_PAGE_SIZE]),
+        swaps=list(swap_feed(narrowed=narrowed).only(*rows.SWAP_ROW_FIELDS)[:FEED_PAGE_SIZE]),
         feed_query=urlencode(narrowed.params()),
         feed_filter=narrowed,
         feed_scope={},
-        tags=_tags(),
+        tags=wallet_tags(),
         live_groups=f"{realtime.FEED_TRADES},{realtime.leaderboard_group(query.window)}",
     )
     return render(request, "whales/dashboard.html", context)
@@ -256,7 +251,7 @@ def wallet_page(request: HttpRequest, address: str) -> HttpResponse:
     wallet = TrackedWallet.objects.filter(address=address).first()
     if wallet is None:
         return _wallet_not_found(request, address)
-    swaps = list(swap_feed(wallet=wallet)[:FEED_PAGE_SIZE])
+    swaps = list(swap_feed(wallet=wallet).only(*rows.SWAP_ROW_FIELDS)[:FEED_PAGE_SIZE])
     cycles = Paginator(closed_cycles(wallet), 25).get_page(request.GET.get("cycles_page"))
     context = {
         **fragments.wallet_stats_context(wallet),
@@ -345,7 +340,7 @@ def token_page(request: HttpRequest, mint: str) -> HttpResponse:
         "descending": descending,
         "sort_links": _sort_links(HOLDER_SORTS, sort, descending),
         "holders_limit": TOKEN_HOLDERS_LIMIT,
-        "swaps": list(swap_feed(token=token)[:FEED_PAGE_SIZE]),
+        "swaps": list(swap_feed(token=token).only(*rows.SWAP_ROW_FIELDS)[:FEED_PAGE_SIZE]),
         "feed_query": urlencode({"token": token.mint}),
         "live_groups": realtime.token_group(token.mint),
         # The chart fetches its series (token_chart); its title says how far back the data goes.
@@ -501,14 +496,15 @@ def feed(request: HttpRequest) -> HttpResponse:
     scope = {k: request.GET[k] for k in ("wallet", "token", "following") if request.GET.get(k)}
     feed_query = urlencode({**scope, **narrowed.params()})
     swaps = swap_feed(wallet, token, request.user if request.GET.get("following") else None, narrowed)
+    swaps = swaps.only(*rows.SWAP_ROW_FIELDS)
     if request.GET.get("view") == "panel":  # the feed anew, as the filters above it now ask
         context = {"swaps": list(swaps[:FEED_PAGE_SIZE]), "feed_query": feed_query, "feed_filter": narrowed}
         return render(request, "whales/_swap_feed.html", context)
     after = _int_param(request, "after")
     if after is not None:
         missed = list(swaps.filter(LIVE_SWAPS, id__gt=after)[:CATCH_UP_LIMIT])
-        rows = fragments.swap_rows(missed)
-        return HttpResponse(fragments.swap_push([rows[s.id] for s in missed]) if missed else "")
+        missed_rows = fragments.swap_rows(missed)
+        return HttpResponse(fragments.swap_push([missed_rows[s.id] for s in missed]) if missed else "")
     before = _int_param(request, "before")
     if before is not None:
         anchor = Swap.objects.filter(id=before).values_list("block_time", flat=True).first()
@@ -516,10 +512,10 @@ def feed(request: HttpRequest) -> HttpResponse:
             swaps = swaps.filter(Q(block_time__lt=anchor) | Q(block_time=anchor, id__lt=before))
     page = list(swaps[: FEED_PAGE_SIZE + 1])
     shown = page[:FEED_PAGE_SIZE]
-    rows = fragments.swap_rows(shown)
+    shown_rows = fragments.swap_rows(shown)
     context = {
         "swaps": shown,
-        "rows": [mark_safe(rows[swap.id]) for swap in shown],  # escaped value by value in whales.rows
+        "rows": [mark_safe(shown_rows[swap.id]) for swap in shown],  # escaped value by value in whales.rows
         "has_more": len(page) > FEED_PAGE_SIZE,
         "feed_query": feed_query,
     }
