@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from decimal import Decimal
 from functools import cache
 from html import escape
 from urllib.parse import quote
@@ -20,8 +21,11 @@ from django.utils import timezone
 
 from aura.templatetags.numbers import (
     PENDING_TEXT,
+    duration,
+    flow_class,
     format_amount,
     format_percent,
+    format_price,
     format_usd,
     pnl_class,
 )
@@ -31,16 +35,18 @@ _LOADING = (BackfillState.PENDING, BackfillState.RUNNING)
 
 
 @cache
-def _url_prefix(name: str) -> tuple[str, str]:
+def _url_prefix(name: str, marker: str) -> tuple[str, str]:
     """(before, after) the one argument of the URL named `name`, so a row joins strings instead of
     resolving the URL again."""
-    marker = "ARGUMENT"
-    before, _, after = reverse(name, args=[marker]).partition(marker)
+    before, _, after = reverse(name, args=[marker]).rpartition(marker)
     return before, after
 
 
-def url(name: str, argument: str) -> str:
-    before, after = _url_prefix(name)
+def url(name: str, argument: str | int) -> str:
+    if isinstance(argument, int):
+        before, after = _url_prefix(name, "987654321")
+        return f"{before}{argument}{after}"
+    before, after = _url_prefix(name, "ARGUMENT")
     return f"{before}{quote(argument, safe='')}{after}"
 
 
@@ -54,6 +60,11 @@ def age(moment: datetime, now: datetime) -> str:
     if seconds < 86_400:
         return f"{int(seconds // 3600)}h"
     return f"{int(seconds // 86_400)}d"
+
+
+def _plain(value: object) -> str:
+    """A number as a title shows it: every digit, never an exponent (as the template engine writes it)."""
+    return format(value, "f") if isinstance(value, Decimal) else str(value)
 
 
 def _iso(moment: datetime) -> str:
@@ -112,7 +123,7 @@ def swap_row(swap: Swap, now: datetime | None = None) -> str:
         usd = escape(format_usd(usd_value))
     return (
         f'<div class="feed-row {side}" id="swap-{swap.id}" data-swap-id="{swap.id}"'
-        f' data-usd="{"" if usd_value is None else escape(str(usd_value))}" data-side="{side}"'
+        f' data-usd="{"" if usd_value is None else escape(_plain(usd_value))}" data-side="{side}"'
         f' data-wallet="{address}" data-wallet-label="{label}" data-token="{mint}" data-token-symbol="{symbol}">\n'
         f'  <div class="line">\n'
         f'    <a class="wallet" href="{escape(url("wallet", wallet.address))}" title="{address}">{label}</a>\n'
@@ -122,10 +133,11 @@ def swap_row(swap: Swap, now: datetime | None = None) -> str:
         f"{age(swap.block_time, now)}</time>\n"
         f"  </div>\n"
         f'  <div class="line">\n'
-        f'    <span class="amount" title="{escape(str(swap.token_amount))}">{escape(format_amount(swap.token_amount))}'
+        f'    <span class="amount" title="{escape(_plain(swap.token_amount))}">'
+        f"{escape(format_amount(swap.token_amount))}"
         f' <a href="{escape(url("token", token.mint))}" class="symbol symbol-of-{mint}"'
         f' title="{escape(token.name)} · {mint}">{symbol}</a></span>\n'
-        f'    <span class="usd" title="{escape(str(swap.quote_amount))} {quote_asset}">{usd}</span>\n'
+        f'    <span class="usd" title="{escape(_plain(swap.quote_amount))} {quote_asset}">{usd}</span>\n'
         f'    <a class="tx" href="https://solscan.io/tx/{escape(swap.signature)}" target="_blank"'
         f' rel="noopener noreferrer" title="The transaction on Solscan">Solscan ↗</a>\n'
         f"  </div>\n"
@@ -252,3 +264,143 @@ def leaderboard_row(stats: WalletStats, oob: bool = False, csrf_token: str = "",
 def leaderboard_rows(rows: Iterable[WalletStats], csrf_token: str = "") -> str:
     now = timezone.now()
     return "\n".join(leaderboard_row(stats, csrf_token=csrf_token, now=now) for stats in rows)
+
+
+# --- a wallet's positions and cycles, a token's holders ----------------------------------------------
+
+
+def _date(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _token_link(token: object) -> str:
+    mint = escape(token.mint)
+    return (
+        f'<a href="{escape(url("token", token.mint))}" class="symbol-of-{mint}"'
+        f' title="{escape(token.name)} · {mint}">{escape(token.display_symbol)}</a>'
+    )
+
+
+def _age_cell(moment: datetime | None, now: datetime, empty: str = "") -> str:
+    if moment is None:
+        return empty
+    return f'<time class="age" datetime="{_iso(moment)}">{age(moment, now)}</time>'
+
+
+def _unrealized(value: object) -> str:
+    return _pending_or("", "pricing") if value is None else escape(format_usd(value, signed=True))
+
+
+def position_row(position: object, now: datetime) -> str:
+    """An open position of the wallet page (`position.price_stale` set, its token selected)."""
+    token = position.token
+    markers = ""
+    if position.incomplete:
+        markers += ' <span class="marker incomplete" title="a sell exceeded the holdings we know of">incomplete</span>'
+    if position.pending_trades:
+        markers += (
+            f' <span class="marker pending" title="{position.pending_trades} trade(s) of this token wait for a USD'
+            f' price and are not in the figures yet">pricing {position.pending_trades}</span>'
+        )
+    average_cost = position.average_cost
+    stale = position.price_stale
+    if token.price_updated_at:
+        price_title = f"{escape(token.price_source)}, {_when(token.price_updated_at)} UTC{' — stale' if stale else ''}"
+    else:
+        price_title = "no price yet"
+    if token.price_usd is None:
+        price = _pending_or("", "pricing")
+    else:
+        price = escape(format_price(token.price_usd)) + (' <span class="marker stale">stale</span>' if stale else "")
+    opened = _age_cell(position.opened_at, now, '<span class="muted">dust</span>')
+    lots_url = escape(url("position_lots", position.id))
+    return (
+        f'      <tr id="position-{position.id}">\n'
+        f"        <td>{_token_link(token)}{markers}</td>\n"
+        f'        <td class="num" title="{escape(_plain(position.holdings))}">'
+        f"{escape(format_amount(position.holdings))}</td>\n"
+        f'        <td class="num" title="{"" if average_cost is None else escape(_plain(average_cost))}">'
+        f"{escape(format_price(average_cost)) if position.holdings else '—'}</td>\n"
+        f'        <td class="num{" stale" if stale and token.price_usd is not None else ""}" title="{price_title}">'
+        f"{price}</td>\n"
+        f'        <td class="num">{escape(format_usd(position.cost_basis))}</td>\n'
+        f'        <td class="num {pnl_class(position.unrealized_pnl)}" data-col="unrealized-{position.id}">'
+        f"{_unrealized(position.unrealized_pnl)}</td>\n"
+        f"        <td>{opened}</td>\n"
+        f'        <td class="num"><details hx-get="{lots_url}" hx-trigger="toggle once" hx-target="find .lots"'
+        f' hx-swap="innerHTML"><summary>{position.lot_count}</summary><div class="lots">'
+        f'<span class="muted">loading…</span></div></details></td>\n'
+        f"      </tr>"
+    )
+
+
+def waiting_row(position: object) -> str:
+    """A token whose trades all wait for a USD price: not open in the books yet."""
+    n = position.pending_trades
+    return (
+        f'      <tr id="position-{position.id}" class="waiting">\n'
+        f"        <td>{_token_link(position.token)}</td>\n"
+        f'        <td class="num" colspan="5">{_pending_or("", "pricing")} <span class="muted">{n}'
+        f" trade{'' if n == 1 else 's'} wait{'s' if n == 1 else ''} for a USD price at block time; the position"
+        f" opens once valued</span></td>\n"
+        f'        <td colspan="2"></td>\n'
+        f"      </tr>"
+    )
+
+
+def position_rows(positions: Iterable[object], waiting: Iterable[object]) -> str:
+    now = timezone.now()
+    return "\n".join([*(position_row(p, now) for p in positions), *(waiting_row(p) for p in waiting)])
+
+
+def cycle_row(cycle: object) -> str:
+    """A closed round trip of the wallet page (its token selected)."""
+    incomplete = (
+        ""
+        if cycle.complete
+        else '<span class="marker incomplete" title="oversold: left out of win rates">incomplete</span>'
+    )
+    return (
+        f'        <tr><td><a href="{escape(url("token", cycle.token.mint))}">'
+        f"{escape(cycle.token.display_symbol)}</a></td>\n"
+        f"          <td>{_date(cycle.opened_at)}</td><td>{_date(cycle.closed_at)}</td>\n"
+        f"          <td>{duration(cycle.closed_at - cycle.opened_at)}</td>\n"
+        f'          <td class="num {pnl_class(cycle.realized_pnl)}">'
+        f"{escape(format_usd(cycle.realized_pnl, signed=True))}</td>\n"
+        f"          <td>{incomplete}</td></tr>"
+    )
+
+
+def cycle_rows(cycles: Iterable[object]) -> str:
+    return "\n".join(cycle_row(cycle) for cycle in cycles)
+
+
+def holder_row(position: object, now: datetime, *, holding: bool) -> str:
+    """A tracked wallet's position in the token page's holders table (`holding`) or sold-out table
+    (`position.net_flow` annotated, its wallet selected)."""
+    wallet = position.wallet
+    link = f'<td><a href="{escape(url("wallet", wallet.address))}">{escape(str(wallet))}</a></td>'
+    realized = (
+        f'<td class="num {pnl_class(position.realized_pnl)}">'
+        f"{escape(format_usd(position.realized_pnl, signed=True))}</td>"
+    )
+    flow = (
+        f'<td class="num {flow_class(position.net_flow)}" data-col="flow">'
+        f"{escape(format_usd(position.net_flow, signed=True))}</td>"
+    )
+    last = f"<td>{_age_cell(position.last_trade_at, now)}</td>"
+    if not holding:
+        return f'          <tr class="sold">{link}\n            {realized}\n            {flow}\n            {last}</tr>'
+    return (
+        f'        <tr class="holder">{link}\n'
+        f'          <td class="num" title="{escape(_plain(position.holdings))}">'
+        f"{escape(format_amount(position.holdings))}</td>\n"
+        f'          <td class="num">{escape(format_usd(position.cost_basis))}</td>\n'
+        f'          <td class="num {pnl_class(position.unrealized_pnl)}">{_unrealized(position.unrealized_pnl)}</td>\n'
+        f"          {realized}\n          {flow}\n          {last}</tr>"
+    )
+
+
+def holder_rows(positions: Iterable[object], *, holding: bool) -> str:
+    now = timezone.now()
+    return "\n".join(holder_row(position, now, holding=holding) for position in positions)
