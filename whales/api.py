@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import ujson
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -19,6 +20,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination, PageNumberPagination
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -494,6 +496,30 @@ def swap_row(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+class PlainJSONRenderer(JSONRenderer):
+    """JSONRenderer's exact bytes, written by ujson (a quarter of a leaderboard request went to the
+    stdlib encoder). Only for data of str, int, bool, None, lists and dicts, as the lean rows are:
+    ujson would write a Decimal or a float its own way, so anything else — and an indented answer
+    (the browsable API) — goes to JSONRenderer."""
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: dict | None = None) -> bytes:
+        if data is None or self.get_indent(accepted_media_type or "", renderer_context or {}):
+            return super().render(data, accepted_media_type, renderer_context)
+        try:
+            text = ujson.dumps(data, ensure_ascii=False, escape_forward_slashes=False, default=_not_plain)
+        except TypeError:
+            return super().render(data, accepted_media_type, renderer_context)
+        # As JSONRenderer: U+2028 and U+2029 are valid JSON but end a line in JavaScript.
+        return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode()
+
+
+def _not_plain(value: object) -> None:
+    raise TypeError(type(value).__name__)
+
+
+LEAN_RENDERERS = [PlainJSONRenderer, BrowsableAPIRenderer]
+
+
 # --- pagination --------------------------------------------------------------------------------------
 
 
@@ -545,6 +571,7 @@ class LeaderboardViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     queryset = WalletStats.objects.none()
     serializer_class = LeaderboardRowSerializer
     pagination_class = LeaderboardPagination
+    renderer_classes = LEAN_RENDERERS
 
     def get_queryset(self) -> QuerySet[WalletStats]:
         return LeaderboardQuery.from_request(self.request).stats()
@@ -586,6 +613,7 @@ class SwapViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     queryset = Swap.objects.none()
     serializer_class = SwapSerializer
     pagination_class = SwapPagination
+    renderer_classes = LEAN_RENDERERS
 
     def get_queryset(self) -> QuerySet[Swap]:
         filters = SwapFilterSerializer(data=self.request.query_params)
