@@ -11,8 +11,10 @@ push skipped for a page that waits is a page left wrong.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+import weakref
 from collections.abc import Iterable
 
 import redis
@@ -43,9 +45,18 @@ def note_lifetime() -> float:
 _clients: dict[str, redis.Redis] = {}
 
 
+# One client (a connection pool) per event loop and Redis: Daphne runs one loop for every socket;
+# a client is bound to the loop it first ran on (tests run one loop per test).
+_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, aioredis.Redis]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def _async_redis(url: str) -> aioredis.Redis:
-    # A client per call: a socket's event loop may not outlive it (tests run one loop per test).
-    return aioredis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    clients = _async_clients.setdefault(asyncio.get_running_loop(), {})
+    if url not in clients:
+        clients[url] = aioredis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    return clients[url]
 
 
 def _redis(url: str) -> redis.Redis:
@@ -59,7 +70,7 @@ async def listen(channel: str, groups: Iterable[str], alias: str = "default") ->
     url, prefix = _layer(alias)
     lifetime = note_lifetime()
     expires = time.time() + lifetime
-    async with _async_redis(url) as client, client.pipeline(transaction=False) as pipe:
+    async with _async_redis(url).pipeline(transaction=False) as pipe:
         for group in groups:
             pipe.zadd(_key(prefix, group), {channel: expires})
             pipe.expire(_key(prefix, group), int(lifetime) + 1)
@@ -68,7 +79,7 @@ async def listen(channel: str, groups: Iterable[str], alias: str = "default") ->
 
 async def stop_listening(channel: str, groups: Iterable[str], alias: str = "default") -> None:
     url, prefix = _layer(alias)
-    async with _async_redis(url) as client, client.pipeline(transaction=False) as pipe:
+    async with _async_redis(url).pipeline(transaction=False) as pipe:
         for group in groups:
             pipe.zrem(_key(prefix, group), channel)
         await pipe.execute()
