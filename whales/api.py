@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import ujson
+from django.core.paginator import Page
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -523,9 +524,21 @@ LEAN_RENDERERS = [PlainJSONRenderer, BrowsableAPIRenderer]
 # --- pagination --------------------------------------------------------------------------------------
 
 
+class LeaderboardRowsPaginator(RowsByIdPaginator):
+    """RowsByIdPaginator's count and ids on the bare stats rows (no join to the wallets), then the
+    page's rows as `LEADERBOARD_VALUES` dicts."""
+
+    def page(self, number: int | str) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        ids = list(self.object_list.values_list("id", flat=True)[bottom : bottom + self.per_page])
+        rows = {row["id"]: row for row in WalletStats.objects.filter(id__in=ids).values(*LEADERBOARD_VALUES)}
+        return self._get_page([rows[row_id] for row_id in ids], number, self)
+
+
 class LeaderboardPagination(PageNumberPagination):
     page_size = LEADERBOARD_PAGE_SIZE
-    django_paginator_class = RowsByIdPaginator
+    django_paginator_class = LeaderboardRowsPaginator
 
 
 class SwapPagination(CursorPagination):
@@ -577,7 +590,7 @@ class LeaderboardViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return LeaderboardQuery.from_request(self.request).stats()
 
     def list(self, request: Request, *args, **kwargs) -> Response:
-        rows = self.paginate_queryset(self.get_queryset().values(*LEADERBOARD_VALUES))
+        rows = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response([leaderboard_row(row) for row in rows])
 
 

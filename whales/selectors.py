@@ -114,7 +114,10 @@ def token_positions(token: Token, *, holding: bool, sort: str, descending: bool)
     rows = rows.filter(holdings__gt=0) if holding else rows.filter(holdings=0, bought_usd__gt=0)
     field = F(HOLDER_SORTS[sort])
     order = field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
-    return rows.select_related("wallet").order_by(order, "wallet_id")[:TOKEN_HOLDERS_LIMIT]
+    # What the holder tables show, no more: the busiest tokens have hundreds of rows (and long FIFO books).
+    shown = ("holdings", "cost_basis", "unrealized_pnl", "realized_pnl", "last_trade_at", "wallet__address")
+    rows = rows.select_related("wallet").only("wallet__label", "bought_usd", "sold_usd", *shown)
+    return rows.order_by(order, "wallet_id")[:TOKEN_HOLDERS_LIMIT]
 
 
 def token_holders(token: Token) -> QuerySet[Position]:
@@ -125,7 +128,6 @@ def token_holders(token: Token) -> QuerySet[Position]:
         .select_related("wallet")
         .order_by(F("holdings").desc(), "-bought_usd", "wallet_id")[:TOKEN_HOLDERS_LIMIT]
     )
-
 
 
 def positions_waiting_for_a_price(wallet: TrackedWallet) -> QuerySet[Position]:

@@ -85,12 +85,8 @@ class RowsByIdPaginator(Paginator):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         ids = list(self.object_list.values_list("id", flat=True)[bottom : bottom + self.per_page])
-        rows = {_row_id(row): row for row in self.object_list.filter(id__in=ids).order_by()}
+        rows = {row.id: row for row in self.object_list.filter(id__in=ids).order_by()}
         return self._get_page([rows[row_id] for row_id in ids], number, self)
-
-
-def _row_id(row: object) -> int:
-    return row["id"] if isinstance(row, dict) else row.id  # a values() row, or a model instance
 
 
 @dataclass
