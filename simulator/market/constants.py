@@ -10,7 +10,7 @@ USDT_MINT = "Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB"
 SOL_DECIMALS = 9
 STABLE_DECIMALS = 6
 LAMPORTS_PER_SOL = 1_000_000_000
-TOKEN_ACCOUNT_RENT = 2_039_280  # lamports to open an SPL token account (APIS.md §5)
+TOKEN_ACCOUNT_RENT = 2_039_280  # lamports to open an SPL token account (its rent-exempt minimum)
 
 SHAPES = ("jupiter", "raydium", "pumpswap", "pumpfun")
 # AMMs Jupiter routes through, by Helius `programInfo.programName`.

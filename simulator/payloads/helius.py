@@ -73,7 +73,7 @@ _SHAPE_TYPES = {
     "jupiter": ("SWAP", "JUPITER"),
     "raydium": ("SWAP", "RAYDIUM"),
     "pumpswap": ("SWAP", "PUMP_AMM"),
-    "pumpfun": ("TRANSFER", "SYSTEM_PROGRAM"),  # pump.fun curve trades arrive unparsed (APIS.md §1.5)
+    "pumpfun": ("TRANSFER", "SYSTEM_PROGRAM"),  # pump.fun curve trades arrive unparsed from Helius
 }
 
 

@@ -46,7 +46,7 @@ class SimulatorConfig:
     now: float | None = None
     warm_cache: bool = True  # render all history JSON in the background after start
     # A type-filtered history search gives up after this many transactions without a match and
-    # answers with Helius's "continue from <signature>" error object (APIS.md §1.2).
+    # answers with Helius's "continue from <signature>" error object, as Helius does.
     type_search_window: int = 1000
 
 
@@ -206,7 +206,7 @@ class MarketSimulator(HeliusApi, MarketDataApi, ControlApi):
         self.count("live_transactions", len(txs))
         for tx in txs:
             if tx.kind == "failed":
-                continue  # enhanced webhooks do not deliver failed transactions (APIS.md §1.6)
+                continue  # enhanced webhooks do not deliver failed transactions (as Helius documents)
             tx_type = type_and_source(tx)[0]
             involved = set(tx.involved)
             with self.lock:
