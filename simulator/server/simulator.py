@@ -46,7 +46,7 @@ class SimulatorConfig:
     now: float | None = None
     warm_cache: bool = True  # render all history JSON in the background after start
     # A type-filtered history search gives up after this many transactions without a match and
-    # answers with Helius's "continue from <signature>" error object, as Helius does.
+    # answers with Helius's "continue from <signature>" error object.
     type_search_window: int = 1000
 
 
@@ -65,7 +65,8 @@ class MarketSimulator(HeliusApi, MarketDataApi, ControlApi):
     """The simulator: market, HTTP server, live-trading thread and webhook delivery threads.
 
     Use `start()` / `stop()` (or a `with` block). `url` is the base URL once started. `market`,
-    `lock` and `stats` are public for tests: hold `lock` while reading the market.
+    `lock` and `stats` are public for tests: hold `lock` while reading the market. The request
+    handlers the routes name come from one mixin per API (`HeliusApi`, `MarketDataApi`, `ControlApi`).
     """
 
     def __init__(self, config: SimulatorConfig) -> None:
