@@ -1,10 +1,10 @@
-"""Writes of the portfolios app: follows and alert preferences."""
+"""Writes of the portfolios app: follows."""
 
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from portfolios.models import AlertPreference, Follow
+from portfolios.models import Follow
 from whales.models import TrackedWallet
 
 
@@ -15,8 +15,3 @@ def set_following(user: AbstractBaseUser, wallet: TrackedWallet, follow: bool) -
     else:
         Follow.objects.filter(user=user, wallet=wallet).delete()
     return follow
-
-
-def preferences_of(user: AbstractBaseUser) -> AlertPreference:
-    """The user's alert preferences (unsaved defaults, alerts off, when they never chose)."""
-    return AlertPreference.objects.filter(user=user).first() or AlertPreference(user=user)

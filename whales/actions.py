@@ -177,6 +177,7 @@ def ingest(
             swap.wallet, swap.token = stored.locked[swap.wallet_id], stored.tokens_by_id[swap.token_id]
         if live:
             transaction.on_commit(lambda: push_live_swaps(live), robust=True)
+            transaction.on_commit(lambda: announce_live_swaps([swap.id for swap in live]), robust=True)
     if book:
         result.book()
     return result
@@ -800,6 +801,21 @@ def push_live_swaps(swaps: Sequence[Swap]) -> None:
             groups.setdefault(realtime.follows_group(user_id), []).append(rows[swap.id])
     realtime.send_many([(group, fragments.swap_push(html)) for group, html in groups.items()])
     Swap.objects.filter(id__in=[swap.id for swap in swaps], pushed_at=None).update(pushed_at=timezone.now())
+
+
+# Apps that act on new swaps (alerts) get their ids by task name: whales imports none of them.
+LIVE_SWAPS_TASKS = ("alerts.tasks.alert_on_swaps",)
+
+
+def announce_live_swaps(swap_ids: Sequence[int]) -> None:
+    """Queue, by name, the tasks of other apps that follow new live swaps; a broker outage is logged."""
+    from celery import current_app
+
+    for name in LIVE_SWAPS_TASKS:
+        try:
+            current_app.send_task(name, args=[list(swap_ids)])
+        except Exception as error:  # noqa: BLE001 - kombu raises many kinds; the swaps are already safe
+            logger.error("could not queue %s for %d swaps: %s", name, len(swap_ids), error)
 
 
 def push_unpushed_swaps(limit: int = 500, now: datetime | None = None) -> int:
