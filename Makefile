@@ -34,9 +34,12 @@ run: export BIRDEYE_BASE_URL = $(SIM)
 run: export BIRDEYE_RATE_PER_SECOND ?= 25
 run: export DEXSCREENER_BASE_URL = $(SIM)
 run: export JUPITER_BASE_URL = $(SIM)
+run: export TELEGRAM_BOT_TOKEN ?= 100200300:aura-demo-bot
+run: export TELEGRAM_API_URL = $(SIM)
+run: export DISCORD_API_URL = $(SIM)
 run: export SIM_PORT := $(SIM_PORT)
 run: PROCFILE = Procfile.demo
-run: LOAD_DEMO = python manage.py load_demo &&
+run: LOAD_DEMO = python manage.py load_demo && python manage.py load_demo_alerts &&
 else
 run: PROCFILE = Procfile.dev
 run: LOAD_DEMO =
