@@ -231,8 +231,13 @@ class Messaging:
             return fault.status, {"error": fault.description or "failure asked for"}
         with self.lock:
             self.received.append(
-                {"platform": "webhook", "at": time.time(), "path": path, "raw_body": body.decode("utf-8", "replace"),
-                 "headers": {k.lower(): v for k, v in (headers or {}).items()}}
+                {
+                    "platform": "webhook",
+                    "at": time.time(),
+                    "path": path,
+                    "raw_body": body.decode("utf-8", "replace"),
+                    "headers": {k.lower(): v for k, v in (headers or {}).items()},
+                }
             )
         return 200, {"received": True}
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from aura.realtime import FEED_TRADES, send_html
 from alerts.actions import set_browser_alerts
+from aura.realtime import FEED_TRADES, send_html
 from tests.builders import address, usdc_swap
 from tests.conftest import log_in, off_the_browser_thread
 from tests.test_browser_live import PASSWORD, RECORD_NOTIFICATIONS

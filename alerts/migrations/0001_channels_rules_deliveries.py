@@ -10,120 +10,303 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('whales', '0010_merge_quarantine_and_backfill_retries'),
+        ("whales", "0010_merge_quarantine_and_backfill_retries"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AlertSettings',
+            name="AlertSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('time_zone', models.CharField(default='UTC', max_length=64, validators=[alerts.models.validate_time_zone])),
-                ('quiet_from', models.TimeField(blank=True, help_text='Hold alerts from this time of day…', null=True)),
-                ('quiet_until', models.TimeField(blank=True, help_text='…until this one, then send one digest.', null=True)),
-                ('muted_until', models.DateTimeField(blank=True, help_text="Telegram's /mute: held until then.", null=True)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='alert_settings', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "time_zone",
+                    models.CharField(default="UTC", max_length=64, validators=[alerts.models.validate_time_zone]),
+                ),
+                ("quiet_from", models.TimeField(blank=True, help_text="Hold alerts from this time of day…", null=True)),
+                (
+                    "quiet_until",
+                    models.TimeField(blank=True, help_text="…until this one, then send one digest.", null=True),
+                ),
+                (
+                    "muted_until",
+                    models.DateTimeField(blank=True, help_text="Telegram's /mute: held until then.", null=True),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="alert_settings",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Channel',
+            name="Channel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('inapp', 'In-app (notification and sound)'), ('telegram', 'Telegram'), ('discord', 'Discord webhook'), ('webhook', 'Signed webhook (n8n, Zapier, Make)'), ('email', 'Email')], max_length=10)),
-                ('label', models.CharField(blank=True, max_length=100)),
-                ('config', models.JSONField(blank=True, default=dict)),
-                ('secret', models.CharField(blank=True, max_length=500)),
-                ('state', models.CharField(choices=[('ok', 'ok'), ('pending', 'waiting to be linked'), ('failing', 'failing')], default='ok', max_length=10)),
-                ('failing_since', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.TextField(blank=True)),
-                ('burst_limit', models.PositiveIntegerField(default=5, validators=[django.core.validators.MinValueValidator(1)])),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='alert_channels', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("inapp", "In-app (notification and sound)"),
+                            ("telegram", "Telegram"),
+                            ("discord", "Discord webhook"),
+                            ("webhook", "Signed webhook (n8n, Zapier, Make)"),
+                            ("email", "Email"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("label", models.CharField(blank=True, max_length=100)),
+                ("config", models.JSONField(blank=True, default=dict)),
+                ("secret", models.CharField(blank=True, max_length=500)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("ok", "ok"), ("pending", "waiting to be linked"), ("failing", "failing")],
+                        default="ok",
+                        max_length=10,
+                    ),
+                ),
+                ("failing_since", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.TextField(blank=True)),
+                (
+                    "burst_limit",
+                    models.PositiveIntegerField(default=5, validators=[django.core.validators.MinValueValidator(1)]),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="alert_channels",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Notice',
+            name="Notice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.CharField(max_length=500)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('dismissed_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='alert_notices', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("text", models.CharField(max_length=500)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("dismissed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="alert_notices",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Rule',
+            name="Rule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(blank=True, max_length=100)),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('trigger', models.CharField(choices=[('swaps', 'whale swaps'), ('signals', 'token signals')], default='swaps', max_length=10)),
-                ('wallets', models.CharField(choices=[('all', 'every tracked wallet'), ('followed', 'only wallets I follow'), ('chosen', 'the wallets chosen here')], default='all', max_length=10)),
-                ('side', models.CharField(choices=[('any', 'buys and sells'), ('buy', 'buys only'), ('sell', 'sells only')], default='any', max_length=4)),
-                ('min_usd', models.DecimalField(decimal_places=2, default=Decimal('10000'), max_digits=14, validators=[django.core.validators.MinValueValidator(Decimal('0'))], verbose_name='minimum swap size (USD)')),
-                ('token_mint', models.CharField(blank=True, help_text='Empty: any token.', max_length=44, verbose_name='token (mint)')),
-                ('signal_kinds', models.JSONField(blank=True, default=list, help_text='Empty: every kind.')),
-                ('min_score', models.PositiveSmallIntegerField(default=0, validators=[django.core.validators.MaxValueValidator(100)])),
-                ('signal_mints', models.JSONField(blank=True, default=list, help_text='Empty: every token.')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('channels', models.ManyToManyField(blank=True, related_name='rules', to='alerts.channel')),
-                ('chosen_wallets', models.ManyToManyField(blank=True, related_name='+', to='whales.trackedwallet')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='alert_rules', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(blank=True, max_length=100)),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[("swaps", "whale swaps"), ("signals", "token signals")], default="swaps", max_length=10
+                    ),
+                ),
+                (
+                    "wallets",
+                    models.CharField(
+                        choices=[
+                            ("all", "every tracked wallet"),
+                            ("followed", "only wallets I follow"),
+                            ("chosen", "the wallets chosen here"),
+                        ],
+                        default="all",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "side",
+                    models.CharField(
+                        choices=[("any", "buys and sells"), ("buy", "buys only"), ("sell", "sells only")],
+                        default="any",
+                        max_length=4,
+                    ),
+                ),
+                (
+                    "min_usd",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("10000"),
+                        max_digits=14,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                        verbose_name="minimum swap size (USD)",
+                    ),
+                ),
+                (
+                    "token_mint",
+                    models.CharField(
+                        blank=True, help_text="Empty: any token.", max_length=44, verbose_name="token (mint)"
+                    ),
+                ),
+                ("signal_kinds", models.JSONField(blank=True, default=list, help_text="Empty: every kind.")),
+                (
+                    "min_score",
+                    models.PositiveSmallIntegerField(
+                        default=0, validators=[django.core.validators.MaxValueValidator(100)]
+                    ),
+                ),
+                ("signal_mints", models.JSONField(blank=True, default=list, help_text="Empty: every token.")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("channels", models.ManyToManyField(blank=True, related_name="rules", to="alerts.channel")),
+                ("chosen_wallets", models.ManyToManyField(blank=True, related_name="+", to="whales.trackedwallet")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="alert_rules",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='TelegramLink',
+            name="TelegramLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('used_at', models.DateTimeField(blank=True, null=True)),
-                ('chat_id', models.BigIntegerField(blank=True, null=True)),
-                ('channel', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='telegram_links', to='alerts.channel')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("used_at", models.DateTimeField(blank=True, null=True)),
+                ("chat_id", models.BigIntegerField(blank=True, null=True)),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="telegram_links", to="alerts.channel"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Delivery',
+            name="Delivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_key', models.CharField(max_length=100)),
-                ('kind', models.CharField(choices=[('swap', 'Swap'), ('signal', 'Signal'), ('digest', 'Digest'), ('test', 'Test'), ('notice', 'Notice')], max_length=10)),
-                ('event', models.JSONField(default=dict)),
-                ('summary', models.CharField(blank=True, max_length=300)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('sending', 'Sending'), ('retrying', 'Retrying'), ('held', 'held for a digest'), ('sent', 'Sent'), ('digested', 'sent in a digest'), ('failed', 'Failed')], default='queued', max_length=10)),
-                ('held', models.CharField(blank=True, choices=[('', '—'), ('burst', "burst above the channel's rate"), ('quiet', 'quiet hours'), ('muted', 'muted')], default='', max_length=10)),
-                ('held_until', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('block_time', models.DateTimeField(blank=True, null=True)),
-                ('ingested_at', models.DateTimeField(blank=True, null=True)),
-                ('queued_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('answered_at', models.DateTimeField(blank=True, null=True)),
-                ('answer_status', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('answer', models.TextField(blank=True)),
-                ('channel', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='alerts.channel')),
-                ('digest', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='members', to='alerts.delivery')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='alert_deliveries', to=settings.AUTH_USER_MODEL)),
-                ('rule', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='deliveries', to='alerts.rule')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("event_key", models.CharField(max_length=100)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("swap", "Swap"),
+                            ("signal", "Signal"),
+                            ("digest", "Digest"),
+                            ("test", "Test"),
+                            ("notice", "Notice"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("event", models.JSONField(default=dict)),
+                ("summary", models.CharField(blank=True, max_length=300)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("sending", "Sending"),
+                            ("retrying", "Retrying"),
+                            ("held", "held for a digest"),
+                            ("sent", "Sent"),
+                            ("digested", "sent in a digest"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "held",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "—"),
+                            ("burst", "burst above the channel's rate"),
+                            ("quiet", "quiet hours"),
+                            ("muted", "muted"),
+                        ],
+                        default="",
+                        max_length=10,
+                    ),
+                ),
+                ("held_until", models.DateTimeField(blank=True, null=True)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("block_time", models.DateTimeField(blank=True, null=True)),
+                ("ingested_at", models.DateTimeField(blank=True, null=True)),
+                ("queued_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("answered_at", models.DateTimeField(blank=True, null=True)),
+                ("answer_status", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("answer", models.TextField(blank=True)),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="deliveries", to="alerts.channel"
+                    ),
+                ),
+                (
+                    "digest",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="members",
+                        to="alerts.delivery",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="alert_deliveries",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="deliveries",
+                        to="alerts.rule",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['user', '-queued_at'], name='delivery_log'), models.Index(fields=['channel', 'status'], name='delivery_by_channel_status'), models.Index(fields=['answered_at'], name='delivery_answered')],
-                'constraints': [models.UniqueConstraint(fields=('rule', 'event_key', 'channel'), name='delivery_once', nulls_distinct=False)],
+                "indexes": [
+                    models.Index(fields=["user", "-queued_at"], name="delivery_log"),
+                    models.Index(fields=["channel", "status"], name="delivery_by_channel_status"),
+                    models.Index(fields=["answered_at"], name="delivery_answered"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("rule", "event_key", "channel"), name="delivery_once", nulls_distinct=False
+                    )
+                ],
             },
         ),
     ]
