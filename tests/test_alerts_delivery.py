@@ -282,3 +282,39 @@ def test_the_send_test_button_reaches_the_channel(messaging, alice):
     actions.send_delivery(actions.send_test(telegram))
     [sent] = messaging.messaging.messages("telegram")
     assert sent["chat_id"] == CHAT and "AURA test message" in sent["visible_text"]
+
+
+def signal_event(kind: str = "whale_accumulation", score: int = 80, symbol: str = HOSTILE_SYMBOL) -> dict:
+    return {
+        "kind": "signal",
+        "signal": {
+            "kind": kind,
+            "token": {"mint": address("signal token"), "symbol": symbol, "name": HOSTILE_NAME},
+            "score": score,
+            "wallets": [address("w1"), {"address": address("w2"), "label": "<i>two</i>"}],
+            "reasons": ["3 whales bought <b>$120k</b> in 1 h"],
+        },
+    }
+
+
+def test_a_signal_reaches_the_rules_that_want_its_kind_and_score_once(messaging, alice):
+    telegram, discord = channel(alice, "telegram"), channel(alice, "discord")
+    rule_to(alice, telegram, trigger=Rule.Trigger.SIGNALS, signal_kinds=["whale_accumulation"], min_score=70)
+    rule_to(alice, discord, trigger=Rule.Trigger.SIGNALS, min_score=90)
+
+    assert actions.alert_on_signal(signal_event(kind="momentum"), "s1") == []
+    ids = actions.alert_on_signal(signal_event(), "s2") + actions.alert_on_signal(signal_event(), "s2")
+    send_all(ids)
+
+    [sent] = messaging.messaging.messages("telegram")
+    assert "3 whales bought <b>$120k</b> in 1 h" in sent["visible_text"]  # as text: Telegram parsed it
+    assert messaging.messaging.messages("discord") == []  # score 80 < 90
+    assert Delivery.objects.get().event_key == "signal:s2"
+
+
+def test_a_malformed_signal_is_logged_and_queues_nothing(messaging, alice, caplog):
+    rule_to(alice, channel(alice, "telegram"), trigger=Rule.Trigger.SIGNALS)
+    broken = signal_event()
+    broken["signal"]["score"] = 500
+    assert actions.alert_on_signal(broken, "bad") == []
+    assert "signal bad not alerted: signal.score must be an integer from 0 to 100" in caplog.text
