@@ -12,7 +12,7 @@ SIM := http://127.0.0.1:$(SIM_PORT)
 # Tests get embedded services of their own, so a running `make run` never sees their data, pushes or tasks.
 TEST_DATA_DIR ?= $(CURDIR)/.data/test
 
-.PHONY: run test install lint services-stop bench bench-pnl bench-live bench-api bench-signals need-wrk clean
+.PHONY: run test install lint services-stop bench bench-pnl bench-live bench-api bench-signals bench-alerts need-wrk clean
 
 install: $(INSTALLED)
 
@@ -57,7 +57,7 @@ test: $(INSTALLED)
 	AURA_DATA_DIR=$(TEST_DATA_DIR) CHANNELS_PREFIX=aura-test-$$$$ $(PY) -m aura.embedded run -- $(PY) -m pytest $(PYTEST_ARGS)
 
 # Benchmarks print figures (bench/README.md); those with a database make one of their own and drop it at the end.
-bench: bench-pnl bench-live bench-api bench-signals
+bench: bench-pnl bench-live bench-api bench-signals bench-alerts
 
 bench-pnl: $(INSTALLED)
 	$(PY) -m aura.embedded run -- $(PY) bench/pnl.py $(PNL_ARGS)
@@ -74,6 +74,10 @@ need-wrk:
 	  command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] || { echo "bench-api needs wrk: install the Debian package wrk (apt-get install wrk)"; exit 1; }; \
 	  echo "installing wrk (Debian package) for bench-api"; \
 	  apt-get install -y -q wrk >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null; }; }
+
+# Swap webhook → Telegram sendMessage at the simulator's stand-in, 100 users' rules (bench/alerts.py).
+bench-alerts: $(INSTALLED)
+	$(PY) -m aura.embedded run -- $(PY) bench/alerts.py $(ALERTS_ARGS)
 
 # The pure signal detector: no database, no services.
 bench-signals: $(INSTALLED)

@@ -14,8 +14,10 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -49,6 +51,8 @@ STALE_SENDING = timedelta(minutes=2)
 # Queued deliveries whose task never ran (the broker was down) are picked up by the sweep after this.
 QUEUED_GRACE = timedelta(seconds=20)
 BACKOFF_SECONDS = (2, 5, 15, 30, 60, 120, 300, 600)
+# Sends of one batch (a swap's alerts to all its users) in flight at once.
+SEND_THREADS = 16
 
 
 # --- events --------------------------------------------------------------------------------------
@@ -301,8 +305,10 @@ def render(delivery: Delivery, channel: Channel) -> Any:
     return parse_event(delivery.event)
 
 
-def _send(channel: Channel, delivery: Delivery, event_id: str) -> senders.Sent:
-    now = int(time.time())
+def _prepare(channel: Channel, delivery: Delivery) -> Callable[[], senders.Sent]:
+    """The send of one delivery, rendered here (reads the database for digests) and returned as a call
+    that only does I/O, so that many can run at once in threads. Raises SendFailed or ValueError for
+    what cannot be sent at all."""
     alert = render(delivery, channel)
     site = settings.SITE_URL
     if channel.kind == Channel.Kind.TELEGRAM:
@@ -312,62 +318,100 @@ def _send(channel: Channel, delivery: Delivery, event_id: str) -> senders.Sent:
         if chat_id is None:
             raise senders.SendFailed("no Telegram chat is linked yet", permanent=True)
         request = telegram_request(alert, bot_token=settings.TELEGRAM_BOT_TOKEN, chat_id=chat_id, site_url=site)
-        return senders.post(settings.TELEGRAM_API_URL, request)
+        return partial(senders.post, settings.TELEGRAM_API_URL, request)
     if channel.kind == Channel.Kind.DISCORD:
         path = discord_webhook_path(channel.secret)
-        return senders.post(settings.DISCORD_API_URL, discord_request(alert, webhook_path=path, site_url=site))
+        request = discord_request(alert, webhook_path=path, site_url=site)
+        return partial(senders.post, settings.DISCORD_API_URL, request)
     if channel.kind == Channel.Kind.WEBHOOK:
         url = channel.config.get("url", "")
         request = webhook_request(
             alert,
             secret=channel.secret,
-            timestamp=now,
+            timestamp=int(time.time()),
             site_url=site,
             url_path=webhook_url_path(url),
-            event_id=event_id,
+            event_id=f"aura-{delivery.id}",
         )
-        return senders.post(senders.origin_of(url), request)
+        return partial(senders.post, senders.origin_of(url), request)
     if channel.kind == Channel.Kind.EMAIL:
-        return senders.send_email(channel.config.get("address", ""), email_content(alert, site_url=site))
+        return partial(senders.send_email, channel.config.get("address", ""), email_content(alert, site_url=site))
     raise senders.SendFailed(f"{channel.kind} channels do not send messages", permanent=True)
 
 
 def send_delivery(delivery_id: int) -> float | None:
-    """Send one delivery if it is still due (claimed first, so two workers never both send it).
-    Returns the seconds after which a transient failure should be retried, else None."""
+    """Send one delivery if it is still due; the seconds after which to retry it, or None."""
+    return send_deliveries([delivery_id]).get(delivery_id)
+
+
+def send_deliveries(delivery_ids: Sequence[int]) -> dict[int, float]:
+    """Send the deliveries that are still due, at once (each claimed first, so two workers never both
+    send one). Returns, for those that failed for now, the seconds after which to retry them."""
     now = timezone.now()
-    claimed = Delivery.objects.filter(
-        Q(next_attempt_at=None) | Q(next_attempt_at__lte=now),
-        id=delivery_id,
-        status__in=[Status.QUEUED, Status.RETRYING],
-    ).update(status=Status.SENDING, attempts=F("attempts") + 1, sent_at=now)
+    with transaction.atomic():
+        claimed = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(Q(next_attempt_at=None) | Q(next_attempt_at__lte=now))
+            .filter(id__in=list(delivery_ids), status__in=[Status.QUEUED, Status.RETRYING])
+            .values_list("id", flat=True)
+        )
+        Delivery.objects.filter(id__in=claimed).update(status=Status.SENDING, attempts=F("attempts") + 1, sent_at=now)
     if not claimed:
-        return None
-    delivery = Delivery.objects.select_related("channel").get(id=delivery_id)
-    channel = delivery.channel
-    event_id = f"aura-{delivery.id}"
-    try:
-        outcome = _send(channel, delivery, event_id)
-    except senders.SendFailed as error:
-        return _failed(delivery, channel, error)
-    except ValueError as error:  # InvalidEvent, or a channel whose URL or token became unusable
-        return _failed(delivery, channel, senders.SendFailed(f"cannot be rendered: {error}", permanent=True))
-    answered = timezone.now()
+        return {}
+    deliveries = list(Delivery.objects.select_related("channel").filter(id__in=claimed).order_by("id"))
+    calls: dict[int, Callable[[], senders.Sent]] = {}
+    outcomes: dict[int, senders.Sent | senders.SendFailed] = {}
+    for delivery in deliveries:
+        try:
+            calls[delivery.id] = _prepare(delivery.channel, delivery)
+        except senders.SendFailed as error:
+            outcomes[delivery.id] = error
+        except ValueError as error:  # InvalidEvent, or a channel whose URL or token became unusable
+            outcomes[delivery.id] = senders.SendFailed(f"cannot be rendered: {error}", permanent=True)
+    outcomes.update(_run_all(calls))
+    retries: dict[int, float] = {}
+    for delivery in deliveries:
+        outcome = outcomes[delivery.id]
+        if isinstance(outcome, senders.SendFailed):
+            retry_in = _failed(delivery, delivery.channel, outcome)
+            if retry_in is not None:
+                retries[delivery.id] = retry_in
+        else:
+            _sent(delivery, outcome)
+    return retries
+
+
+def _run_all(calls: dict[int, Callable[[], senders.Sent]]) -> dict[int, senders.Sent | senders.SendFailed]:
+    """Each call's outcome; several at once in threads (they wait on the network, not the CPU)."""
+
+    def outcome(call: Callable[[], senders.Sent]) -> senders.Sent | senders.SendFailed:
+        try:
+            return call()
+        except senders.SendFailed as error:
+            return error
+
+    if len(calls) <= 1:
+        return {key: outcome(call) for key, call in calls.items()}
+    with ThreadPoolExecutor(max_workers=min(SEND_THREADS, len(calls))) as pool:
+        return dict(zip(calls, pool.map(outcome, calls.values()), strict=True))
+
+
+def _sent(delivery: Delivery, outcome: senders.Sent) -> None:
     Delivery.objects.filter(id=delivery.id).update(
         status=Status.SENT,
-        answered_at=answered,
+        answered_at=outcome.answered_at,
         answer_status=outcome.status,
         answer=outcome.answer,
         next_attempt_at=None,
     )
-    if channel.state == Channel.State.FAILING:
-        Channel.objects.filter(id=channel.id).update(state=Channel.State.OK, failing_since=None)
-    return None
+    if delivery.channel.state == Channel.State.FAILING:
+        Channel.objects.filter(id=delivery.channel_id).update(state=Channel.State.OK, failing_since=None)
 
 
 def _failed(delivery: Delivery, channel: Channel, error: senders.SendFailed) -> float | None:
     now = timezone.now()
-    fields: dict[str, Any] = {"answered_at": now, "answer_status": error.status, "answer": error.answer}
+    answered = error.answered_at or now
+    fields: dict[str, Any] = {"answered_at": answered, "answer_status": error.status, "answer": error.answer}
     attempts = delivery.attempts
     if not error.permanent and attempts < settings.ALERTS_MAX_ATTEMPTS:
         wait = max(error.retry_after or 0.0, BACKOFF_SECONDS[min(attempts - 1, len(BACKOFF_SECONDS) - 1)])

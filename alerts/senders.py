@@ -7,7 +7,10 @@ webhook deleted, 400 bad chat or bad markup, 401 bad token: sending again cannot
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
@@ -25,6 +28,7 @@ ANSWER_LIMIT = 1000
 class Sent:
     status: int
     answer: str
+    answered_at: datetime = field(default_factory=timezone.now)
 
 
 class SendFailed(Exception):
@@ -34,22 +38,36 @@ class SendFailed(Exception):
         self.permanent = permanent
         self.status = status
         self.retry_after = retry_after
+        self.answered_at = timezone.now()
+
+
+_clients: dict[int, httpx.Client] = {}
+_clients_lock = threading.Lock()
+
+
+def shared_client() -> httpx.Client:
+    """This process's HTTP client: connections to Telegram and Discord are kept alive between alerts
+    (a new TLS connection per message would cost more than the message). One per process, made after
+    a Celery worker forks."""
+    pid = os.getpid()
+    with _clients_lock:
+        client = _clients.get(pid)
+        if client is None:
+            limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
+            client = _clients[pid] = httpx.Client(timeout=settings.ALERTS_SEND_TIMEOUT_SECONDS, limits=limits)
+        return client
 
 
 def post(base_url: str, request: OutgoingRequest, client: httpx.Client | None = None) -> Sent:
     """POST `request` to `base_url` + its path. Returns what the platform answered on success."""
     url = base_url.rstrip("/") + request.url_path
-    own = client is None
-    client = client or httpx.Client(timeout=settings.ALERTS_SEND_TIMEOUT_SECONDS)
+    client = client or shared_client()
     try:
         response = client.request(request.method, url, headers=request.headers, content=request.body_bytes)
     except httpx.TimeoutException as error:
         raise SendFailed(f"timed out: {error}", permanent=False) from error
     except httpx.HTTPError as error:
         raise SendFailed(f"could not connect: {error}", permanent=False) from error
-    finally:
-        if own:
-            client.close()
     answer = response.text[:ANSWER_LIMIT]
     if response.status_code < 300:
         return Sent(response.status_code, answer)

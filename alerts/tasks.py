@@ -32,8 +32,7 @@ def enqueue_send(delivery_id: int, countdown: float = 0) -> None:
 def alert_on_swaps(swap_ids: list[int]) -> int:
     """Whales stored new live swaps (sent by name, after commit): queue and send their alerts."""
     to_send = actions.alert_on_swaps(swap_ids)
-    for delivery_id in to_send:
-        enqueue_send(delivery_id)
+    _send_now(to_send)
     return len(to_send)
 
 
@@ -41,9 +40,15 @@ def alert_on_swaps(swap_ids: list[int]) -> int:
 def alert_on_signal(signal_event: dict[str, Any], signal_key: str) -> int:
     """A signal fired (`{"kind": "signal", "signal": {...}}`): queue and send its alerts."""
     to_send = actions.alert_on_signal(signal_event, signal_key)
-    for delivery_id in to_send:
-        enqueue_send(delivery_id)
+    _send_now(to_send)
     return len(to_send)
+
+
+def _send_now(delivery_ids: list[int]) -> None:
+    """Send a batch here and now (several at once), and queue the retries of what failed for now. Should
+    this task die midway, the sweep (`send_due`) sends what was left queued or sending."""
+    for delivery_id, retry_in in actions.send_deliveries(delivery_ids).items():
+        enqueue_send(delivery_id, countdown=retry_in)
 
 
 @shared_task(soft_time_limit=40, time_limit=60, **RETRY_WHEN_THE_DATABASE_FAILS)
