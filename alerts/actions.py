@@ -22,7 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Min, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -198,32 +198,34 @@ def queue(wanted: Sequence[Delivery], now: datetime | None = None) -> list[int]:
         by_channel: dict[int, list[Delivery]] = {}
         for delivery in fresh:
             by_channel.setdefault(delivery.channel_id, []).append(delivery)
+        open_bursts = dict(
+            Delivery.objects.filter(channel_id__in=by_channel, status=Status.HELD, held=Delivery.Held.BURST)
+            .values("channel_id")
+            .annotate(until=Min("held_until"))
+            .values_list("channel_id", "until")
+        )
+        recent = dict(
+            Delivery.objects.filter(channel_id__in=by_channel, queued_at__gte=now - window)
+            .exclude(id__in=[d.id for d in fresh])
+            .exclude(kind__in=[Delivery.Kind.TEST, Delivery.Kind.NOTICE])
+            .values("channel_id")
+            .annotate(count=Count("id"))
+            .values_list("channel_id", "count")
+        )
         for channel_id, deliveries in by_channel.items():
             channel = channels[channel_id]
             quiet = user_settings.get(channel.user_id)
             quiet_end = quiet.quiet_end_after(now) if quiet else None
             if quiet_end is not None:
-                reason = (
-                    Delivery.Held.MUTED if quiet.muted_until and quiet.muted_until >= quiet_end else Delivery.Held.QUIET
-                )
-                _hold(deliveries, reason, quiet_end)
-                continue
-            burst_start = now - window
-            held_burst = Delivery.objects.filter(channel=channel, status=Status.HELD, held=Delivery.Held.BURST)
-            open_until = held_burst.order_by("held_until").values_list("held_until", flat=True).first()
-            if open_until is not None:
-                _hold(deliveries, Delivery.Held.BURST, open_until)  # a digest is gathering: join it
-                continue
-            recent = (
-                Delivery.objects.filter(channel=channel, queued_at__gte=burst_start)
-                .exclude(id__in=[d.id for d in deliveries])
-                .exclude(kind__in=[Delivery.Kind.TEST, Delivery.Kind.NOTICE])
-                .count()
-            )
-            room = max(0, channel.burst_limit - recent)
-            to_send += [d.id for d in deliveries[:room]]
-            if len(deliveries) > room:
-                _hold(deliveries[room:], Delivery.Held.BURST, now + window)
+                muted = quiet.muted_until and quiet.muted_until >= quiet_end
+                _hold(deliveries, Delivery.Held.MUTED if muted else Delivery.Held.QUIET, quiet_end)
+            elif channel_id in open_bursts:
+                _hold(deliveries, Delivery.Held.BURST, open_bursts[channel_id])  # a digest is gathering: join it
+            else:
+                room = max(0, channel.burst_limit - recent.get(channel_id, 0))
+                to_send += [d.id for d in deliveries[:room]]
+                if len(deliveries) > room:
+                    _hold(deliveries[room:], Delivery.Held.BURST, now + window)
     return to_send
 
 
@@ -370,6 +372,7 @@ def send_deliveries(delivery_ids: Sequence[int]) -> dict[int, float]:
             outcomes[delivery.id] = senders.SendFailed(f"cannot be rendered: {error}", permanent=True)
     outcomes.update(_run_all(calls))
     retries: dict[int, float] = {}
+    sent: list[Delivery] = []
     for delivery in deliveries:
         outcome = outcomes[delivery.id]
         if isinstance(outcome, senders.SendFailed):
@@ -377,7 +380,13 @@ def send_deliveries(delivery_ids: Sequence[int]) -> dict[int, float]:
             if retry_in is not None:
                 retries[delivery.id] = retry_in
         else:
-            _sent(delivery, outcome)
+            delivery.status, delivery.answered_at, delivery.next_attempt_at = Status.SENT, outcome.answered_at, None
+            delivery.answer_status, delivery.answer = outcome.status, outcome.answer
+            sent.append(delivery)
+    Delivery.objects.bulk_update(sent, ["status", "answered_at", "answer_status", "answer", "next_attempt_at"])
+    recovered = {d.channel_id for d in sent if d.channel.state == Channel.State.FAILING}
+    if recovered:
+        Channel.objects.filter(id__in=recovered).update(state=Channel.State.OK, failing_since=None)
     return retries
 
 
@@ -394,18 +403,6 @@ def _run_all(calls: dict[int, Callable[[], senders.Sent]]) -> dict[int, senders.
         return {key: outcome(call) for key, call in calls.items()}
     with ThreadPoolExecutor(max_workers=min(SEND_THREADS, len(calls))) as pool:
         return dict(zip(calls, pool.map(outcome, calls.values()), strict=True))
-
-
-def _sent(delivery: Delivery, outcome: senders.Sent) -> None:
-    Delivery.objects.filter(id=delivery.id).update(
-        status=Status.SENT,
-        answered_at=outcome.answered_at,
-        answer_status=outcome.status,
-        answer=outcome.answer,
-        next_attempt_at=None,
-    )
-    if delivery.channel.state == Channel.State.FAILING:
-        Channel.objects.filter(id=delivery.channel_id).update(state=Channel.State.OK, failing_since=None)
 
 
 def _failed(delivery: Delivery, channel: Channel, error: senders.SendFailed) -> float | None:
