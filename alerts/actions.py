@@ -297,7 +297,8 @@ def render(delivery: Delivery, channel: Channel) -> Any:
     """The alert (swap, signal, digest, test, notice) a delivery carries, ready for a renderer."""
     if delivery.kind == Delivery.Kind.DIGEST:
         members = Delivery.objects.filter(id__in=delivery.event.get("members", [])).order_by("id")
-        return make_digest([parse_event(member.event) for member in members])
+        # Each event inside keeps the id it has when delivered on its own (the webhook schema says so).
+        return make_digest([parse_event({**member.event, "id": f"aura-{member.id}"}) for member in members])
     if delivery.kind == Delivery.Kind.TEST:
         return make_channel_test(int(delivery.queued_at.timestamp()), channel.display_name)
     if delivery.kind == Delivery.Kind.NOTICE:
