@@ -97,13 +97,27 @@ def alert_on_swaps(swap_ids: Sequence[int]) -> list[int]:
     )
     if not swaps:
         return []
+    wallet_ids = {swap.wallet_id for swap in swaps}
+    # Only the rules that can match these wallets: the work grows with the swaps' listeners, not with
+    # every rule of every user.
     rules = list(
-        Rule.objects.filter(is_active=True, trigger=Rule.Trigger.SWAPS).prefetch_related("channels").order_by("id")
+        Rule.objects.filter(is_active=True, trigger=Rule.Trigger.SWAPS)
+        .filter(
+            Q(wallets=Rule.Wallets.ALL)
+            | Q(wallets=Rule.Wallets.FOLLOWED, user__follows__wallet_id__in=wallet_ids)
+            | Q(wallets=Rule.Wallets.CHOSEN, chosen_wallets__in=wallet_ids)
+        )
+        .distinct()
+        .prefetch_related("channels")
+        .order_by("id")
     )
     if not rules:
         return []
-    wallet_ids = {swap.wallet_id for swap in swaps}
-    followed = set(Follow.objects.filter(wallet_id__in=wallet_ids).values_list("user_id", "wallet_id"))
+    followed = set(
+        Follow.objects.filter(wallet_id__in=wallet_ids, user_id__in={r.user_id for r in rules}).values_list(
+            "user_id", "wallet_id"
+        )
+    )
     chosen_ids = [rule.id for rule in rules if rule.wallets == Rule.Wallets.CHOSEN]
     chosen = set(
         Rule.chosen_wallets.through.objects.filter(rule_id__in=chosen_ids, trackedwallet_id__in=wallet_ids).values_list(

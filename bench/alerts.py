@@ -122,7 +122,7 @@ def stop(process: subprocess.Popen | None) -> None:
 
 
 def wait_for_healthz(url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit("Daphne exited before serving")
@@ -132,7 +132,7 @@ def wait_for_healthz(url: str, process: subprocess.Popen) -> None:
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
-    raise SystemExit("Daphne did not answer /healthz within 30 s")
+    raise SystemExit("Daphne did not answer /healthz within 120 s")
 
 
 def wait_for_workers(env: dict[str, str], queues: list[str]) -> None:
