@@ -228,7 +228,10 @@ class Messaging:
         """A generic webhook receiver (what n8n would be): keeps the raw body and the headers."""
         fault = self._take_fault("webhook")
         if fault is not None:
-            return fault.status, {"error": fault.description or "failure asked for"}
+            answer: dict[str, Any] = {"error": fault.description or "failure asked for"}
+            if fault.retry_after is not None:
+                answer["retry_after"] = fault.retry_after  # also sent as a Retry-After header
+            return fault.status, answer
         with self.lock:
             self.received.append(
                 {

@@ -9,7 +9,9 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock
+from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from django.core import mail
 from django.utils import timezone
@@ -17,6 +19,7 @@ from django.utils import timezone
 from alerts import actions
 from alerts.messages import verify_webhook_signature
 from alerts.models import AlertSettings, Channel, Delivery, Notice, Rule
+from simulator.messaging import MessagingFault
 from tests.builders import address, usdc_swap
 from whales import actions as whales_actions
 from whales.models import ArrivedVia, Swap, Token, TrackedWallet
@@ -98,8 +101,6 @@ def test_hostile_symbols_arrive_as_text_on_every_channel(messaging, alice, whale
 
 
 def test_telegram_refuses_markup_it_does_not_know_as_telegram_does(messaging):
-    import httpx
-
     answer = httpx.post(
         f"{messaging.url}/bot{'1:x'}/sendMessage",
         json={"chat_id": CHAT, "text": "hi <br> there", "parse_mode": "HTML"},
@@ -117,9 +118,7 @@ def test_telegram_refuses_markup_it_does_not_know_as_telegram_does(messaging):
 
 def test_a_429_is_waited_out_for_as_long_as_telegram_says(messaging, alice, whale):
     rule_to(alice, channel(alice, "telegram"))
-    messaging.messaging.faults.append(
-        __import__("simulator.messaging", fromlist=["MessagingFault"]).MessagingFault("telegram", 429, retry_after=1)
-    )
+    messaging.messaging.faults.append(MessagingFault("telegram", 429, retry_after=1))
     [delivery_id] = actions.alert_on_swaps(swaps(whale, 1))
 
     before = timezone.now()
@@ -144,8 +143,6 @@ def test_a_429_is_waited_out_for_as_long_as_telegram_says(messaging, alice, whal
 def test_a_5xx_is_retried_and_gives_up_into_failed_with_a_record(messaging, alice, whale, settings):
     settings.ALERTS_MAX_ATTEMPTS = 2
     rule_to(alice, channel(alice, "discord"))
-    from simulator.messaging import MessagingFault
-
     messaging.messaging.faults.append(MessagingFault("discord", 502, remaining=5, description="Bad Gateway"))
     [delivery_id] = actions.alert_on_swaps(swaps(whale, 1))
 
@@ -229,7 +226,7 @@ def test_fifty_swaps_in_a_minute_become_one_digest(messaging, alice, whale):
 def test_quiet_hours_hold_alerts_into_a_digest_at_their_end(messaging, alice, whale):
     telegram = channel(alice, "telegram")
     rule_to(alice, telegram)
-    tokyo_now = timezone.now().astimezone(__import__("zoneinfo").ZoneInfo("Asia/Tokyo"))
+    tokyo_now = timezone.now().astimezone(ZoneInfo("Asia/Tokyo"))
     start = (tokyo_now - timedelta(hours=1)).time().replace(second=0, microsecond=0)
     end = (tokyo_now + timedelta(hours=1)).time().replace(second=0, microsecond=0)
     AlertSettings.objects.create(user=alice, time_zone="Asia/Tokyo", quiet_from=start, quiet_until=end)
@@ -318,3 +315,25 @@ def test_a_malformed_signal_is_logged_and_queues_nothing(messaging, alice, caplo
     broken["signal"]["score"] = 500
     assert actions.alert_on_signal(broken, "bad") == []
     assert "signal bad not alerted: signal.score must be an integer from 0 to 100" in caplog.text
+
+
+def test_a_deleted_discord_webhook_marks_the_channel_failing(messaging, alice, whale):
+    discord = channel(alice, "discord")
+    rule_to(alice, discord)
+    messaging.messaging.deleted_webhooks.add("1234567890")
+    [delivery_id] = actions.alert_on_swaps(swaps(whale, 1))
+
+    assert actions.send_delivery(delivery_id) is None
+    discord.refresh_from_db()
+    assert (discord.state, discord.last_error) == ("failing", "404 Unknown Webhook")
+    assert Delivery.objects.get(id=delivery_id).status == "failed"
+
+
+def test_a_webhook_receivers_retry_after_header_is_honoured(messaging, alice, whale):
+    rule_to(alice, channel(alice, "webhook", url=f"{messaging.url}/receiver/n8n", secret="s"))
+    messaging.messaging.faults.append(MessagingFault("webhook", 429, retry_after=7))
+    [delivery_id] = actions.alert_on_swaps(swaps(whale, 1))
+
+    assert actions.send_delivery(delivery_id) == 7
+    delivery = Delivery.objects.get(id=delivery_id)
+    assert delivery.status == "retrying" and delivery.next_attempt_at > timezone.now() + timedelta(seconds=6)
