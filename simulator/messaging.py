@@ -428,7 +428,9 @@ def _json(body: bytes, form: bool = False) -> Any:
 
 class _Handler(BaseHTTPRequestHandler):
     messaging: Messaging
-    protocol_version = "HTTP/1.1"
+    protocol_version = "HTTP/1.1"  # keep-alive, as the senders keep their connections
+    # Headers and body go out in separate writes: with Nagle on, the client's delayed ACK stalls them.
+    disable_nagle_algorithm = True
 
     def _answer(self, method: str) -> None:
         length = int(self.headers.get("Content-Length") or 0)
