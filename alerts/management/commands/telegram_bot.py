@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -14,11 +15,13 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
+from telegram.error import InvalidToken, NetworkError, TimedOut
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
 from alerts import bot
 
 logger = logging.getLogger(__name__)
+RETRY_SECONDS = 5
 
 
 async def _reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -32,7 +35,7 @@ async def _reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
 
 
-def build_application(token: str, api_url: str, poll_interval: float = 0.0) -> Application:
+def build_application(token: str, api_url: str) -> Application:
     return (
         Application.builder()
         .token(token)
@@ -52,12 +55,29 @@ class Command(BaseCommand):
         token = settings.TELEGRAM_BOT_TOKEN
         if not token:
             self.stdout.write("TELEGRAM_BOT_TOKEN is not set: the Telegram bot is off (waiting for a stop signal).")
-            stopped = threading.Event()
-            signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-            signal.signal(signal.SIGINT, lambda *_: stopped.set())
-            stopped.wait()
-            return
-        application = build_application(token, settings.TELEGRAM_API_URL)
-        application.add_handler(MessageHandler(filters.COMMAND, _reply))
+            return self._idle()
         self.stdout.write(f"AURA bot polling {settings.TELEGRAM_API_URL} for updates")
-        application.run_polling(timeout=poll_timeout, allowed_updates=["message"], drop_pending_updates=False)
+        while True:
+            application = build_application(token, settings.TELEGRAM_API_URL)
+            application.add_handler(MessageHandler(filters.COMMAND, _reply))
+            try:
+                application.run_polling(
+                    timeout=poll_timeout, allowed_updates=["message"], drop_pending_updates=False, close_loop=False
+                )
+                return  # stopped by a signal
+            except InvalidToken as error:
+                # A wrong token will not fix itself: say so and wait, without taking the other processes down.
+                logger.error("Telegram refused TELEGRAM_BOT_TOKEN (%s): the bot is off", error)
+                return self._idle()
+            except (NetworkError, TimedOut) as error:
+                # Telegram (or the simulator, still starting) is unreachable: try again shortly.
+                logger.warning(
+                    "Telegram unreachable at %s: %s; retrying in %d s", settings.TELEGRAM_API_URL, error, RETRY_SECONDS
+                )
+                time.sleep(RETRY_SECONDS)
+
+    def _idle(self) -> None:
+        stopped = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+        signal.signal(signal.SIGINT, lambda *_: stopped.set())
+        stopped.wait()
