@@ -74,6 +74,8 @@ def swap_event(swap: Any) -> dict[str, Any]:
 
 
 def _swap_rule_matches(rule: Rule, swap: Any, followed: set[tuple[int, int]], chosen: set[tuple[int, int]]) -> bool:
+    if rule.created_at > swap.ingested_at:
+        return False  # a rule made since hears of swaps from then on (the sweep re-reads older ones)
     if rule.side != Rule.Side.ANY and swap.side != rule.side:
         return False
     if rule.min_usd > 0 and (swap.usd_value is None or swap.usd_value < rule.min_usd):
@@ -153,6 +155,23 @@ def _swap_summary(swap: Any) -> str:
     who = swap.wallet.label or swap.wallet.address[:6]
     usd = "" if swap.usd_value is None else f" ${swap.usd_value:,.0f}"
     return f"{who} {swap.side} {swap.token.symbol or swap.token.mint[:6]}{usd}"[:300]
+
+
+# Live swaps whose alert task was never queued (the broker was down when they were stored) are matched
+# by the beat's sweep between these ages; matching them twice queues nothing twice.
+SWEEP_AFTER = timedelta(seconds=30)
+SWEEP_WITHIN = timedelta(minutes=10)
+
+
+def swaps_to_sweep(now: datetime | None = None) -> list[int]:
+    from whales.models import Swap
+
+    now = now or timezone.now()
+    return list(
+        Swap.objects.filter(live=True, ingested_at__gte=now - SWEEP_WITHIN, ingested_at__lt=now - SWEEP_AFTER)
+        .order_by("id")
+        .values_list("id", flat=True)[:5000]
+    )
 
 
 def alert_on_signal(signal_event: dict[str, Any], signal_key: str) -> list[int]:

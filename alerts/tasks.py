@@ -71,3 +71,11 @@ def send_due() -> int:
         enqueue_send(delivery_id)
         count += 1
     return count
+
+
+@shared_task(soft_time_limit=100, time_limit=120, **RETRY_WHEN_THE_DATABASE_FAILS)
+def sweep_swaps() -> int:
+    """Beat: match the last minutes' live swaps again, for those whose alert task was never queued."""
+    to_send = actions.alert_on_swaps(actions.swaps_to_sweep())
+    _send_now(to_send)
+    return len(to_send)

@@ -189,6 +189,7 @@ CELERY_BEAT_SCHEDULE = {
     "push-unpushed-swaps": {"task": "whales.tasks.push_unpushed_swaps", "schedule": 10.0},
     "name-unnamed-tokens": {"task": "whales.tasks.name_unnamed_tokens", "schedule": 600.0},
     "send-due-alerts": {"task": "alerts.tasks.send_due", "schedule": 10.0},
+    "sweep-swaps-for-alerts": {"task": "alerts.tasks.sweep_swaps", "schedule": 60.0},
 }
 
 AUTH_PASSWORD_VALIDATORS = [

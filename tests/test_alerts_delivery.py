@@ -337,3 +337,21 @@ def test_a_webhook_receivers_retry_after_header_is_honoured(messaging, alice, wh
     assert actions.send_delivery(delivery_id) == 7
     delivery = Delivery.objects.get(id=delivery_id)
     assert delivery.status == "retrying" and delivery.next_attempt_at > timezone.now() + timedelta(seconds=6)
+
+
+def test_swaps_whose_alert_task_was_never_queued_are_alerted_by_the_sweep(messaging, alice, whale):
+    rule = rule_to(alice, channel(alice, "telegram"))
+    Rule.objects.filter(id=rule.id).update(created_at=timezone.now() - timedelta(hours=1))
+    ids = swaps(whale, 2)  # as if the broker had been down: no task ran for them
+    Swap.objects.filter(id__in=ids).update(ingested_at=timezone.now() - timedelta(minutes=1))
+
+    send_all(actions.alert_on_swaps(actions.swaps_to_sweep()))
+    send_all(actions.alert_on_swaps(actions.swaps_to_sweep()))  # the next sweep finds nothing new
+
+    assert len(messaging.messaging.messages("telegram")) == 2
+
+
+def test_a_new_rule_hears_of_swaps_from_its_creation_on(messaging, alice, whale):
+    [swap_id] = swaps(whale, 1)
+    rule_to(alice, channel(alice, "telegram"))
+    assert actions.alert_on_swaps([swap_id]) == []
