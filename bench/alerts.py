@@ -8,7 +8,7 @@ wallets ≥ $1,000 → their own Telegram chat) --swaps 20 --gap-ms 500 (pause b
 
 What runs, as `make run` runs it: one Daphne (the webhook), a Celery worker on the main queue (bookings)
 and one on the alerts queue (`<queue>.alerts`, prefork), all started here against a database of this
-run's own (`aura_bench_alerts`, dropped at the end). Telegram is `simulator.messaging` in this process
+run's own (`aura_bench_alerts`, dropped at the end). Telegram is `simulator.server.messaging` in this process
 (its own thread): it checks every message's HTML as Telegram does and stamps its arrival with
 `time.time()`. Each swap is a fresh `tests.builders.usdc_swap` of a whale, in a token of its own, so
 that the message names the swap (the token's mint is in its links); it reaches every user following
@@ -62,7 +62,7 @@ from django.db import connections  # noqa: E402
 from alerts import actions  # noqa: E402
 from alerts.models import Channel, Delivery, Rule  # noqa: E402
 from portfolios.models import Follow  # noqa: E402
-from simulator.messaging import MessagingServer  # noqa: E402
+from simulator.server.messaging import MessagingServer  # noqa: E402
 from tests.builders import address, usdc_swap  # noqa: E402
 from whales.models import TrackedWallet  # noqa: E402
 

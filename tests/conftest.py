@@ -18,7 +18,7 @@ import pytest
 from django.conf import settings
 from django.db import connections
 
-from simulator.messaging import MessagingServer
+from simulator.server.messaging import MessagingServer
 from tests.test_http_client import connect_redis, serve, unique_prefix
 
 REPO_DIR = Path(__file__).resolve().parent.parent
@@ -68,7 +68,7 @@ _MESSAGING: MessagingServer | None = None
 
 
 def messaging_server() -> MessagingServer:
-    """The session's Telegram and Discord stand-in (simulator.messaging), started on first use."""
+    """The session's Telegram and Discord stand-in (simulator.server.messaging), started on first use."""
     global _MESSAGING
     if _MESSAGING is None:
         _MESSAGING = MessagingServer().__enter__()

@@ -1,5 +1,5 @@
 """Alerts reach Telegram, Discord, signed webhooks and email — against the local stand-ins of those
-platforms (simulator.messaging), with real PostgreSQL: hostile symbols stay text everywhere, 429 is
+platforms (simulator.server.messaging), with real PostgreSQL: hostile symbols stay text everywhere, 429 is
 honoured, 403 marks the channel failing and tells the user, a duplicate sends once, bursts and quiet
 hours become one digest, and nothing is dropped without a record."""
 
@@ -19,7 +19,7 @@ from django.utils import timezone
 from alerts import actions
 from alerts.messages import verify_webhook_signature
 from alerts.models import AlertSettings, Channel, Delivery, Notice, Rule
-from simulator.messaging import MessagingFault
+from simulator.server.messaging import MessagingFault
 from tests.builders import address, usdc_swap
 from whales import actions as whales_actions
 from whales.models import ArrivedVia, Swap, Token, TrackedWallet

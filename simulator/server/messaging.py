@@ -11,8 +11,8 @@ Control (`/sim/…`): read what was received (`GET /sim/messages`), forget it (`
 (`POST /sim/messaging/faults`: the next N requests of a platform get 429 with retry_after, 403 or a
 5xx), have a user write to the bot (`POST /sim/telegram/updates`), block a chat, delete a webhook.
 
-`Messaging` is the state and the routes, shared by the market simulator's server and `serve()`, a
-server of its own for tests.
+`Messaging` is the state and the routes, answered by the market simulator (`make run`'s demo) and by
+`MessagingServer`, a server of its own for tests and benchmarks.
 """
 
 from __future__ import annotations
@@ -423,6 +423,15 @@ def _json(body: bytes, form: bool = False) -> Any:
         return None
 
 
+def reply_headers(status: int, payload: Any) -> dict[str, str]:
+    """A 429's `Retry-After` header, as both platforms send it beside the body's retry_after."""
+    if status == 429 and isinstance(payload, dict):
+        retry = (payload.get("parameters") or {}).get("retry_after", payload.get("retry_after"))
+        if retry is not None:
+            return {"Retry-After": str(retry)}
+    return {}
+
+
 # --- a server of its own ---------------------------------------------------------------------------
 
 
@@ -441,10 +450,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         if payload is not None:
             self.send_header("Content-Type", "application/json")
-        if status == 429 and isinstance(payload, dict):
-            retry = (payload.get("parameters") or {}).get("retry_after", payload.get("retry_after"))
-            if retry is not None:
-                self.send_header("Retry-After", str(retry))
+        for name, value in reply_headers(status, payload).items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
