@@ -61,8 +61,14 @@ LIVE_HEARTBEAT_SECONDS = env.float("LIVE_HEARTBEAT_SECONDS", 15.0, minimum=0.2)
 # Prices (issue 3/4): Birdeye first, DexScreener and Jupiter as fallbacks.
 PRICE_REFRESH_SECONDS = env.int("PRICE_REFRESH_SECONDS", 30, minimum=5)
 BIRDEYE_RATE_PER_SECOND = env.float("BIRDEYE_RATE_PER_SECOND", 1.0)
+BIRDEYE_TIMEOUT_SECONDS = env.float("BIRDEYE_TIMEOUT_SECONDS", 10.0, minimum=0.1)
+DEXSCREENER_RATE_PER_SECOND = env.float("DEXSCREENER_RATE_PER_SECOND", 5.0)  # 300 a minute
+DEXSCREENER_TIMEOUT_SECONDS = env.float("DEXSCREENER_TIMEOUT_SECONDS", 10.0, minimum=0.1)
 JUPITER_BASE_URL = env.http_url("JUPITER_BASE_URL", "https://api.jup.ag")
 JUPITER_API_KEY = env.str("JUPITER_API_KEY", "")
+# Unset: the plan's rate for the key (0.5 a second keyless, 1 with a key).
+JUPITER_RATE_PER_SECOND: float | None = env.float("JUPITER_RATE_PER_SECOND", None)  # type: ignore[arg-type]
+JUPITER_TIMEOUT_SECONDS = env.float("JUPITER_TIMEOUT_SECONDS", 10.0, minimum=0.1)
 
 INSTALLED_APPS = [
     "daphne",

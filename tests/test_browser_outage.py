@@ -112,7 +112,7 @@ def test_a_price_tick_refreshes_the_figures_of_an_open_wallet_page(daphne_server
     server.responder = lambda request: Reply(
         200, {"success": True, "data": {mint: {"value": 3, "updateUnixTime": int(time.time())}}}
     )
-    from whales.birdeye import BirdeyeClient
+    from providers.birdeye import BirdeyeClient
     from whales.prices import PriceSources
 
     sources = PriceSources(birdeye=BirdeyeClient(server.url, "key", rate_per_second=0, max_attempts=1))

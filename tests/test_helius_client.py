@@ -1,16 +1,16 @@
-"""whales.helius against a real local HTTP server (tests.test_http_client.ScriptedServer) and Redis."""
+"""providers.helius against a real local HTTP server (tests.test_http_client.ScriptedServer) and Redis."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import redis
 
+from providers.helius import HeliusClient, HeliusError
 from tests.test_http_client import (
     REDIS_URL,
     Recorded,
@@ -18,7 +18,6 @@ from tests.test_http_client import (
     ScriptedServer,
     Sleeps,
 )
-from whales.helius import HeliusClient, HeliusError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "helius"
 WHALE = "9WzDXwBbmkg8ZTbNMqUxvQRAyrZzDsGYdLVL9zYtAWWM"
@@ -393,24 +392,20 @@ def test_calls_go_through_the_shared_redis_rate_limiter(
     assert redis_client.exists(f"{key_prefix}:ratelimit:helius") == 1
 
 
-def test_from_settings_reads_django_settings(
-    server: ScriptedServer, monkeypatch: pytest.MonkeyPatch, key_prefix: str
-) -> None:
-    fake_settings = SimpleNamespace(
-        HELIUS_BASE_URL=server.url + "/v0/",
-        HELIUS_API_KEY=API_KEY,
-        HELIUS_HISTORY_BEFORE_PARAM="before",
-        HELIUS_TIMEOUT_SECONDS=3,
-        REDIS_URL=REDIS_URL,
-    )
-    monkeypatch.setattr("django.conf.settings", fake_settings)
+def test_from_settings_reads_django_settings(server: ScriptedServer, settings, key_prefix: str) -> None:
+    settings.HELIUS_BASE_URL = server.url + "/v0/"
+    settings.HELIUS_API_KEY = API_KEY
+    settings.HELIUS_HISTORY_BEFORE_PARAM = "before"
+    settings.HELIUS_TIMEOUT_SECONDS = 3
+    settings.HELIUS_RATE_PER_SECOND = 2.0
+    settings.REDIS_URL = REDIS_URL
     server.script(Reply(200, [tx(1)]), Reply(200, []))
 
     helius = HeliusClient.from_settings(key_prefix=key_prefix, sleep=Sleeps())
     list(helius.iter_address_history(WHALE))
 
     assert helius.before_param == "before"
-    assert helius.http.rate_limiter.rate_per_second == 2.0  # the default
+    assert helius.http.rate_limiter.rate_per_second == 2.0
     assert [r.path for r in server.requests] == [f"/v0/addresses/{WHALE}/transactions"] * 2
     assert server.requests[1].param("before") == sig(1)
     assert server.requests[1].param("api-key") == API_KEY

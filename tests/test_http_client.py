@@ -1,4 +1,4 @@
-"""aura.http against a real HTTP server on 127.0.0.1 and the machine's Redis.
+"""providers.http against a real HTTP server on 127.0.0.1 and the machine's Redis.
 
 `ScriptedServer` (also used by test_helius_client.py) answers each request from a script of
 `Reply`s or from a responder function, and records every request it receives.
@@ -27,7 +27,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from aura.http import (
+from providers.http import (
     CreditMeter,
     JsonHttpClient,
     LocalRateLimiter,

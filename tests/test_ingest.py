@@ -13,10 +13,10 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
+from providers.helius import HeliusClient
 from tests.builders import address, spl_transfer, usdc_swap
 from tests.test_http_client import Recorded, Reply, ScriptedServer
 from whales import actions, tasks
-from whales.helius import HeliusClient
 from whales.models import ArrivedVia, BackfillState, Position, RawTransaction, Swap, TokenTransfer, TrackedWallet
 
 pytestmark = pytest.mark.django_db

@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from providers.birdeye import BirdeyeClient
 from tests.builders import address, spl_transfer, usdc_swap
 from tests.test_http_client import Recorded, Reply, serve
 from whales import actions, ledger
-from whales.birdeye import BirdeyeClient
 from whales.models import (
     ArrivedVia,
     Position,

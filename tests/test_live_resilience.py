@@ -135,8 +135,8 @@ def test_two_webhook_syncs_at_once_make_one_webhook_not_two(server, settings):
 
     from django.db import connections
 
+    from providers.helius import HeliusClient
     from tests.test_http_client import Reply
-    from whales.helius import HeliusClient
 
     settings.HELIUS_WEBHOOK_URL = "https://aura.example.com/hooks/helius/"
     settings.HELIUS_WEBHOOK_SECRET = "sync-secret"

@@ -313,7 +313,7 @@ def test_the_status_page_warns_when_helius_spending_passes_the_budget(admin_clie
     import redis as redis_lib
     from django.conf import settings
 
-    from aura.http import CreditMeter
+    from providers.http import CreditMeter
 
     meter = CreditMeter(redis_lib.Redis.from_url(settings.REDIS_URL), "aura:credits")
     meter.add("helius", 500)

@@ -9,16 +9,16 @@ import logging
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from providers.birdeye import BirdeyeClient
+from providers.dexscreener import DexScreenerClient
+from providers.http import json_decimal
+from providers.jupiter import JupiterClient
 from tests.test_http_client import Recorded, Reply, ScriptedServer, Sleeps, serve
-from whales.birdeye import BirdeyeClient
-from whales.dexscreener import DexScreenerClient
-from whales.jupiter import JupiterClient
-from whales.prices import STALE_AFTER_SECONDS, PriceQuote, PriceSources, current_prices, json_decimal
+from whales.prices import STALE_AFTER_SECONDS, PriceQuote, PriceSources, current_prices
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SOL = "So11111111111111111111111111111111111111112"
@@ -229,15 +229,12 @@ def test_a_zero_birdeye_price_counts_as_no_price(
 
 
 def test_price_sources_from_settings_leaves_birdeye_out_without_a_key(
-    monkeypatch: pytest.MonkeyPatch, dexscreener_server: ScriptedServer, jupiter_server: ScriptedServer
+    settings, dexscreener_server: ScriptedServer, jupiter_server: ScriptedServer
 ) -> None:
-    fake_settings = SimpleNamespace(
-        BIRDEYE_API_KEY="",
-        DEXSCREENER_BASE_URL=dexscreener_server.url,
-        JUPITER_BASE_URL=jupiter_server.url,
-        REDIS_URL=None,
-    )
-    monkeypatch.setattr("django.conf.settings", fake_settings)
+    settings.BIRDEYE_API_KEY = ""
+    settings.DEXSCREENER_BASE_URL = dexscreener_server.url
+    settings.JUPITER_BASE_URL = jupiter_server.url
+    settings.REDIS_URL = None
     dexscreener_server.script(Reply(200, DEXSCREENER_SOL))
 
     sources = PriceSources.from_settings()

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
+from providers.birdeye import BirdeyeClient
 from tests.builders import address, usdc_swap
 from tests.test_http_client import Reply, ScriptedServer, Sleeps
 from tests.test_ingest import SECRET, helius_for, paged, post_webhook
 from whales import actions
-from whales.birdeye import BirdeyeClient
 from whales.models import ArrivedVia, BackfillState, Quarantined, RawTransaction, Swap, Token, TrackedWallet
 from whales.sanitise import clean_json, clean_text, raw_text
 

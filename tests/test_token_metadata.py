@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from providers.birdeye import BirdeyeClient
 from tests.test_http_client import Reply, ScriptedServer, Sleeps
 from whales import actions
-from whales.birdeye import BirdeyeClient
 from whales.models import Token
 
 pytestmark = pytest.mark.django_db

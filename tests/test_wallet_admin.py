@@ -9,9 +9,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
+from providers.helius import HeliusClient
 from tests.test_http_client import Reply
 from whales import actions
-from whales.helius import HeliusClient
 from whales.models import TrackedWallet
 
 pytestmark = pytest.mark.django_db

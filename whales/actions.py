@@ -26,12 +26,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from aura import realtime
-from aura.http import ProviderError
 from portfolios.models import Follow
+from providers.birdeye import BirdeyeClient
+from providers.helius import HeliusClient, HeliusError
+from providers.http import ProviderError
 from whales import fragments, ledger
 from whales.addresses import InvalidAddress, validate_solana_address
-from whales.birdeye import BirdeyeClient
-from whales.helius import HeliusClient, HeliusError
 from whales.models import (
     AMOUNT,
     PRICE,

@@ -6,27 +6,26 @@ chunk costs only its own mints. A mint no source can price is absent from the re
 keeps its last stored price and shows it as stale.
 
 Pure apart from `PriceSources.from_settings()`: the sources are plain objects with the methods of
-the Protocols below (in production `whales.birdeye.BirdeyeClient`, `whales.dexscreener
-.DexScreenerClient`, `whales.jupiter.JupiterClient`), so tests hand in real clients aimed at local
-servers. Also home of `json_decimal`, which every price client uses to read numbers.
+the Protocols below (in production `providers.birdeye.BirdeyeClient`, `providers.dexscreener
+.DexScreenerClient`, `providers.jupiter.JupiterClient`), so tests hand in real clients aimed at local
+servers.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from aura.http import ProviderError
+from providers.http import ProviderError
 
 if TYPE_CHECKING:
-    from whales.birdeye import BirdeyePrice
-    from whales.dexscreener import PairPrice
-    from whales.jupiter import JupiterPrice
+    from providers.birdeye import BirdeyePrice
+    from providers.dexscreener import PairPrice
+    from providers.jupiter import JupiterPrice
 
 logger = logging.getLogger(__name__)
 
@@ -35,35 +34,6 @@ logger = logging.getLogger(__name__)
 STALE_AFTER_SECONDS = 600
 
 Source = Literal["birdeye", "dexscreener", "jupiter"]
-
-
-def json_decimal(value: Any) -> Decimal | None:
-    """A JSON number or numeric string as a `Decimal`; None for JSON null.
-
-    Raises ValueError for anything else (booleans, NaN, infinities, non-numeric text). A float
-    from the JSON decoder is converted through `repr`, the shortest text that reads back as the
-    same double: the same digits the provider's encoder (JavaScript, Go, Python) wrote, so no
-    binary-float noise such as 0.1000000000000000055 gets into a price.
-    """
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise ValueError(f"expected a number, got {value!r}")
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"expected a finite number, got {value!r}")
-        return Decimal(repr(value))
-    if isinstance(value, str):
-        try:
-            number = Decimal(value.strip())
-        except InvalidOperation:
-            raise ValueError(f"expected a numeric string, got {value[:40]!r}") from None
-        if not number.is_finite():
-            raise ValueError(f"expected a finite number, got {value[:40]!r}")
-        return number
-    raise ValueError(f"expected a number, got {type(value).__name__}")
 
 
 @dataclass(frozen=True)
@@ -116,11 +86,11 @@ class PriceSources:
         """
         from django.conf import settings
 
-        from whales.birdeye import BirdeyeClient
-        from whales.dexscreener import DexScreenerClient
-        from whales.jupiter import JupiterClient
+        from providers.birdeye import BirdeyeClient
+        from providers.dexscreener import DexScreenerClient
+        from providers.jupiter import JupiterClient
 
-        birdeye = BirdeyeClient.from_settings() if getattr(settings, "BIRDEYE_API_KEY", "") else None
+        birdeye = BirdeyeClient.from_settings() if settings.BIRDEYE_API_KEY else None
         return cls(
             birdeye=birdeye, dexscreener=DexScreenerClient.from_settings(), jupiter=JupiterClient.from_settings()
         )

@@ -13,9 +13,9 @@ from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
+from providers.birdeye import BirdeyeClient
+from providers.helius import HeliusClient, HeliusError
 from whales import actions
-from whales.birdeye import BirdeyeClient
-from whales.helius import HeliusClient, HeliusError
 from whales.models import BackfillState, Swap, TokenTransfer, TrackedWallet
 from whales.prices import PriceSources
 

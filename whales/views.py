@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from aura import realtime
-from aura.http import CreditMeter
+from providers.http import CreditMeter
 from whales import fragments, pnl
 from whales.actions import LIVE_SWAPS, import_wallets, poll_plan
 from whales.addresses import InvalidAddress, validate_solana_address

@@ -7,8 +7,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from providers.helius import HeliusClient, HeliusError
 from whales import actions
-from whales.helius import HeliusClient, HeliusError
 
 
 class Command(BaseCommand):

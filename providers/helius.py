@@ -1,9 +1,9 @@
 """Helius client: Enhanced Transactions (history, parse) and webhook management.
 
-Built on `aura.http`: every call has a timeout, transient faults are retried with backoff, every
+Built on `providers.http`: every call has a timeout, transient faults are retried with backoff, every
 request goes through one Redis rate limiter shared by all workers, and the credits each call
-costs are counted in Redis. Failures raise `HeliusError` only. Endpoint facts are in
-/work/shared/reference/APIS.md §1 (paging §1.2, parsing §1.3, webhooks §1.6, credits §1.7).
+costs are counted in Redis. Failures raise `HeliusError` only. Endpoint facts: the
+reference notes on the Helius API (paging, parsing, webhooks, credits).
 
 No Django at import time; `HeliusClient.from_settings()` reads settings when called.
 """
@@ -19,14 +19,8 @@ from urllib.parse import quote
 
 import redis as redis_lib
 
-from aura.http import (
-    CreditMeter,
-    JsonHttpClient,
-    ProviderClient,
-    ProviderError,
-    redis_client,
-    shared_rate_limiter,
-)
+from providers.base import ProviderClient
+from providers.http import CreditMeter, ProviderError
 
 PROVIDER = "helius"
 DEFAULT_BASE_URL = "https://api-mainnet.helius-rpc.com"
@@ -60,6 +54,10 @@ class HeliusClient(ProviderClient):
     2025). With `redis=None` the rate limit is per process and no credits are counted.
     """
 
+    provider = PROVIDER
+    label = "Helius"
+    error_class = HeliusError
+
     def __init__(
         self,
         base_url: str,
@@ -75,22 +73,19 @@ class HeliusClient(ProviderClient):
         rng: Callable[[], float] = random.random,
         key_prefix: str = "aura",
     ) -> None:
-        if not base_url:
-            raise ValueError("Helius base_url is empty")
         self.before_param = before_param
         self.meter = CreditMeter(redis, f"{key_prefix}:credits") if redis is not None else None
-        limiter = shared_rate_limiter(redis, f"{key_prefix}:ratelimit:{PROVIDER}", rate_per_second, sleep=sleep)
-        self.http = JsonHttpClient(
+        super().__init__(
             _api_root(base_url),
-            provider=PROVIDER,
-            params={"api-key": api_key},
+            redis=redis,
+            rate_per_second=rate_per_second,
             timeout=timeout,
-            max_attempts=max_attempts,
-            rate_limiter=limiter,
             transport=transport,
             sleep=sleep,
+            max_attempts=max_attempts,
             rng=rng,
-            error_class=HeliusError,
+            key_prefix=key_prefix,
+            params={"api-key": api_key},
             redact=[api_key],
         )
 
@@ -98,21 +93,14 @@ class HeliusClient(ProviderClient):
     def from_settings(cls, **overrides: Any) -> HeliusClient:
         """Build a client from Django settings; keyword `overrides` win (e.g. `transport=`).
 
-        Reads HELIUS_BASE_URL, HELIUS_API_KEY, HELIUS_RATE_PER_SECOND (2),
-        HELIUS_HISTORY_BEFORE_PARAM ("before-signature"), HELIUS_TIMEOUT_SECONDS (10), REDIS_URL.
+        Reads HELIUS_BASE_URL, HELIUS_API_KEY, HELIUS_RATE_PER_SECOND, HELIUS_HISTORY_BEFORE_PARAM,
+        HELIUS_TIMEOUT_SECONDS and REDIS_URL.
         """
         from django.conf import settings
 
-        redis_url = getattr(settings, "REDIS_URL", None)
-        options: dict[str, Any] = {
-            "redis": redis_client(redis_url),
-            "rate_per_second": float(getattr(settings, "HELIUS_RATE_PER_SECOND", 2)),
-            "before_param": getattr(settings, "HELIUS_HISTORY_BEFORE_PARAM", "before-signature"),
-            "timeout": float(getattr(settings, "HELIUS_TIMEOUT_SECONDS", 10)),
-        }
-        options.update(overrides)
-        base_url = getattr(settings, "HELIUS_BASE_URL", DEFAULT_BASE_URL)
-        return cls(base_url, getattr(settings, "HELIUS_API_KEY", ""), **options)
+        options = cls.settings_options(settings.HELIUS_RATE_PER_SECOND, settings.HELIUS_TIMEOUT_SECONDS, overrides)
+        options.setdefault("before_param", settings.HELIUS_HISTORY_BEFORE_PARAM)
+        return cls(settings.HELIUS_BASE_URL, settings.HELIUS_API_KEY, **options)
 
     # -- Enhanced Transactions -------------------------------------------------------------
 
