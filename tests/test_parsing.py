@@ -21,14 +21,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from whales.parsing import (
-    USDC_MINT,
-    WSOL_MINT,
     MalformedTransaction,
     ParsedSwap,
     accounts_involved,
     parse_activity,
     parse_swaps,
 )
+from whales.solana import USDC_MINT, WSOL_MINT
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 FIXTURES = REPO_DIR / "tests" / "fixtures" / "helius"

@@ -30,7 +30,7 @@ from whales.models import (
     TrackedWallet,
     WalletStats,
 )
-from whales.parsing import WSOL_MINT
+from whales.solana import WSOL_MINT
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

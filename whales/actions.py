@@ -31,7 +31,6 @@ from providers.birdeye import BirdeyeClient
 from providers.helius import HeliusClient, HeliusError
 from providers.http import ProviderError
 from whales import fragments, ledger
-from whales.addresses import InvalidAddress, validate_solana_address
 from whales.models import (
     AMOUNT,
     PRICE,
@@ -51,9 +50,6 @@ from whales.models import (
     Window,
 )
 from whales.parsing import (
-    USDC_MINT,
-    USDT_MINT,
-    WSOL_MINT,
     MalformedTransaction,
     ParsedSwap,
     ParsedTransfer,
@@ -62,10 +58,10 @@ from whales.parsing import (
 )
 from whales.prices import PriceSources, current_prices
 from whales.sanitise import Columns, clean_json, clean_text, raw_text, unstorable
+from whales.solana import STABLECOINS, WSOL_MINT, InvalidAddress, validate_solana_address
 
 logger = logging.getLogger(__name__)
 
-STABLECOINS = {USDC_MINT, USDT_MINT}  # valued 1:1 in USD (README, data notes)
 # A SOL/USD point this close to a swap's block time values it; further away, the swap waits for
 # a historical price from Birdeye (whales.tasks.value_swaps).
 SOL_PRICE_TOLERANCE = timedelta(minutes=10)

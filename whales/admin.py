@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from whales import actions, tasks
-from whales.addresses import InvalidAddress, validate_solana_address
 from whales.models import BackfillState, Quarantined, Swap, Token, TokenTransfer, TrackedWallet
+from whales.solana import InvalidAddress, validate_solana_address
 
 CSV_MAX_BYTES = 5 * 1024 * 1024
 
@@ -97,7 +97,7 @@ class CsvImportForm(forms.Form):
 
 
 class TrackedWalletForm(forms.ModelForm):
-    # Not stripped: an address pasted with a space or newline is refused with the reason (whales.addresses).
+    # Not stripped: an address pasted with a space or newline is refused with the reason (whales.solana).
     address = forms.CharField(strip=False, help_text="Solana address (base58, 32 bytes).")
 
     class Meta:

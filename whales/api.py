@@ -19,7 +19,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from whales import fragments, selectors
-from whales.addresses import InvalidAddress, validate_solana_address
 from whales.models import (
     AMOUNT,
     PNL,
@@ -34,6 +33,7 @@ from whales.models import (
     WalletStats,
     Window,
 )
+from whales.solana import InvalidAddress, validate_solana_address
 from whales.views import (
     DEFAULT_SORT,
     DEFAULT_WINDOW,
@@ -68,7 +68,7 @@ def tracked_wallet_or_404(address: str) -> TrackedWallet:
 
 class AddressField(serializers.CharField):
     """A Solana address, refused with the validator's reason. Whitespace is refused, not trimmed
-    (whales.addresses: an address with a stray space is usually something else pasted)."""
+    (whales.solana: an address with a stray space is usually something else pasted)."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(trim_whitespace=False, max_length=100, **kwargs)

@@ -12,8 +12,7 @@ from django.db import models
 from django.db.models import F
 from django.utils import timezone
 
-from whales.addresses import InvalidAddress, validate_solana_address
-from whales.parsing import USDC_MINT, USDT_MINT, WSOL_MINT
+from whales.solana import USDC_MINT, USDT_MINT, WSOL_MINT, InvalidAddress, validate_solana_address
 
 # What a base58 address can look like at all; the full check (32 bytes) is validate_address.
 ADDRESS_SHAPE = r"^[1-9A-HJ-NP-Za-km-z]{32,44}$"

@@ -32,10 +32,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Any
 
-WSOL_MINT = "So11111111111111111111111111111111111111112"
-USDC_MINT = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"
-USDT_MINT = "Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB"
-QUOTE_MINTS = (USDC_MINT, USDT_MINT, WSOL_MINT)  # priority order: USDC, then USDT, then SOL
+from whales.solana import QUOTE_MINTS, USDC_MINT, USDT_MINT, WSOL_MINT
 
 SOL_DECIMALS = 9
 _KNOWN_DECIMALS = {WSOL_MINT: SOL_DECIMALS, USDC_MINT: 6, USDT_MINT: 6}

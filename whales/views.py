@@ -24,7 +24,6 @@ from aura import realtime
 from providers.http import CreditMeter
 from whales import fragments, pnl
 from whales.actions import LIVE_SWAPS, import_wallets, poll_plan
-from whales.addresses import InvalidAddress, validate_solana_address
 from whales.models import (
     ArrivedVia,
     BackfillState,
@@ -47,6 +46,7 @@ from whales.selectors import (
     swap_feed,
     token_positions,
 )
+from whales.solana import InvalidAddress, validate_solana_address
 
 FEED_PAGE_SIZE = 50
 LEADERBOARD_PAGE_SIZE = 50

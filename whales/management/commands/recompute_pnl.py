@@ -9,8 +9,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from whales import ledger
-from whales.addresses import InvalidAddress, validate_solana_address
 from whales.models import TrackedWallet
+from whales.solana import InvalidAddress, validate_solana_address
 
 
 class Command(BaseCommand):

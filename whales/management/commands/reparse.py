@@ -9,8 +9,8 @@ from django.db.models import TextField
 from django.db.models.functions import Cast
 
 from whales import actions
-from whales.addresses import InvalidAddress, validate_solana_address
 from whales.models import RawTransaction
+from whales.solana import InvalidAddress, validate_solana_address
 
 BATCH = 500
 
