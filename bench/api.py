@@ -40,7 +40,7 @@ embedded one when it is unset; never the developer's), built the same way by ben
 functions: --wallets wallets trading --swaps swaps over 30 days, topped up to --leaderboard-wallets
 tracked wallets; then a minute-by-minute price history of the last 7 days for the 20 most traded
 tokens (what the price poller stores for a held token), and every book booked with
-`ledger.recompute_all()` (positions, cycles, realizations, the four windows' stats of every wallet),
+`recompute.recompute_all()` (positions, cycles, realizations, the four windows' stats of every wallet),
 so the pages show real figures. A database kept by an earlier run (`--keep` here or in bench/pnl.py)
 with the same sizes is reused: migrated, and booked again unless this script booked it at the same
 migration state. It is dropped at the end unless --keep is given. A run refuses to start while the
@@ -95,7 +95,8 @@ from django.urls import NoReverseMatch, get_resolver, reverse  # noqa: E402
 from rest_framework.authtoken.models import Token as ApiToken  # noqa: E402
 
 from tests.conftest import LiveServer  # noqa: E402
-from whales import ledger, selectors  # noqa: E402
+from whales import selectors  # noqa: E402
+from whales.books import recompute  # noqa: E402
 from whales.models import (  # noqa: E402
     Position,
     PositionCycle,
@@ -172,7 +173,7 @@ class DatabaseReport:
     load_s: float | None = None  # generating the swaps and COPYing them (bench/pnl.load_swaps)
     top_up_s: float | None = None
     prices_s: float | None = None
-    book_s: float | None = None  # ledger.recompute_all()
+    book_s: float | None = None  # recompute.recompute_all()
     analyze_s: float | None = None  # VACUUM ANALYZE and CHECKPOINT
     booked_at: str = ""
     swaps: int = 0
@@ -318,9 +319,9 @@ def book_database(report: DatabaseReport, config: pnl.Config) -> None:
     def progress(done: int, total: int) -> None:
         print(f"    recompute_all: {done:,} of {total:,} wallets, {time.perf_counter() - started:.0f} s", flush=True)
 
-    print("database  booking every wallet: ledger.recompute_all()", flush=True)
+    print("database  booking every wallet: recompute.recompute_all()", flush=True)
     with override_settings(DEBUG=False):
-        ledger.recompute_all(progress=progress)
+        recompute.recompute_all(progress=progress)
     report.book_s = time.perf_counter() - started
     started = time.perf_counter()
     with connection.cursor() as cursor:

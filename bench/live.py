@@ -45,7 +45,7 @@ on the same machine as the browser and the clients, so client and server share t
    each push's slowest client, and the CPU Daphne and the client process spent per push.
 3. Where the time goes: Daphne alone (a refused webhook: no database, no Redis; `/healthz`; an empty
    delivery), what a new PostgreSQL / Redis connection costs (CONN_MAX_AGE is 0), and
-   `actions.ingest` run in this process the way Daphne runs the view (a sync thread beside an event
+   `ingest` run in this process the way Daphne runs the view (a sync thread beside an event
    loop that the channel layer sends on) with its stages timed by wrapping them: the transaction
    (store, ledger, stats), the live-row render and sends, the figure pushes, SQL time and queries.
 
@@ -126,7 +126,9 @@ from django.utils import timezone  # noqa: E402
 from aura import realtime  # noqa: E402
 from tests.builders import address, usdc_swap  # noqa: E402
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer, log_in  # noqa: E402
-from whales import actions, fragments, ledger  # noqa: E402
+from whales import fragments  # noqa: E402
+from whales.books import booking, ledger  # noqa: E402
+from whales.ingestion import ingest  # noqa: E402
 from whales.models import ArrivedVia, Swap, Token, TrackedWallet  # noqa: E402
 
 DOM_P95_TARGET_MS = 50.0
@@ -259,7 +261,7 @@ def seed_world(history: int) -> BenchWorld:
         step = HISTORY_DAYS * DAY / max(history, 1)
         past = [maker.swap(wallet.address, int(end - (history - k) * step)) for k in range(history)]
         for batch in range(0, len(past), 100):
-            actions.ingest(past[batch : batch + 100], ArrivedVia.BACKFILL)
+            ingest.ingest(past[batch : batch + 100], ArrivedVia.BACKFILL)
     return BenchWorld(run_id, user, wallets, fanout_wallet, maker, time.perf_counter() - started)
 
 
@@ -1040,16 +1042,16 @@ class StageClock:
 
 # (module, function, depth, what it is): each is timed where it is called during an ingest.
 INGEST_STAGES: list[tuple[Any, str, int, str]] = [
-    (actions, "ingest", 0, " (whole call)"),
-    (actions, "_store_raw", 1, ""),
-    (actions, "_store_swaps", 1, ""),
-    (actions, "push_live_swaps", 1, " (on commit)"),
+    (ingest, "ingest", 0, " (whole call)"),
+    (ingest, "_store_raw", 1, ""),
+    (ingest, "_store_swaps", 1, ""),
+    (ingest, "push_live_swaps", 1, " (on commit)"),
     (fragments, "swap_rows", 2, " (render)"),
     (fragments, "swap_push", 2, " (render)"),
-    (actions, "book_trades", 1, " (a transaction of its own)"),
+    (ingest, "book_trades", 1, " (a transaction of its own)"),
     (ledger, "apply_new_trades", 2, ""),
-    (ledger, "refresh_stats", 2, ""),
-    (actions, "push_wallet_figures", 2, " (on commit)"),
+    (booking, "refresh_stats", 2, ""),
+    (booking, "push_wallet_figures", 2, " (on commit)"),
     (fragments, "leaderboard_row", 3, " (render)"),
     (fragments, "wallet_stats", 3, " (render)"),
     (fragments, "wallet_positions", 3, " (render)"),
@@ -1065,7 +1067,7 @@ class IngestProfile:
 
 
 def profile_ingest(world: BenchWorld, ingests: int, debug: bool) -> IngestProfile:
-    """`actions.ingest` of one webhook swap at a time, in a sync thread beside a running event loop
+    """`ingest` of one webhook swap at a time, in a sync thread beside a running event loop
     that the channel layer sends on: the way Daphne runs the webhook view, without HTTP."""
     clock = StageClock()
 
@@ -1075,7 +1077,7 @@ def profile_ingest(world: BenchWorld, ingests: int, debug: bool) -> IngestProfil
             with override_settings(DEBUG=debug), connection.execute_wrapper(clock.sql):
                 for n in range(WARMUP_PUSHES + ingests):
                     transaction = world.maker.swap(wallets[n % len(wallets)], int(time.time()))
-                    actions.ingest([transaction], ArrivedVia.WEBHOOK)
+                    ingest.ingest([transaction], ArrivedVia.WEBHOOK)
                     if n < WARMUP_PUSHES:
                         clock.current.clear()
                         clock.calls.clear()
@@ -1315,7 +1317,7 @@ def print_connection_costs(result: ConnectionCosts) -> None:
 
 
 def print_profile(result: IngestProfile) -> None:
-    print(f"3c. actions.ingest of one webhook swap, in-process beside an event loop ({result.ingests} ingests)")
+    print(f"3c. ingest of one webhook swap, in-process beside an event loop ({result.ingests} ingests)")
     for label, timings in result.stages.items():
         calls = result.calls_per_ingest.get(label, 0)
         print(f"    {label:50} {timings.line()}  {calls:.1f} calls")

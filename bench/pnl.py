@@ -18,14 +18,14 @@ What it measures:
    a. Pure engine (`whales.pnl`, no database): seeded, realistic swaps are generated (several tokens
       per wallet, buys, partial and full sells, some oversells, a few token transfers in and out,
       prices as random walks, amounts and prices rounded exactly as `whales.actions` stores them,
-      times over 30 days) and turned into `pnl.Trade`s by `ledger.swap_trade` and
-      `ledger.transfer_trade`, as the app makes them; generation is timed on its own. Then each
-      wallet's trades are sorted with `ledger.replay_order` and replayed with `pnl.replay`. Figures:
+      times over 30 days) and turned into `pnl.Trade`s by `book_trades.swap_trade` and
+      `book_trades.transfer_trade`, as the app makes them; generation is timed on its own. Then each
+      wallet's trades are sorted with `book_trades.replay_order` and replayed with `pnl.replay`. Figures:
       generation time, sort and replay time, swaps/s, max RSS (getrusage) and the tracemalloc peak of
       a second, traced replay.
    b. From the database, the app's own code: the same swaps (and transfers) are loaded as real
       `whales_swap` (and `whales_tokentransfer`) rows with COPY, in block-time order as ingestion
-      would write them. A fresh process then runs `ledger.recompute_all()` over every wallet, as
+      would write them. A fresh process then runs `recompute.recompute_all()` over every wallet, as
       `manage.py recompute_pnl` does (batches of wallets, each one transaction: swaps streamed through
       a server-side cursor, replayed per (wallet, token), rows written with COPY, `refresh_stats`).
       Figures: its read / replay / write / stats split, total, swaps/s, max RSS, CPU of this process
@@ -98,7 +98,8 @@ from django.test import Client, RequestFactory  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
-from whales import ledger, pnl  # noqa: E402
+from whales.books import ledger, pnl, recompute  # noqa: E402
+from whales.books import trades as book_trades  # noqa: E402
 from whales.models import (  # noqa: E402
     AMOUNT,
     PRICE,
@@ -113,7 +114,7 @@ from whales.models import (  # noqa: E402
     WalletStats,
     Window,
 )
-from whales.parsing import USDC_MINT, USDT_MINT, WSOL_MINT  # noqa: E402
+from whales.solana import USDC_MINT, USDT_MINT, WSOL_MINT  # noqa: E402
 from whales.views import LEADERBOARD_PAGE_SIZE, LeaderboardQuery, RowsByIdPaginator  # noqa: E402
 
 RECOMPUTE_TARGET_S = 20.0
@@ -610,13 +611,15 @@ def generate_trades(config: Config) -> tuple[list[list[pnl.Trade]], int]:
             if type(row) is SwapRow:
                 swap_key += 1
                 trades.append(
-                    ledger.swap_trade(swap_key, unix, row.side, mint, row.token_amount, row.usd_price, row.position)
+                    book_trades.swap_trade(
+                        swap_key, unix, row.side, mint, row.token_amount, row.usd_price, row.position
+                    )
                 )
             else:
                 transfer_key += 1
                 if row.direction == "out" or row.usd_price is not None:
                     trades.append(
-                        ledger.transfer_trade(transfer_key, unix, row.direction, mint, row.amount, row.usd_price)
+                        book_trades.transfer_trade(transfer_key, unix, row.direction, mint, row.amount, row.usd_price)
                     )
         trades_by_wallet.append(trades)
     return trades_by_wallet, transfer_key
@@ -628,7 +631,7 @@ def replay_wallets(trades_by_wallet: list[list[pnl.Trade]]) -> tuple[float, floa
     totals = LedgerTotals()
     for trades in trades_by_wallet:
         started = time.perf_counter()
-        ordered = sorted(trades, key=ledger.replay_order)
+        ordered = sorted(trades, key=book_trades.replay_order)
         sorted_at = time.perf_counter()
         replayed = pnl.replay(ordered)
         sort_s += sorted_at - started
@@ -829,7 +832,7 @@ def load_swaps(config: Config) -> LoadResult:
 
 @dataclass
 class DatabaseRecomputeResult:
-    summary: ledger.RecomputeSummary
+    summary: recompute.RecomputeSummary
     gc_s: float
     client_cpu_s: float  # this process
     server_cpu_s: float | None  # the PostgreSQL backend serving it, when it runs on this machine
@@ -864,7 +867,7 @@ def backend_cpu_seconds() -> float | None:
 
 
 def measure_recompute_all(config: Config) -> DatabaseRecomputeResult:
-    """Stage 1b, in its own process: `ledger.recompute_all()` of every wallet, as `manage.py recompute_pnl`
+    """Stage 1b, in its own process: `recompute.recompute_all()` of every wallet, as `manage.py recompute_pnl`
     runs it (outside any transaction: each batch commits)."""
     load_average = os.getloadavg()[0]
     server_cpu_started, client_cpu_started = backend_cpu_seconds(), time.process_time()
@@ -874,7 +877,7 @@ def measure_recompute_all(config: Config) -> DatabaseRecomputeResult:
         print(f"    recompute_all: {done:,} of {total:,} wallets, {time.perf_counter() - started:.0f} s", flush=True)
 
     with GcClock() as gc_clock:
-        summary = ledger.recompute_all(progress=progress)
+        summary = recompute.recompute_all(progress=progress)
     client_cpu_s = time.process_time() - client_cpu_started
     server_cpu = backend_cpu_seconds()
     return DatabaseRecomputeResult(
@@ -890,17 +893,17 @@ def measure_recompute_all(config: Config) -> DatabaseRecomputeResult:
 
 
 def measure_block_time_decoding(sample: int = 100_000) -> float:
-    """µs a row that reading block_time as a datetime costs over reading it as unix seconds (ledger.UNIX_TIME)."""
+    """µs a row that reading block_time as a datetime costs over reading it as unix seconds (book_trades.UNIX_TIME)."""
     first = Swap.objects.order_by("id").values_list("id", flat=True).first() or 0
     swaps = Swap.objects.filter(id__lt=first + sample)
     seconds = {}
     with transaction.atomic():
         for name, rows in {
             "datetime": swaps.values_list("block_time"),
-            "unix": swaps.annotate(unix=ledger.UNIX_TIME).values_list("unix"),
+            "unix": swaps.annotate(unix=book_trades.UNIX_TIME).values_list("unix"),
         }.items():
             started = time.perf_counter()
-            count = sum(1 for _ in rows.iterator(chunk_size=ledger.READ_CHUNK))
+            count = sum(1 for _ in rows.iterator(chunk_size=recompute.READ_CHUNK))
             seconds[name] = time.perf_counter() - started
     return (seconds["datetime"] - seconds["unix"]) / max(1, count) * 1e6
 
@@ -933,7 +936,7 @@ def pair_rows(wallet_id: int, token_id: int) -> list[list[tuple]]:
 
 def measure_app_path(config: Config, pairs: int = 20) -> AppPathResult:
     """`ledger.recompute_position` (the per-pair path ingest uses, ORM objects) on a sample of pairs,
-    and whether it leaves those pairs' rows as `ledger.recompute_all` wrote them."""
+    and whether it leaves those pairs' rows as `recompute.recompute_all` wrote them."""
     rng = random.Random(f"{config.seed}:sample")
     everything = list(Position.objects.order_by("wallet_id", "token_id").values_list("wallet_id", "token_id"))
     sample = rng.sample(everything, min(pairs, len(everything)))
@@ -976,7 +979,7 @@ def _binomial(rng: random.Random, n: int, p: float) -> int:
 def wallet_stats_rows(seed: int, wallet_id: int, active: bool, end: datetime) -> Iterator[tuple]:
     """Four WalletStats rows (one per window) with a believable spread: most wallets modest, a few
     huge; win rates around a per-wallet skill; no win rate where nothing closed in the window.
-    `wallet_active` copies the wallet's flag, as `ledger.refresh_stats` writes it (the leaderboard's
+    `wallet_active` copies the wallet's flag, as `stats.refresh_stats` writes it (the leaderboard's
     partial indexes hold only active wallets' rows)."""
     rng = random.Random(f"{seed}:stats:{wallet_id}")
     activity = rng.lognormvariate(math.log(120), 1.2)  # swaps in 30 days
@@ -1218,7 +1221,7 @@ def print_pure_engine(result: PureEngineResult) -> None:
         f"    generate {result.swaps:,} swaps + {result.transfers:,} transfers → {result.trades:,} Trades"
         f" {result.generate_s:.2f} s   (setup, not part of the recompute)"
     )
-    print(f"    sort (ledger.replay_order)       {result.sort_s:7.2f} s")
+    print(f"    sort (book_trades.replay_order)       {result.sort_s:7.2f} s")
     print(f"    replay (pnl.replay per wallet)   {result.replay_s:7.2f} s   of which cyclic GC {result.gc_s:.2f} s")
     print(
         f"    sort + replay                    {result.sort_and_replay_s:7.2f} s   "
@@ -1242,8 +1245,8 @@ def print_database_recompute(load: LoadResult, result: DatabaseRecomputeResult, 
         f" whales_swap {load.table_mb:,.0f} MB + indexes {load.indexes_mb:,.0f} MB"
     )
     print(
-        f"    ledger.recompute_all(): {summary.wallets:,} wallets in {summary.batches} batches"
-        f" (one transaction each, up to {ledger.BATCH_SWAPS:,} swaps)"
+        f"    recompute.recompute_all(): {summary.wallets:,} wallets in {summary.batches} batches"
+        f" (one transaction each, up to {recompute.BATCH_SWAPS:,} swaps)"
     )
     other = summary.seconds - summary.read_seconds - summary.replay_seconds - summary.write_seconds
     other -= summary.stats_seconds
@@ -1404,7 +1407,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     recompute = app_path = board = None
     try:
-        print("1b. Full recompute from the database: ledger.recompute_all()", flush=True)
+        print("1b. Full recompute from the database: recompute.recompute_all()", flush=True)
         load = as_served(load_swaps, config)
         connections.close_all()
         recompute = in_fresh_process(measure_recompute_all, config)

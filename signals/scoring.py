@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, fields, replace
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, DivisionByZero, InvalidOperation, Overflow
 from typing import Any
 
-from whales.pnl import MIN_CYCLES_TO_RANK, WinRate
+from whales.books.pnl import MIN_CYCLES_TO_RANK, WinRate
 
 SIGNALS_VERSION = "v1"
 

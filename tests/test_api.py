@@ -22,7 +22,7 @@ from rest_framework.throttling import UserRateThrottle
 
 from portfolios.models import Follow
 from tests.builders import address, usdc_swap
-from whales import actions
+from whales.ingestion.ingest import ingest
 from whales.models import ArrivedVia, PositionCycle, Swap, Token, TrackedWallet
 from whales.views import LeaderboardQuery
 
@@ -48,7 +48,7 @@ def trade_round_trips(label: str, wins: int, losses: int, tags: list[str] | None
             usdc_swap(wallet.address, mint, "buy", "100", "10", start),
             usdc_swap(wallet.address, mint, "sell", "100", "12" if n < wins else "8", start + 600),
         ]
-    actions.ingest(txs, ArrivedVia.WEBHOOK)
+    ingest(txs, ArrivedVia.WEBHOOK)
     return wallet
 
 
@@ -258,7 +258,7 @@ def wallet_with_a_closed_cycle_and_an_open_position() -> tuple[TrackedWallet, st
     Token.objects.create(
         mint=mint, symbol="DTL", name="Detail", decimals=6, price_usd=Decimal("0.2"), price_updated_at=timezone.now()
     )
-    actions.ingest(
+    ingest(
         [
             usdc_swap(wallet.address, mint, "buy", "100", "10", T0),
             usdc_swap(wallet.address, mint, "sell", "100", "12", T0 + 600),
@@ -332,7 +332,7 @@ def test_the_wallet_detail_query_count_does_not_grow_with_open_positions(api):
     with CaptureQueriesContext(connection) as few:
         api.get(f"/api/v1/wallets/{wallet.address}/")
     more = [usdc_swap(wallet.address, address(f"t{n}"), "buy", "5", "1", NOW - n * 60) for n in range(20)]
-    actions.ingest(more, ArrivedVia.WEBHOOK)
+    ingest(more, ArrivedVia.WEBHOOK)
     with CaptureQueriesContext(connection) as many:
         body = api.get(f"/api/v1/wallets/{wallet.address}/").json()
 
@@ -389,7 +389,7 @@ def test_swaps_pages_walk_every_swap_once_newest_first_even_when_block_times_tie
         usdc_swap(wallet.address, address(f"tie token {n % 4}"), "buy", str(n + 1), "1", NOW - (n // 4) * 60)
         for n in range(23)
     ]
-    actions.ingest(txs, ArrivedVia.BACKFILL)
+    ingest(txs, ArrivedVia.BACKFILL)
 
     seen, url = [], "/api/v1/swaps/?page_size=5"
     while url:
@@ -401,7 +401,7 @@ def test_swaps_pages_walk_every_swap_once_newest_first_even_when_block_times_tie
     assert len(seen) == 23
 
     # A phone polls by fetching the first page again: a new swap is on top.
-    actions.ingest([usdc_swap(wallet.address, address("new token"), "sell", "1", "2", NOW)], ArrivedVia.WEBHOOK)
+    ingest([usdc_swap(wallet.address, address("new token"), "sell", "1", "2", NOW)], ArrivedVia.WEBHOOK)
     newest = api.get("/api/v1/swaps/", {"page_size": 5}).json()["results"][0]
     assert newest["id"] == Swap.objects.latest("id").id and newest["side"] == "sell"
 
@@ -409,7 +409,7 @@ def test_swaps_pages_walk_every_swap_once_newest_first_even_when_block_times_tie
 def test_a_swap_comes_with_its_wallet_token_and_exact_amounts(api):
     wallet = TrackedWallet.objects.create(address=address("shape"), label="Shape")
     mint = address("shape token")
-    actions.ingest([usdc_swap(wallet.address, mint, "buy", "250", "12.5", NOW - 60)], ArrivedVia.WEBHOOK)
+    ingest([usdc_swap(wallet.address, mint, "buy", "250", "12.5", NOW - 60)], ArrivedVia.WEBHOOK)
     swap = Swap.objects.get()
 
     body = api.get("/api/v1/swaps/").json()
@@ -464,8 +464,8 @@ def test_swaps_filter_by_wallet_token_side_and_follows(api, alice):
 def test_the_token_detail_lists_the_tracked_wallets_holding_it(api):
     wallet, mint = wallet_with_a_closed_cycle_and_an_open_position()
     flat = trade_round_trips("flat", 1, 0)
-    actions.ingest([usdc_swap(flat.address, mint, "buy", "10", "1", NOW - 120)], ArrivedVia.WEBHOOK)
-    actions.ingest([usdc_swap(flat.address, mint, "sell", "10", "3", NOW - 60)], ArrivedVia.WEBHOOK)
+    ingest([usdc_swap(flat.address, mint, "buy", "10", "1", NOW - 120)], ArrivedVia.WEBHOOK)
+    ingest([usdc_swap(flat.address, mint, "sell", "10", "3", NOW - 60)], ArrivedVia.WEBHOOK)
     Token.objects.filter(mint=mint).update(logo_url="https://example.com/dtl.png", price_source="birdeye")
 
     body = api.get(f"/api/v1/tokens/{mint}/").json()
@@ -511,7 +511,7 @@ def test_chain_supplied_names_come_back_verbatim_for_clients_to_escape(api):
     wallet = TrackedWallet.objects.create(address=address("victim"), label="victim")
     mint = address("victim token")
     Token.objects.create(mint=mint, symbol=HOSTILE_SYMBOL, name=HOSTILE_NAME)
-    actions.ingest([usdc_swap(wallet.address, mint, "buy", "1", "1", NOW - 30)], ArrivedVia.WEBHOOK)
+    ingest([usdc_swap(wallet.address, mint, "buy", "1", "1", NOW - 30)], ArrivedVia.WEBHOOK)
 
     token = api.get(f"/api/v1/tokens/{mint}/")
     swaps = api.get("/api/v1/swaps/")

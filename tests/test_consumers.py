@@ -54,7 +54,7 @@ async def test_it_joins_the_users_own_group_but_ignores_made_up_groups(django_us
 
 async def test_an_ingested_swap_is_pushed_to_the_feed_its_wallet_and_the_leaderboard(django_user_model):
     from tests.builders import address, usdc_swap
-    from whales import actions
+    from whales.ingestion.ingest import ingest
     from whales.models import ArrivedVia, Swap, TrackedWallet
 
     alice = await database_sync_to_async(django_user_model.objects.create_user)("alice")
@@ -66,7 +66,7 @@ async def test_an_ingested_swap_is_pushed_to_the_feed_its_wallet_and_the_leaderb
         assert (await communicator.connect())[0]
 
     tx = usdc_swap(WALLET, address("pushed token"), "buy", "500", "250", 1_760_000_000)
-    await database_sync_to_async(actions.ingest)([tx], ArrivedVia.WEBHOOK)
+    await database_sync_to_async(ingest)([tx], ArrivedVia.WEBHOOK)
     swap = await database_sync_to_async(Swap.objects.get)()
 
     pushed = await feed.receive_from(timeout=5)
@@ -87,7 +87,8 @@ async def test_a_swap_a_poll_finds_long_after_it_happened_is_history_not_pushed(
     import time
 
     from tests.builders import address, usdc_swap
-    from whales import actions
+    from whales.ingestion.ingest import ingest
+    from whales.live import POLLED_LIVE_FOR
     from whales.models import ArrivedVia, Swap, TrackedWallet
 
     alice = await database_sync_to_async(django_user_model.objects.create_user)("alice")
@@ -96,10 +97,10 @@ async def test_a_swap_a_poll_finds_long_after_it_happened_is_history_not_pushed(
     assert (await feed.connect())[0]
     token, now = address("polled token"), int(time.time())
 
-    late = usdc_swap(WALLET, token, "buy", "1", "1", now - int(actions.POLLED_LIVE_FOR.total_seconds()) - 60)
-    await database_sync_to_async(actions.ingest)([late], ArrivedVia.POLL)  # a minute past the live window
+    late = usdc_swap(WALLET, token, "buy", "1", "1", now - int(POLLED_LIVE_FOR.total_seconds()) - 60)
+    await database_sync_to_async(ingest)([late], ArrivedVia.POLL)  # a minute past the live window
     assert await feed.receive_nothing(timeout=0.5)
-    await database_sync_to_async(actions.ingest)([usdc_swap(WALLET, token, "buy", "2", "2", now - 30)], ArrivedVia.POLL)
+    await database_sync_to_async(ingest)([usdc_swap(WALLET, token, "buy", "2", "2", now - 30)], ArrivedVia.POLL)
     recent = await database_sync_to_async(Swap.objects.get)(token_amount=2)
 
     assert f'id="swap-{recent.id}"' in await feed.receive_from(timeout=5)
@@ -111,7 +112,7 @@ async def test_a_swap_a_poll_finds_long_after_it_happened_is_history_not_pushed(
 async def test_the_follows_group_carries_only_the_swaps_of_wallets_the_user_follows(django_user_model):
     from portfolios.models import Follow
     from tests.builders import address, usdc_swap
-    from whales import actions
+    from whales.ingestion.ingest import ingest
     from whales.models import ArrivedVia, TrackedWallet
 
     alice = await database_sync_to_async(django_user_model.objects.create_user)("alice")
@@ -124,10 +125,10 @@ async def test_the_follows_group_carries_only_the_swaps_of_wallets_the_user_foll
         assert (await communicator.connect())[0]
 
     token = address("followed token")
-    await database_sync_to_async(actions.ingest)(
+    await database_sync_to_async(ingest)(
         [usdc_swap(other.address, token, "buy", "1", "1", 1_760_000_000)], ArrivedVia.WEBHOOK
     )
-    await database_sync_to_async(actions.ingest)(
+    await database_sync_to_async(ingest)(
         [usdc_swap(WALLET, token, "buy", "2", "2", 1_760_000_001)], ArrivedVia.WEBHOOK
     )
 

@@ -12,7 +12,11 @@ from django.utils import timezone
 from providers.birdeye import BirdeyeClient
 from tests.builders import address, spl_transfer, usdc_swap
 from tests.test_http_client import Recorded, Reply, serve
-from whales import actions, ledger
+from whales.books import ledger
+from whales.books.booking import book_stragglers, book_trades
+from whales.books.stats import refresh_stats
+from whales.ingestion import ingest as ingestion
+from whales.market.valuation import value_unvalued_swaps
 from whales.models import (
     ArrivedVia,
     Position,
@@ -55,7 +59,7 @@ def alice() -> TrackedWallet:
 
 
 def ingest(*txs, via=ArrivedVia.WEBHOOK):
-    return actions.ingest(list(txs), via)
+    return ingestion.ingest(list(txs), via)
 
 
 def stats(wallet: TrackedWallet, window: str) -> WalletStats:
@@ -160,7 +164,7 @@ def test_an_old_heavy_loser_still_held_counts_as_a_dead_bag(alice):
     ingest(usdc_swap(ALICE, WIF, "sell", "10", "12", NOW - DAY))
     Token.objects.filter(mint=BONK).update(price_usd=Decimal("0.04"), price_updated_at=timezone.now())  # down 60 %
     touched = ledger.revalue_open_positions(Token.objects.filter(mint=BONK).values_list("id", flat=True), [alice.id])
-    ledger.refresh_stats(touched)
+    refresh_stats(touched)
 
     week = stats(alice, "7d")
     assert (week.dead_bags, week.cycles, week.cycle_wins) == (1, 1, 1)
@@ -210,14 +214,14 @@ def test_incremental_ingest_in_any_arrival_order_equals_a_full_recompute(alice):
 
 def test_a_swap_waiting_for_its_usd_value_is_left_out_until_valued_then_counted(alice):
     sol_quoted = usdc_swap(ALICE, BONK, "buy", "1000", "10", NOW - HOUR)
-    actions.ingest([sol_quoted], ArrivedVia.WEBHOOK)
+    ingestion.ingest([sol_quoted], ArrivedVia.WEBHOOK)
     Swap.objects.update(usd_price=None, usd_value=None)
     ledger.recompute_position(alice.id, Token.objects.get(mint=BONK).id)
-    ledger.refresh_stats([alice.id])
+    refresh_stats([alice.id])
     assert (Position.objects.get().pending_trades, Position.objects.get().holdings) == (1, 0)
     assert stats(alice, "all").pending_trades == 1
 
-    assert actions.value_unvalued_swaps() == 1  # USDC: one dollar each, no provider needed
+    assert value_unvalued_swaps() == 1  # USDC: one dollar each, no provider needed
 
     assert (Position.objects.get().pending_trades, Position.objects.get().holdings) == (0, Decimal("1000"))
     assert stats(alice, "all").pending_trades == 0
@@ -228,7 +232,7 @@ def test_refreshing_stats_rolls_the_windows_without_new_swaps(alice):
     ingest(usdc_swap(ALICE, BONK, "sell", "10", "20", NOW - 2 * HOUR))
     assert stats(alice, "24h").realized_pnl == Decimal("10")
 
-    ledger.refresh_stats(now=datetime.fromtimestamp(NOW, UTC) + timedelta(days=2))
+    refresh_stats(now=datetime.fromtimestamp(NOW, UTC) + timedelta(days=2))
 
     assert stats(alice, "24h").realized_pnl == Decimal("0")
     assert stats(alice, "7d").realized_pnl == Decimal("10")
@@ -263,7 +267,7 @@ def test_an_incoming_transfer_without_a_price_waits_then_is_valued_from_birdeye(
     position = Position.objects.get(wallet=alice)
     assert (position.pending_trades, position.holdings) == (1, Decimal("0"))
 
-    assert actions.value_unvalued_swaps(birdeye=birdeye) == 1
+    assert value_unvalued_swaps(birdeye=birdeye) == 1
 
     position = Position.objects.get(wallet=alice)
     assert (position.pending_trades, position.holdings, position.cost_basis) == (0, Decimal("100"), Decimal("250"))
@@ -309,12 +313,12 @@ def test_trades_stored_but_never_booked_are_booked_by_the_straggler_sweep(alice)
     PositionCycle.objects.all().delete()
     Swap.objects.update(in_books=False, ingested_at=timezone.now() - timedelta(minutes=5))
 
-    assert actions.book_stragglers() == 1
+    assert book_stragglers() == 1
 
     assert stored_pnl_rows(alice) == booked
     assert not Swap.objects.filter(in_books=False).exists()
     assert stats(alice, "24h").realized_pnl == Decimal("5")
-    assert actions.book_stragglers() == 0
+    assert book_stragglers() == 0
 
 
 def test_trades_booked_by_a_replay_before_their_own_booking_are_not_counted_twice(alice):
@@ -323,7 +327,7 @@ def test_trades_booked_by_a_replay_before_their_own_booking_are_not_counted_twic
     before = stored_pnl_rows(alice), Position.objects.get().pending_trades, Position.objects.get().bought_usd
     ledger.recompute_position(alice.id, Token.objects.get(mint=BONK).id)  # a replay in between
 
-    actions.book_trades(result.new_swaps, list(TokenTransfer.objects.all()))  # the late booking
+    book_trades(result.new_swaps, list(TokenTransfer.objects.all()))  # the late booking
 
     after = stored_pnl_rows(alice), Position.objects.get().pending_trades, Position.objects.get().bought_usd
     assert after == before

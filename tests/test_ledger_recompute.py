@@ -1,4 +1,4 @@
-"""`ledger.recompute_all` and `manage.py recompute_pnl`: the bulk rebuild writes exactly the rows the
+"""`recompute_all` and `manage.py recompute_pnl`: the bulk rebuild writes exactly the rows the
 per-pair replay and incremental ingest write, for the wallets asked for and no others."""
 
 from __future__ import annotations
@@ -14,7 +14,11 @@ from django.db import models
 from django.utils import timezone
 
 from tests.builders import address, spl_transfer, usdc_swap
-from whales import actions, ledger
+from whales.books import ledger, pnl, recompute
+from whales.books.booking import book_stragglers
+from whales.books.recompute import recompute_all
+from whales.books.stats import refresh_stats
+from whales.ingestion import ingest as ingestion
 from whales.models import (
     ArrivedVia,
     Position,
@@ -66,7 +70,7 @@ def priced_tokens() -> None:
 
 
 def ingest(*txs: dict, via: str = ArrivedVia.WEBHOOK) -> None:
-    actions.ingest(list(txs), via)
+    ingestion.ingest(list(txs), via)
 
 
 def history(seed: int, trades: int = 90) -> list[dict]:
@@ -137,14 +141,14 @@ def recompute_every_pair() -> None:
         *TokenTransfer.objects.values_list("wallet_id", "token_id"),
         *Position.objects.values_list("wallet_id", "token_id"),
     }
-    ledger.refresh_stats(ledger.recompute_positions(pairs))
+    refresh_stats(ledger.recompute_positions(pairs))
 
 
 def test_it_writes_exactly_the_rows_incremental_ingest_left(alice, bob, priced_tokens):
     ingest_in_random_order(history(seed=1), seed=2)
     incremental = stored_pnl()
 
-    summary = ledger.recompute_all()
+    summary = recompute_all()
 
     assert stored_pnl() == incremental
     counts = {name: len(rows) for name, rows in incremental.items()}
@@ -163,7 +167,7 @@ def test_it_writes_exactly_the_rows_incremental_ingest_left(alice, bob, priced_t
 def test_the_history_covers_what_the_bulk_path_must_get_right(alice, bob, priced_tokens):
     ingest_in_random_order(history(seed=1), seed=2)
 
-    ledger.recompute_all()
+    recompute_all()
 
     assert Realization.objects.filter(missing_amount__gt=0).count() >= 2  # oversells
     assert PositionCycle.objects.filter(complete=False).exists()  # a transfer out or an oversell in it
@@ -189,23 +193,23 @@ def test_it_writes_exactly_the_rows_of_recompute_position_pair_by_pair(alice, bo
     recompute_every_pair()
     per_pair = stored_pnl()
 
-    ledger.recompute_all()
+    recompute_all()
 
     assert stored_pnl() == per_pair
     assert Position.objects.get(wallet=alice, token__mint=BONK).pending_trades == 5
-    assert Position.objects.get(wallet=bob, token__mint=WIF).book == ledger.pnl.TokenBook(WIF).to_dict()
+    assert Position.objects.get(wallet=bob, token__mint=WIF).book == pnl.TokenBook(WIF).to_dict()
 
 
 def test_batches_of_a_few_wallets_write_the_same_rows_and_report_progress(
     alice, bob, carol, priced_tokens, monkeypatch
 ):
     ingest_in_random_order(history(seed=5), seed=6)
-    ledger.refresh_stats([carol.id])  # she never traded: she has stats once something refreshed them
+    refresh_stats([carol.id])  # she never traded: she has stats once something refreshed them
     incremental = stored_pnl()
-    monkeypatch.setattr(ledger, "BATCH_SWAPS", 1)  # one wallet a batch
+    monkeypatch.setattr(recompute, "BATCH_SWAPS", 1)  # one wallet a batch
     calls = []
 
-    summary = ledger.recompute_all(progress=lambda done, total: calls.append((done, total)))
+    summary = recompute_all(progress=lambda done, total: calls.append((done, total)))
 
     assert stored_pnl() == incremental
     assert calls == [(1, 3), (2, 3), (3, 3)]
@@ -220,7 +224,7 @@ def test_it_only_touches_the_wallets_asked_for(alice, bob, priced_tokens):
     Realization.objects.update(realized_pnl=Decimal("999"))
     WalletStats.objects.update(realized_pnl=Decimal("999"))
 
-    summary = ledger.recompute_all([alice.id, 10**9])  # and an id of no wallet
+    summary = recompute_all([alice.id, 10**9])  # and an id of no wallet
 
     assert summary.wallets == 1
     for model in (Position, PositionCycle, Realization, WalletStats):
@@ -238,9 +242,9 @@ def test_what_it_replayed_is_booked_so_the_straggler_sweep_leaves_it_alone(alice
     for trades in (Swap.objects, TokenTransfer.objects):  # as a bulk import leaves them
         trades.update(in_books=False, ingested_at=a_while_ago)
 
-    ledger.recompute_all()
+    recompute_all()
 
-    assert actions.book_stragglers() == 0
+    assert book_stragglers() == 0
     assert stored_pnl() == expected
     assert not Swap.objects.filter(in_books=False).exists()
     unbooked = TokenTransfer.objects.filter(in_books=False)  # incoming without a price: pending, not in books
@@ -263,7 +267,7 @@ def test_derived_rows_go_with_the_swaps_and_wallets_they_come_from(alice, bob, p
 
 
 def test_a_wallet_with_no_trades_gets_empty_stats_and_no_positions(carol):
-    summary = ledger.recompute_all([carol.id])
+    summary = recompute_all([carol.id])
 
     assert (summary.wallets, summary.swaps, summary.positions, summary.realizations) == (1, 0, 0, 0)
     assert not Position.objects.exists()
@@ -277,7 +281,7 @@ def test_a_wallet_with_no_trades_gets_empty_stats_and_no_positions(carol):
 
 
 def test_nothing_to_do_is_fine():
-    summary = ledger.recompute_all([])
+    summary = recompute_all([])
 
     assert (summary.wallets, summary.batches, summary.swaps) == (0, 0, 0)
 

@@ -13,9 +13,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.builders import address, usdc_swap
-from whales import actions, fragments
+from whales import fragments
+from whales.ingestion.ingest import ingest
 from whales.models import ArrivedVia, Swap, Token, TrackedWallet, WalletStats
 from whales.views import latency_last_hour
+from whales.wallets import set_active
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +37,7 @@ def trade_round_trips(label: str, wins: int, losses: int, tags: list[str] | None
             usdc_swap(wallet.address, mint, "buy", "100", "10", start),
             usdc_swap(wallet.address, mint, "sell", "100", exit_usdc, start + 600),
         ]
-    actions.ingest(txs, ArrivedVia.WEBHOOK)
+    ingest(txs, ArrivedVia.WEBHOOK)
     return wallet
 
 
@@ -115,7 +117,7 @@ def test_the_wallet_page_query_count_does_not_grow_with_its_history(admin_client
     with CaptureQueriesContext(connection) as few:
         admin_client.get(f"/wallets/{wallet.address}/")
     more = [usdc_swap(wallet.address, address(f"t{n}"), "buy", "5", "1", NOW - n * 60) for n in range(30)]
-    actions.ingest(more, ArrivedVia.WEBHOOK)
+    ingest(more, ArrivedVia.WEBHOOK)
     with CaptureQueriesContext(connection) as many:
         response = admin_client.get(f"/wallets/{wallet.address}/")
 
@@ -130,7 +132,7 @@ def test_chain_supplied_names_are_escaped_everywhere(admin_client):
     wallet = trade_round_trips("victim", 1, 0)
     mint = address("victim token")
     Token.objects.filter(mint=mint).update(symbol=HOSTILE_SYMBOL, name=HOSTILE_NAME)
-    actions.ingest([usdc_swap(wallet.address, mint, "buy", "1", "1", NOW - 30)], ArrivedVia.WEBHOOK)
+    ingest([usdc_swap(wallet.address, mint, "buy", "1", "1", NOW - 30)], ArrivedVia.WEBHOOK)
     swap = Swap.objects.select_related("wallet", "token").latest("id")
 
     pages = [
@@ -149,11 +151,11 @@ def test_chain_supplied_names_are_escaped_everywhere(admin_client):
 def test_feed_catch_up_returns_only_live_swaps_after_the_newest_the_page_holds(admin_client):
     wallet = TrackedWallet.objects.create(address=address("feeder"), label="feeder")
     mint = address("feed token")
-    actions.ingest([usdc_swap(wallet.address, mint, "buy", "1", "1", NOW - 300)], ArrivedVia.WEBHOOK)
+    ingest([usdc_swap(wallet.address, mint, "buy", "1", "1", NOW - 300)], ArrivedVia.WEBHOOK)
     held = Swap.objects.get().id
-    actions.ingest([usdc_swap(wallet.address, mint, "buy", "2", "2", NOW - 200)], ArrivedVia.POLL)
-    actions.ingest([usdc_swap(wallet.address, mint, "buy", "3", "3", NOW - 9000)], ArrivedVia.BACKFILL)
-    actions.ingest([usdc_swap(wallet.address, mint, "buy", "4", "4", NOW - 3600)], ArrivedVia.POLL)  # found late
+    ingest([usdc_swap(wallet.address, mint, "buy", "2", "2", NOW - 200)], ArrivedVia.POLL)
+    ingest([usdc_swap(wallet.address, mint, "buy", "3", "3", NOW - 9000)], ArrivedVia.BACKFILL)
+    ingest([usdc_swap(wallet.address, mint, "buy", "4", "4", NOW - 3600)], ArrivedVia.POLL)  # found late
 
     html = admin_client.get("/feed/", {"after": held}).content.decode()
 
@@ -166,7 +168,7 @@ def test_feed_catch_up_returns_only_live_swaps_after_the_newest_the_page_holds(a
 
 def test_older_swaps_load_page_by_page(admin_client):
     wallet = TrackedWallet.objects.create(address=address("history"), label="history")
-    actions.ingest(
+    ingest(
         [usdc_swap(wallet.address, address("h"), "buy", str(n + 1), "1", NOW - n * 60) for n in range(60)],
         ArrivedVia.BACKFILL,
     )
@@ -251,7 +253,7 @@ def test_a_deactivated_wallet_leaves_the_leaderboard_and_comes_back_when_activat
     quiet = trade_round_trips("going quiet", 1, 0)
     trade_round_trips("staying", 1, 0)
 
-    actions.set_active([quiet.id], False)
+    set_active([quiet.id], False)
     assert leaderboard_labels(admin_client.get("/")) == ["staying"]
 
     admin_client.post(
@@ -264,7 +266,7 @@ def test_a_deactivated_wallet_leaves_the_leaderboard_and_comes_back_when_activat
 def test_a_positions_lots_load_when_its_row_is_opened(admin_client):
     wallet = TrackedWallet.objects.create(address=address("lots"), label="lots")
     mint = address("lot token")
-    actions.ingest(
+    ingest(
         [usdc_swap(wallet.address, mint, "buy", str(n), str(n), NOW - 3600 + n * 60) for n in (1, 2, 3)],
         ArrivedVia.WEBHOOK,
     )
@@ -333,7 +335,7 @@ def test_the_token_page_lists_holders_first_and_sold_out_wallets_apart_sortable_
         trades = [usdc_swap(wallet.address, mint, "buy", bought, bought, NOW - 900)]
         if sold != "0":
             trades.append(usdc_swap(wallet.address, mint, "sell", sold, str(int(sold) * 2), NOW - 600))
-        actions.ingest(trades, ArrivedVia.WEBHOOK)
+        ingest(trades, ArrivedVia.WEBHOOK)
         holders[label] = wallet
 
     by_holdings = admin_client.get(f"/tokens/{mint}/")
@@ -352,7 +354,7 @@ def test_the_token_page_lists_holders_first_and_sold_out_wallets_apart_sortable_
 def test_the_feed_narrows_by_side_size_and_token_symbol_and_catch_up_keeps_the_filters(admin_client):
     wallet = TrackedWallet.objects.create(address=address("narrowed"), label="narrowed")
     bonk, wif = address("bonk mint"), address("wif mint")
-    actions.ingest(
+    ingest(
         [
             usdc_swap(wallet.address, bonk, "buy", "1", "5000", NOW - 300),
             usdc_swap(wallet.address, bonk, "sell", "1", "50", NOW - 200),

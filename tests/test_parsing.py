@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from whales.parsing import (
+from whales.ingestion.parsing import (
     MalformedTransaction,
     ParsedSwap,
     accounts_involved,

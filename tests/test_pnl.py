@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from whales.pnl import (
+from whales.books.pnl import (
     DEAD_BAG_AGE_DAYS,
     DEAD_BAG_LOSS,
     DUST_FRACTION,

@@ -8,7 +8,7 @@ from decimal import Decimal, localcontext
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from whales.pnl import (
+from whales.books.pnl import (
     ACQUISITIONS,
     CycleClosed,
     CycleOpened,

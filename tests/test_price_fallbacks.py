@@ -18,7 +18,7 @@ from providers.dexscreener import DexScreenerClient
 from providers.http import json_decimal
 from providers.jupiter import JupiterClient
 from tests.test_http_client import Recorded, Reply, ScriptedServer, Sleeps, serve
-from whales.prices import STALE_AFTER_SECONDS, PriceQuote, PriceSources, current_prices
+from whales.market.prices import STALE_AFTER_SECONDS, PriceQuote, PriceSources, current_prices
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SOL = "So11111111111111111111111111111111111111112"

@@ -28,7 +28,7 @@ from simulator.market import (
     demo_wallets,
 )
 from simulator.payloads import PUMP_FUN_FEE_RECIPIENT, enhanced_transaction
-from whales.parsing import parse_swaps
+from whales.ingestion.parsing import parse_swaps
 from whales.solana import b58decode, validate_solana_address
 
 NOW = 1_760_000_000

@@ -22,8 +22,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from aura import realtime
 from providers.http import CreditMeter
-from whales import fragments, pnl
-from whales.actions import LIVE_SWAPS, import_wallets, poll_plan
+from whales import fragments
+from whales.books import pnl
+from whales.ingestion.sources import poll_plan
+from whales.live import LIVE_SWAPS
 from whales.models import (
     ArrivedVia,
     BackfillState,
@@ -47,6 +49,7 @@ from whales.selectors import (
     token_positions,
 )
 from whales.solana import InvalidAddress, validate_solana_address
+from whales.wallets import import_wallets
 
 FEED_PAGE_SIZE = 50
 LEADERBOARD_PAGE_SIZE = 50

@@ -5,10 +5,10 @@ not price (a provider error or no price), in chunks of the source's `batch_size`
 chunk costs only its own mints. A mint no source can price is absent from the result: the caller
 keeps its last stored price and shows it as stale.
 
-Pure apart from `PriceSources.from_settings()`: the sources are plain objects with the methods of
-the Protocols below (in production `providers.birdeye.BirdeyeClient`, `providers.dexscreener
-.DexScreenerClient`, `providers.jupiter.JupiterClient`), so tests hand in real clients aimed at local
-servers.
+`refresh_prices` is the writer: it stores what `current_prices` found and revalues the holders'
+positions. The sources are plain objects with the methods of the Protocols below (in production
+the Birdeye, DexScreener and Jupiter clients of `providers`), so tests hand in real clients aimed
+at local servers.
 """
 
 from __future__ import annotations
@@ -17,10 +17,19 @@ import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from django.db import transaction
+from django.db.models import Q
+
 from providers.http import ProviderError
+from whales.books import ledger
+from whales.books.stats import refresh_stats
+from whales.live import push_figures_refreshed
+from whales.models import Position, Token, TokenPrice, round_price
+from whales.solana import WSOL_MINT
 
 if TYPE_CHECKING:
     from providers.birdeye import BirdeyePrice
@@ -158,3 +167,58 @@ def _ask(source: Source, client: Any, chunk: Sequence[str], now: int, stale_afte
             quotes[mint] = PriceQuote(mint, price.usd_price, source, now, False)
     asked = set(chunk)
     return {mint: quote for mint, quote in quotes.items() if mint in asked and quote.price_usd > 0}
+
+
+PRICE_POINT_RESOLUTION = 60  # seconds: at most one stored price point per token per minute
+
+
+def sol_token() -> Token:
+    """SOL's row (the migration creates it; a flushed test database may not have it)."""
+    token, _ = Token.objects.get_or_create(
+        mint=WSOL_MINT, defaults={"symbol": "SOL", "name": "Wrapped SOL", "decimals": 9}
+    )
+    return token
+
+
+def refresh_prices(sources: PriceSources, mints: Sequence[str] | None = None) -> int:
+    """Beat: the latest USD price of SOL and of every token a tracked wallet holds; revalue those
+    positions and refresh the holders' figures. With `mints`, those tokens only (new ones, priced
+    as their first trades are booked rather than at the next tick). Returns how many got a price."""
+    sol_token()
+    wanted = Q(mint__in=mints) if mints is not None else Q(positions__holdings__gt=0) | Q(mint=WSOL_MINT)
+    tokens = {t.mint: t for t in Token.objects.filter(wanted).distinct().only("id", "mint")}
+    if not tokens:
+        return 0
+    quotes = current_prices(tokens.keys(), sources)
+    if not quotes:
+        return 0
+    token_ids = [tokens[mint].id for mint in quotes]
+    with transaction.atomic():
+        # The holders' wallets first, as every writer of their positions locks them (whales.books.ledger);
+        # a wallet that starts holding one of these tokens meanwhile is valued when it is booked.
+        holders = Position.objects.filter(token_id__in=token_ids, holdings__gt=0).values_list("wallet_id", flat=True)
+        locked = [wallet.id for wallet in ledger.lock_wallets(holders)]
+        points = []
+        for mint, quote in sorted(quotes.items()):  # rows locked in one order by every price task
+            updated_at = datetime.fromtimestamp(quote.updated_at, UTC)
+            Token.objects.filter(id=tokens[mint].id).update(
+                price_usd=round_price(quote.price_usd),
+                price_source=quote.source,
+                price_updated_at=updated_at,
+            )
+            bucket = quote.updated_at - quote.updated_at % PRICE_POINT_RESOLUTION
+            points.append(
+                TokenPrice(
+                    token_id=tokens[mint].id,
+                    at=datetime.fromtimestamp(bucket, UTC),
+                    price_usd=round_price(quote.price_usd),
+                    source=quote.source,
+                )
+            )
+        TokenPrice.objects.bulk_create(
+            points, update_conflicts=True, unique_fields=["token", "at"], update_fields=["price_usd", "source"]
+        )
+        touched = ledger.revalue_open_positions(token_ids, locked)
+        refresh_stats(touched)
+        transaction.on_commit(lambda: push_figures_refreshed(touched), robust=True)
+    return len(quotes)
