@@ -107,7 +107,7 @@ from whales.models import (  # noqa: E402
     TrackedWallet,
     WalletStats,
 )
-from whales.views import LEADERBOARD_PAGE_SIZE, LeaderboardQuery  # noqa: E402
+from whales.selectors import LEADERBOARD_PAGE_SIZE, LeaderboardQuery  # noqa: E402
 
 RESULTS_DIR = REPO_DIR / "bench" / "results"
 USERNAME = "bench-api"

@@ -114,8 +114,8 @@ from whales.models import (  # noqa: E402
     WalletStats,
     Window,
 )
+from whales.selectors import LEADERBOARD_PAGE_SIZE, LeaderboardQuery, RowsByIdPaginator  # noqa: E402
 from whales.solana import USDC_MINT, USDT_MINT, WSOL_MINT  # noqa: E402
-from whales.views import LEADERBOARD_PAGE_SIZE, LeaderboardQuery, RowsByIdPaginator  # noqa: E402
 
 RECOMPUTE_TARGET_S = 20.0
 LEADERBOARD_TARGET_MS = 50.0

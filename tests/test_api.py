@@ -24,7 +24,7 @@ from portfolios.models import Follow
 from tests.builders import address, usdc_swap
 from whales.ingestion.ingest import ingest
 from whales.models import ArrivedVia, PositionCycle, Swap, Token, TrackedWallet
-from whales.views import LeaderboardQuery
+from whales.selectors import LeaderboardQuery
 
 pytestmark = pytest.mark.django_db
 
