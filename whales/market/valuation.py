@@ -9,7 +9,7 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import transaction
@@ -18,7 +18,6 @@ from providers.birdeye import BirdeyeClient
 from providers.http import ProviderError
 from whales.books import ledger
 from whales.books.booking import positions_rewritten
-from whales.ingestion.parsing import ParsedSwap
 from whales.market.prices import sol_token
 from whales.models import Direction, Swap, TokenPrice, TokenTransfer, round_price, round_usd
 from whales.solana import STABLECOINS, WSOL_MINT
@@ -43,8 +42,15 @@ def swap_usd(price_in_quote: Decimal, quote_amount: Decimal, usd_rate: Decimal) 
     return round_price(price_in_quote * usd_rate), round_usd(quote_amount * usd_rate)
 
 
-def quote_usd_rates(swaps: list[ParsedSwap]) -> dict[tuple[str, int], Decimal]:
-    """USD per unit of the quote asset at each swap's block time, where we know it."""
+class QuotedSwap(Protocol):
+    """What valuing a swap needs of it: its quote asset and its block time (unix seconds)."""
+
+    quote_mint: str
+    block_time: int
+
+
+def quote_usd_rates(swaps: Sequence[QuotedSwap]) -> dict[tuple[str, int], Decimal]:
+    """USD per unit of the quote asset at each swap's block time (parsed swaps), where we know it."""
     rates: dict[tuple[str, int], Decimal] = {}
     sol_prices = sol_usd_near(sorted({s.block_time for s in swaps if s.quote_mint == WSOL_MINT}))
     for swap in swaps:
