@@ -7,7 +7,7 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 
 from aura.consumers import CLOSE_UNAUTHENTICATED, LiveConsumer
-from aura.realtime import user_group
+from aura.realtime import follows_group
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 WALLET = "9WzDXwBbmkg8ZTbNMqUxvQRAyrZzDsGYdLVL9zYtAWWM"
@@ -37,16 +37,17 @@ async def test_it_forwards_html_pushed_to_a_group_the_page_joined(django_user_mo
     await communicator.disconnect()
 
 
-async def test_it_joins_the_users_own_group_but_ignores_made_up_groups(django_user_model):
+async def test_it_joins_only_the_users_own_follows_and_ignores_other_users_and_made_up_groups(django_user_model):
     alice = await database_sync_to_async(django_user_model.objects.create_user)("alice")
     bob = await database_sync_to_async(django_user_model.objects.create_user)("bob")
-    communicator = communicator_for(alice, f"groups=user.{bob.id},feed.everything")
+    communicator = communicator_for(alice, f"groups=follows.{bob.id},user.{bob.id},feed.everything,follows")
     connected, _ = await communicator.connect()
     assert connected
     layer = get_channel_layer()
-    await layer.group_send(user_group(bob.id), {"type": "html.push", "html": "<p>for bob</p>"})
+    await layer.group_send(follows_group(bob.id), {"type": "html.push", "html": "<p>for bob</p>"})
+    await layer.group_send(f"user.{bob.id}", {"type": "html.push", "html": "<p>for bob too</p>"})
     await layer.group_send("feed.everything", {"type": "html.push", "html": "<p>nobody</p>"})
-    await layer.group_send(user_group(alice.id), {"type": "html.push", "html": "<p>for alice</p>"})
+    await layer.group_send(follows_group(alice.id), {"type": "html.push", "html": "<p>for alice</p>"})
     assert await communicator.receive_from(timeout=5) == "<p>for alice</p>"
     assert await communicator.receive_nothing(timeout=0.3)
     await communicator.disconnect()

@@ -230,6 +230,13 @@ class Direction(models.TextChoices):
     OUT = "out", "out"
 
 
+class TokenTransferQuerySet(models.QuerySet):
+    def ready_for_books(self) -> TokenTransferQuerySet:
+        """Those the books can take: every outgoing one (it leaves at cost), incoming ones once they
+        have a market value on receipt (the rows `needs_price` says no to)."""
+        return self.filter(models.Q(direction=Direction.OUT) | models.Q(usd_price__isnull=False))
+
+
 class TokenTransfer(models.Model):
     """Tokens that came into or left `wallet` without a trade (transfer, airdrop, liquidity move).
 
@@ -249,6 +256,8 @@ class TokenTransfer(models.Model):
     arrived_via = models.CharField(max_length=10, choices=ArrivedVia.choices)
     ingested_at = models.DateTimeField(default=timezone.now)
     in_books = models.BooleanField(default=False, help_text="applied to its position's FIFO book")
+
+    objects = TokenTransferQuerySet.as_manager()
 
     class Meta:
         constraints = [

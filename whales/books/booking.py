@@ -9,14 +9,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from whales import queue
 from whales.books import ledger
 from whales.books.stats import refresh_stats
 from whales.live import push_wallet_figures
-from whales.models import Direction, Swap, Token, TokenTransfer, TrackedWallet
+from whales.models import Swap, Token, TokenTransfer, TrackedWallet
 
 logger = logging.getLogger(__name__)
 
@@ -55,9 +54,7 @@ def book_stragglers(older_than: timedelta = timedelta(minutes=2)) -> int:
     between storing and booking them). Returns how many positions were replayed."""
     since = timezone.now() - older_than
     swaps = Swap.objects.filter(in_books=False, usd_price__isnull=False, ingested_at__lt=since)
-    transfers = TokenTransfer.objects.filter(in_books=False, ingested_at__lt=since).filter(
-        Q(direction=Direction.OUT) | Q(usd_price__isnull=False)
-    )
+    transfers = TokenTransfer.objects.filter(in_books=False, ingested_at__lt=since).ready_for_books()
     pairs = set(swaps.values_list("wallet_id", "token_id")) | set(transfers.values_list("wallet_id", "token_id"))
     if not pairs:
         return 0

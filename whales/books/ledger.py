@@ -143,9 +143,7 @@ def recompute_position(wallet_id: int, token_id: int) -> None:
     position.pending_trades = replayed.pending_trades
     position.bought_usd, position.sold_usd = replayed.bought_usd, replayed.sold_usd
     Swap.objects.filter(pair, in_books=False, usd_price__isnull=False).update(in_books=True)
-    TokenTransfer.objects.filter(pair, in_books=False).filter(
-        Q(direction=Direction.OUT) | Q(usd_price__isnull=False)
-    ).update(in_books=True)
+    TokenTransfer.objects.filter(pair, in_books=False).ready_for_books().update(in_books=True)
     if not swaps and not transfers and position.pk is None:
         return
     _save_position(position, replayed.book, token)

@@ -14,7 +14,7 @@ from decimal import Decimal
 from itertools import islice
 
 from django.db import connection, models, transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
 from whales.books import pnl
@@ -31,7 +31,7 @@ from whales.books.trades import (
     swap_rows,
     transfer_rows,
 )
-from whales.models import Direction, Position, PositionCycle, Realization, Swap, Token, TokenTransfer, TrackedWallet
+from whales.models import Position, PositionCycle, Realization, Swap, Token, TokenTransfer, TrackedWallet
 
 # A batch is one transaction and reads its wallets' swaps in one pass over the swap table (a wallet's
 # swaps are spread all over it): big batches make few passes. But ingest for a batch's wallets waits
@@ -238,9 +238,7 @@ def _recompute_batch(wallet_ids: list[int], summary: RecomputeSummary) -> None:
         derived.flush(summary)
         # Bulk-imported trades arrive unbooked; left so, the straggler sweep would replay them pair by pair.
         Swap.objects.filter(wallet_id__in=locked, in_books=False, usd_price__isnull=False).update(in_books=True)
-        TokenTransfer.objects.filter(wallet_id__in=locked, in_books=False).filter(
-            Q(direction=Direction.OUT) | Q(usd_price__isnull=False)
-        ).update(in_books=True)
+        TokenTransfer.objects.filter(wallet_id__in=locked, in_books=False).ready_for_books().update(in_books=True)
         summary.write_seconds += time.perf_counter() - step
         step = time.perf_counter()
         refresh_stats(locked)

@@ -12,9 +12,7 @@ from django.utils import timezone
 
 from whales.books import pnl
 from whales.books.trades import ZERO
-from whales.models import Position, PositionCycle, Realization, Swap, TrackedWallet, WalletStats, Window
-
-WINDOW_SECONDS = {Window.DAY: 86_400, Window.WEEK: 7 * 86_400, Window.MONTH: 30 * 86_400, Window.ALL: None}
+from whales.models import Position, PositionCycle, Realization, Swap, TrackedWallet, WalletStats
 
 
 class BoolOr(Aggregate):
@@ -31,7 +29,7 @@ def refresh_stats(wallet_ids: Iterable[int] | None = None, now: datetime | None 
         return 0
     since = {
         window: (None if seconds is None else now - timedelta(seconds=seconds))
-        for window, seconds in WINDOW_SECONDS.items()
+        for window, seconds in pnl.WINDOWS.items()
     }
 
     def within(field: str, window: str) -> Q:
@@ -41,7 +39,7 @@ def refresh_stats(wallet_ids: Iterable[int] | None = None, now: datetime | None 
         Realization.objects.filter(wallet_id__in=ids),
         {
             f"{kind}_{w}": aggregate
-            for w in WINDOW_SECONDS
+            for w in pnl.WINDOWS
             for kind, aggregate in {
                 "realized": Sum("realized_pnl", filter=within("at", w)),
                 "sold_cost": Sum("cost_basis", filter=within("at", w)),
@@ -56,7 +54,7 @@ def refresh_stats(wallet_ids: Iterable[int] | None = None, now: datetime | None 
         PositionCycle.objects.filter(wallet_id__in=ids, complete=True).exclude(closed_at=None),
         {
             f"{kind}_{w}": aggregate
-            for w in WINDOW_SECONDS
+            for w in pnl.WINDOWS
             for kind, aggregate in {
                 "cycles": Count("id", filter=within("closed_at", w)),
                 "cycle_wins": Count("id", filter=within("closed_at", w) & Q(realized_pnl__gt=0)),
@@ -88,8 +86,8 @@ def refresh_stats(wallet_ids: Iterable[int] | None = None, now: datetime | None 
         Swap.objects.filter(wallet_id__in=ids),
         {
             "last_active": Max("block_time"),
-            **{f"volume_{w}": Sum("usd_value", filter=within("block_time", w)) for w in WINDOW_SECONDS},
-            **{f"swaps_{w}": Count("id", filter=within("block_time", w)) for w in WINDOW_SECONDS},
+            **{f"volume_{w}": Sum("usd_value", filter=within("block_time", w)) for w in pnl.WINDOWS},
+            **{f"swaps_{w}": Count("id", filter=within("block_time", w)) for w in pnl.WINDOWS},
         },
     )
     active = set(TrackedWallet.objects.filter(id__in=ids, is_active=True).values_list("id", flat=True))
@@ -105,7 +103,7 @@ def refresh_stats(wallet_ids: Iterable[int] | None = None, now: datetime | None 
             now,
         )
         for wallet_id in ids
-        for window in WINDOW_SECONDS
+        for window in pnl.WINDOWS
     ]
     WalletStats.objects.bulk_create(
         rows,
