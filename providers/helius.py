@@ -207,43 +207,6 @@ class HeliusClient(ProviderClient):
             )
         return body
 
-    def create_webhook(
-        self,
-        url: str,
-        addresses: Iterable[str],
-        auth_header: str,
-        webhook_type: str = "enhanced",
-        transaction_types: Sequence[str] = ("ANY",),
-    ) -> Webhook:
-        """Create a webhook delivering `transaction_types` of `addresses` to `url` (100 credits).
-
-        Not retried after the request may have reached Helius, so a timeout cannot create two.
-        """
-        body = _webhook_body(url, addresses, auth_header, webhook_type, transaction_types)
-        return self._webhook_call("POST", "/v0/webhooks", body)
-
-    def update_webhook(
-        self,
-        webhook_id: str,
-        url: str,
-        addresses: Iterable[str],
-        auth_header: str,
-        webhook_type: str = "enhanced",
-        transaction_types: Sequence[str] = ("ANY",),
-    ) -> Webhook:
-        """Replace webhook `webhook_id`'s settings with the given ones (PUT, 100 credits)."""
-        body = _webhook_body(url, addresses, auth_header, webhook_type, transaction_types)
-        return self._webhook_call("PUT", f"/v0/webhooks/{quote(webhook_id, safe='')}", body)
-
-    def delete_webhook(self, webhook_id: str) -> None:
-        """Delete webhook `webhook_id` (100 credits)."""
-        self._call(
-            "DELETE",
-            f"/v0/webhooks/{quote(webhook_id, safe='')}",
-            credits=WEBHOOK_CALL_CREDITS,
-            allow_empty=True,
-        )
-
     def sync_webhook(self, url: str, addresses: Iterable[str], auth_header: str) -> Webhook:
         """Make one enhanced `ANY` webhook to `url` watch exactly `addresses`; return it.
 

@@ -347,30 +347,36 @@ def test_sync_webhook_updates_a_changed_auth_header(server: ScriptedServer) -> N
     assert server.requests[-1].body["authHeader"] == "Bearer new"
 
 
-def test_create_webhook_is_not_repeated_after_a_server_error(server: ScriptedServer) -> None:
-    server.script(Reply(500, {"error": "internal"}), Reply(200, {"webhookID": "dup"}))
+def test_a_webhook_create_is_not_repeated_after_a_server_error(server: ScriptedServer) -> None:
+    server.script(Reply(200, []), Reply(500, {"error": "internal"}), Reply(200, {"webhookID": "dup"}))
     helius, _ = make_helius(server)
 
     with pytest.raises(HeliusError) as caught:
-        helius.create_webhook("https://aura.example/hook", ["alice-wallet"], "Bearer s3cret")
+        helius.sync_webhook("https://aura.example/hook", ["alice-wallet"], "Bearer s3cret")
 
     assert caught.value.transient is True
-    assert len(server.requests) == 1
+    assert [(r.method, r.path) for r in server.requests] == [("GET", "/v0/webhooks"), ("POST", "/v0/webhooks")]
 
 
-def test_update_and_delete_webhook(server: ScriptedServer, redis_client: redis.Redis, key_prefix: str) -> None:
-    server.responder = store = FakeWebhookStore()
-    helius, _ = make_helius(server, redis=redis_client, key_prefix=key_prefix)
-    created = helius.create_webhook("https://aura.example/hook", ["alice-wallet"], "Bearer s3cret", "raw")
+def test_a_webhook_gone_between_listing_and_update_is_a_permanent_error(server: ScriptedServer) -> None:
+    url = "https://aura.example/hook"
+    listed = {
+        "webhookID": "wh-9",
+        "webhookURL": url,
+        "transactionTypes": ["ANY"],
+        "accountAddresses": ["alice-wallet"],
+        "webhookType": "enhanced",
+        "authHeader": "Bearer old",
+    }
+    server.script(Reply(200, [listed]), Reply(404, {"error": "webhook not found"}))
+    helius, sleeps = make_helius(server)
 
-    updated = helius.update_webhook(created["webhookID"], "https://aura.example/hook", ["bob-wallet"], "Bearer x")
-    helius.delete_webhook(created["webhookID"])
+    with pytest.raises(HeliusError) as caught:
+        helius.sync_webhook(url, ["alice-wallet"], "Bearer new")
 
-    assert created["webhookType"] == "raw"
-    assert updated["accountAddresses"] == ["bob-wallet"]
-    assert store.webhooks == {}
-    assert helius.list_webhooks() == []
-    assert credits_spent(redis_client, key_prefix)[0] == 300
+    assert (caught.value.status, caught.value.transient) == (404, False)
+    assert [(r.method, r.path) for r in server.requests] == [("GET", "/v0/webhooks"), ("PUT", "/v0/webhooks/wh-9")]
+    assert sleeps == []
 
 
 # -- rate limiting and configuration ----------------------------------------------------------

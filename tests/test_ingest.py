@@ -25,9 +25,9 @@ from whales.ingestion.sources import (
     backfill_retry_delay,
     backfill_step,
     claim_due_wallets,
-    planned_poll_credits_per_day,
     poll_budget_stretch,
     poll_interval,
+    poll_plan,
     poll_wallet,
     start_backfill,
 )
@@ -326,7 +326,7 @@ def test_recently_active_wallets_are_due_sooner_than_dormant_ones(raydium_whale)
 def test_the_poll_cadence_stretches_to_stay_within_the_credit_budget(raydium_whale):
     TrackedWallet.objects.create(address=JUPITER_TRADER)
     # Two dormant wallets at one 100-credit poll every 10 minutes: 28,800 credits a day, 10 % of the budget.
-    assert planned_poll_credits_per_day() == 28_800
+    assert poll_plan().configured_credits == 28_800
     assert poll_budget_stretch() == 1.0
     with override_settings(POLL_CREDITS_PER_DAY=14_400):
         assert poll_budget_stretch() == 2.0

@@ -25,14 +25,6 @@ class InvalidAddress(ValueError):
     """Not a Solana address; the message says why, in words for the person who typed it."""
 
 
-def is_valid_solana_address(value: str) -> bool:
-    try:
-        validate_solana_address(value)
-    except InvalidAddress:
-        return False
-    return True
-
-
 def validate_solana_address(value: str) -> str:
     """Return `value` unchanged when it is a Solana address, else raise InvalidAddress saying why."""
     if not isinstance(value, str):

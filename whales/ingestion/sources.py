@@ -88,11 +88,6 @@ def poll_plan(now: datetime | None = None) -> PollPlan:
     return PollPlan(active, dormant, settings.POLL_CREDITS_PER_DAY, int(polls * CREDITS_PER_POLL))
 
 
-def planned_poll_credits_per_day(now: datetime | None = None) -> int:
-    """Credits a day the configured polling cadence would cost, before stretching to the budget."""
-    return poll_plan(now).configured_credits
-
-
 def poll_budget_stretch(now: datetime | None = None) -> float:
     """Factor (≥ 1) by which poll intervals grow so that polling stays within POLL_CREDITS_PER_DAY."""
     return poll_plan(now).stretch
