@@ -20,14 +20,8 @@ from providers.birdeye import (
     TrendingTokens,
 )
 from providers.http import ResponseCache
-from tests.test_http_client import (
-    REDIS_URL,
-    Recorded,
-    Reply,
-    ScriptedServer,
-    Sleeps,
-    dead_redis,
-)
+from tests.support.http import Recorded, Reply, ScriptedServer, Sleeps
+from tests.support.redis import REDIS_URL, dead_redis
 
 FIXTURES = Path(__file__).parent / "fixtures" / "birdeye"
 API_KEY = "birdeye-test-key"

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.builders import address, usdc_swap
-from tests.conftest import log_in, off_the_browser_thread
+from tests.conftest import PASSWORD, log_in, off_the_browser_thread
 from whales.ingestion.ingest import ingest
 from whales.models import ArrivedVia, Swap, TrackedWallet
 
@@ -18,16 +18,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 FIXTURES = Path(__file__).parent / "fixtures" / "helius"
 JUPITER_TRADER = "FCHTRYx6npkQCogtpZtEFLJeevAFGbDHhJyvqvT6F4kX"
-PASSWORD = "correct horse battery staple"
 
 
 def real_payload(name: str) -> dict:
     return json.loads((FIXTURES / name).read_text())
-
-
-@pytest.fixture
-def bob(django_user_model):
-    return django_user_model.objects.create_user("bob", password=PASSWORD)
 
 
 def test_a_webhook_delivery_appears_in_two_users_feeds_and_updates_the_leaderboard_row(

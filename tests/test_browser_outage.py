@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 
 from tests.builders import address, usdc_swap
 from tests.conftest import REPO_DIR, LiveServer, live_server_env, log_in, off_the_browser_thread, worker_command
-from tests.test_live_resilience import layer_at
+from tests.support.redis import layer_at
 from whales.books.booking import book_stragglers
 from whales.ingestion.ingest import ingest
 from whales.live import push_unpushed_swaps
@@ -99,7 +99,7 @@ def test_swaps_stored_while_redis_is_down_reach_the_open_page_once_it_is_back(
 
 
 def test_a_price_tick_refreshes_the_figures_of_an_open_wallet_page(daphne_server, new_page, alice, server):
-    from tests.test_http_client import Reply
+    from tests.support.http import Reply
 
     whale = TrackedWallet.objects.create(address=address("ticked whale"), label="Ticked whale")
     mint = address("ticked token")

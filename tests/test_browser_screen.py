@@ -14,8 +14,7 @@ from playwright.sync_api import expect
 
 from portfolios.models import Follow
 from tests.builders import address, usdc_swap
-from tests.conftest import log_in, off_the_browser_thread
-from tests.test_browser_live import PASSWORD
+from tests.conftest import PASSWORD, log_in, off_the_browser_thread
 from tests.test_numbers import RULE
 from whales.ingestion.ingest import ingest
 from whales.models import ArrivedVia, BackfillState, Token, TokenPrice, TrackedWallet, WalletStats, Window

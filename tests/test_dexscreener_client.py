@@ -12,12 +12,8 @@ import pytest
 import redis
 
 from providers.dexscreener import DexScreenerClient, DexScreenerError, PairPrice
-from tests.test_http_client import (
-    REDIS_URL,
-    Reply,
-    ScriptedServer,
-    Sleeps,
-)
+from tests.support.http import Reply, ScriptedServer, Sleeps
+from tests.support.redis import REDIS_URL
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dexscreener"
 SOL = "So11111111111111111111111111111111111111112"

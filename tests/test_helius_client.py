@@ -1,4 +1,4 @@
-"""providers.helius against a real local HTTP server (tests.test_http_client.ScriptedServer) and Redis."""
+"""providers.helius against a real local HTTP server (tests.support.http.ScriptedServer) and Redis."""
 
 from __future__ import annotations
 
@@ -11,13 +11,8 @@ import pytest
 import redis
 
 from providers.helius import HeliusClient, HeliusError
-from tests.test_http_client import (
-    REDIS_URL,
-    Recorded,
-    Reply,
-    ScriptedServer,
-    Sleeps,
-)
+from tests.support.http import Recorded, Reply, ScriptedServer, Sleeps
+from tests.support.redis import REDIS_URL
 
 FIXTURES = Path(__file__).parent / "fixtures" / "helius"
 WHALE = "9WzDXwBbmkg8ZTbNMqUxvQRAyrZzDsGYdLVL9zYtAWWM"

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import copy
-import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
 
 import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from providers.helius import HeliusClient
 from tests.builders import address, spl_transfer, usdc_swap
-from tests.test_http_client import Recorded, Reply, ScriptedServer
+from tests.support.helius import (
+    RAYDIUM_BUYER,
+    SECRET,
+    fixture_tx,
+    helius_for,
+    paged,
+    post_webhook,
+    raydium_buy,
+    raydium_history,
+    signature,
+)
+from tests.support.http import Reply
 from whales import tasks
 from whales.books.booking import positions_rewritten
 from whales.ingestion.ingest import ingest
@@ -36,68 +43,13 @@ from whales.models import ArrivedVia, BackfillState, Position, RawTransaction, S
 
 pytestmark = pytest.mark.django_db
 
-FIXTURES = Path(__file__).parent / "fixtures" / "helius"
-RAYDIUM_BUYER = "Ezi9Bn5WAfbVHmWbVHuMCdDhgyZKWxRCGGcexx3EXV8L"
 PUMP_TOKEN = "9ky9gGxHiqUidFXvJ46muFgrJCweBiwKzamCidHmpump"
 JUPITER_TRADER = "FCHTRYx6npkQCogtpZtEFLJeevAFGbDHhJyvqvT6F4kX"
-SECRET = "webhook-secret-for-tests"
-B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-
-
-def fixture_tx(name: str) -> dict[str, Any]:
-    data = json.loads((FIXTURES / name).read_text())
-    return data[0] if isinstance(data, list) else data
-
-
-def raydium_buy() -> dict[str, Any]:
-    return fixture_tx("helius_swap_RAYDIUM_sol_to_pump_token.json")
-
-
-def signature(n: int) -> str:
-    digits = ""
-    while True:
-        n, rest = divmod(n, 58)
-        digits = B58[rest] + digits
-        if n == 0:
-            break
-    return "4sig" + digits.rjust(84, "z")
-
-
-def raydium_history(count: int, newest_time: int = 1_719_909_927) -> list[dict[str, Any]]:
-    """`count` copies of the real Raydium buy with distinct signatures, newest first, a minute apart."""
-    txs = []
-    for n in range(count):
-        tx = copy.deepcopy(raydium_buy())
-        tx["signature"] = signature(n)
-        tx["timestamp"] = newest_time - 60 * n
-        tx["slot"] = 274_000_000 - n
-        txs.append(tx)
-    return txs
 
 
 @pytest.fixture
 def raydium_whale() -> TrackedWallet:
     return TrackedWallet.objects.create(address=RAYDIUM_BUYER, label="Raydium whale")
-
-
-def helius_for(server: ScriptedServer) -> HeliusClient:
-    return HeliusClient(server.url, "test-key", rate_per_second=0, sleep=lambda _: None, max_attempts=2)
-
-
-def paged(txs: list[dict[str, Any]], fail_after_pages: int | None = None):
-    """A Helius history responder over `txs`; with `fail_after_pages`, later pages answer 400 (a dead worker)."""
-    served = []
-
-    def respond(request: Recorded) -> Reply:
-        if fail_after_pages is not None and len(served) >= fail_after_pages:
-            return Reply(400, {"error": "simulated crash"})
-        limit = int(request.param("limit") or 100)
-        cursor = request.param("before-signature")
-        start = 0 if cursor is None else [t["signature"] for t in txs].index(cursor) + 1
-        served.append(start)
-        return Reply(200, txs[start : start + limit])
-
-    return respond
 
 
 def stored_swaps() -> list[tuple]:
@@ -107,12 +59,6 @@ def stored_swaps() -> list[tuple]:
 
 
 # --- the webhook ---------------------------------------------------------------------------------
-
-
-def post_webhook(client, body: Any, secret: str | None = SECRET):
-    headers = {} if secret is None else {"HTTP_AUTHORIZATION": secret}
-    raw = body if isinstance(body, bytes) else json.dumps(body)
-    return client.post("/hooks/helius/", data=raw, content_type="application/json", **headers)
 
 
 @override_settings(HELIUS_WEBHOOK_SECRET=SECRET)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from providers.jupiter import JupiterClient, JupiterError, JupiterPrice
-from tests.test_http_client import Recorded, Reply, ScriptedServer, Sleeps
+from tests.support.http import Recorded, Reply, ScriptedServer, Sleeps
 
 FIXTURES = Path(__file__).parent / "fixtures" / "jupiter"
 API_KEY = "jupiter-test-key"

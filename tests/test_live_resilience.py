@@ -16,7 +16,8 @@ from django.utils import timezone
 from aura.consumers import HEARTBEAT, LiveConsumer
 from tests.builders import address, usdc_swap
 from tests.conftest import free_port
-from tests.test_ingest import helius_for, paged
+from tests.support.helius import helius_for, paged
+from tests.support.redis import layer_at
 from whales.ingestion.ingest import ingest
 from whales.ingestion.sources import poll_wallet, sync_webhook
 from whales.live import push_unpushed_swaps
@@ -25,14 +26,6 @@ from whales.wallets import import_wallets
 
 pytestmark = pytest.mark.django_db(transaction=True)
 WALLET = "9WzDXwBbmkg8ZTbNMqUxvQRAyrZzDsGYdLVL9zYtAWWM"
-
-
-def layer_at(url: str, prefix: str = "aura-resilience") -> dict:
-    """A channel layer as settings.CHANNEL_LAYERS declares it, on the Redis at `url`."""
-    return {
-        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": [{"address": url, "socket_timeout": None}], "prefix": prefix},
-    }
 
 
 class OwnLayerConsumer(LiveConsumer):
@@ -139,7 +132,7 @@ def test_two_webhook_syncs_at_once_make_one_webhook_not_two(server, settings):
     from django.db import connections
 
     from providers.helius import HeliusClient
-    from tests.test_http_client import Reply
+    from tests.support.http import Reply
 
     settings.HELIUS_WEBHOOK_URL = "https://aura.example.com/hooks/helius/"
     settings.HELIUS_WEBHOOK_SECRET = "sync-secret"

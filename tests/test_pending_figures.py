@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from tests.builders import address, usdc_swap
-from tests.test_ingest import RAYDIUM_BUYER, raydium_history
+from tests.support.helius import RAYDIUM_BUYER, raydium_history
 from whales.books import ledger
 from whales.books.stats import refresh_stats
 from whales.ingestion.ingest import ingest

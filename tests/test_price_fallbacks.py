@@ -17,7 +17,7 @@ from providers.birdeye import BirdeyeClient
 from providers.dexscreener import DexScreenerClient
 from providers.http import json_decimal
 from providers.jupiter import JupiterClient
-from tests.test_http_client import Recorded, Reply, ScriptedServer, Sleeps, serve
+from tests.support.http import Recorded, Reply, ScriptedServer, Sleeps, serve
 from whales.market.prices import STALE_AFTER_SECONDS, PriceQuote, PriceSources, current_prices
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -12,8 +12,8 @@ from django.test import override_settings
 
 from providers.birdeye import BirdeyeClient
 from tests.builders import address, usdc_swap
-from tests.test_http_client import Reply, ScriptedServer, Sleeps
-from tests.test_ingest import SECRET, helius_for, paged, post_webhook
+from tests.support.helius import SECRET, helius_for, paged, post_webhook
+from tests.support.http import Reply, ScriptedServer, Sleeps
 from whales.ingestion.ingest import ingest, retry_quarantined
 from whales.ingestion.sources import backfill_step, poll_wallet, start_backfill
 from whales.market.metadata import refresh_token_metadata

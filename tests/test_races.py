@@ -18,7 +18,7 @@ from django.db import connections
 from django.utils import timezone
 
 from tests.builders import address, sol_swap, usdc_swap
-from tests.test_http_client import Recorded, Reply, ScriptedServer
+from tests.support.http import Recorded, Reply, ScriptedServer
 from whales import tasks
 from whales.books.recompute import recompute_all
 from whales.ingestion.ingest import ingest

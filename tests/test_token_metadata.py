@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from providers.birdeye import BirdeyeClient
-from tests.test_http_client import Reply, ScriptedServer, Sleeps
+from tests.support.http import Reply, ScriptedServer, Sleeps
 from whales.market.metadata import name_unnamed_tokens, refresh_token_metadata
 from whales.models import Token
 

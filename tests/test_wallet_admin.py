@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
 from providers.helius import HeliusClient
-from tests.test_http_client import Reply
+from tests.support.http import Reply
 from whales.ingestion.sources import claim_due_wallets, sync_webhook
 from whales.models import TrackedWallet
 
