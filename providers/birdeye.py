@@ -31,10 +31,10 @@ logger = logging.getLogger(__name__)
 
 PROVIDER = "birdeye"
 DEFAULT_BASE_URL = "https://public-api.birdeye.so"
-# The documented maximum of `list_address` was not found (APIS.md §2.2, §7b.4). 100 mints keep the
+# The documented maximum of `list_address` was not found in Birdeye's docs. 100 mints keep the
 # URL near 4.5 kB, under common 8 kB limits; lower it if Birdeye answers 400/414 to full batches.
 MULTI_PRICE_BATCH_SIZE = 100
-# APIS.md gives plan sizes in compute units but no per-endpoint cost, so the meter counts calls.
+# Birdeye gives plan sizes in compute units but no per-endpoint cost, so the meter counts calls.
 CALL_CREDITS = 1
 PRICE_CACHE_SECONDS = 20
 METADATA_CACHE_SECONDS = 300
@@ -122,7 +122,7 @@ class BirdeyeClient(ProviderClient):
 
     With `redis=None` the rate limit is per process, nothing is cached and no calls are counted.
     `rate_per_second` is the account's budget across all processes (Standard plan: 1, Lite and
-    Starter: 15; APIS.md §2.3).
+    Starter: 15).
     """
 
     provider = PROVIDER
@@ -221,7 +221,7 @@ class BirdeyeClient(ProviderClient):
 
     def history_price(self, mint: str, time_from: int, time_to: int, interval: str = "1m") -> list[tuple[int, Decimal]]:
         """(unix_time, USD price) points of `mint` between `time_from` and `time_to` (unix seconds),
-        oldest first, one per `interval` (1m … 1M, APIS.md §2.2). Points without a price are left out.
+        oldest first, one per `interval` (1m … 1M). Points without a price are left out.
         """
         if interval not in HISTORY_INTERVALS:
             raise ValueError(f"interval must be one of {sorted(HISTORY_INTERVALS)}, got {interval!r}")
@@ -404,7 +404,7 @@ class BirdeyeClient(ProviderClient):
                         token.get("price24hChangePercent"), path, f"{what} price24hChangePercent"
                     ),
                     fdv=self._decimal(token.get("fdv"), path, f"{what} fdv"),
-                    # Lower-case here, `marketCap` in token_overview (APIS.md §2.2).
+                    # Lower-case here, `marketCap` in token_overview.
                     market_cap=self._decimal(token.get("marketcap"), path, f"{what} marketcap"),
                 )
             )

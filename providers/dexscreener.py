@@ -2,7 +2,7 @@
 
 No API key. Built on `providers.base` like `providers.helius`: timeouts, retries with backoff honouring
 Retry-After, and one Redis rate limiter shared by all workers (300 requests/minute for the pairs
-endpoints, APIS.md §3). Failures raise `DexScreenerError` only.
+endpoints). Failures raise `DexScreenerError` only.
 
 No Django at import time; `DexScreenerClient.from_settings()` reads settings when called.
 """
@@ -25,7 +25,7 @@ from providers.http import ProviderError, json_decimal
 PROVIDER = "dexscreener"
 DEFAULT_BASE_URL = "https://api.dexscreener.com"
 CHAIN_ID = "solana"
-TOKENS_BATCH_SIZE = 30  # addresses per /tokens/v1 call (APIS.md §3)
+TOKENS_BATCH_SIZE = 30  # addresses per /tokens/v1 call
 DEFAULT_RATE_PER_SECOND = 5.0  # 300 per minute
 # A token's price is read from a pool against one of these (wrapped SOL, USDC, USDT); in a pool
 # against another memecoin the USD figure is that coin's price twice removed.

@@ -24,7 +24,7 @@ from providers.http import CreditMeter, ProviderError
 
 PROVIDER = "helius"
 DEFAULT_BASE_URL = "https://api-mainnet.helius-rpc.com"
-# APIS.md §1.7: each Enhanced Transactions call and each webhook create/edit/delete costs 100.
+# Helius's pricing: each Enhanced Transactions call and each webhook create/edit/delete costs 100.
 ENHANCED_CALL_CREDITS = 100
 WEBHOOK_CALL_CREDITS = 100
 PAGE_LIMIT_MAX = 100
@@ -284,7 +284,7 @@ def _webhook_body(
     webhook_type: str,
     transaction_types: Sequence[str],
 ) -> dict[str, Any]:
-    """A CreateWebhookRequest body (APIS.md §1.6); addresses de-duplicated, order kept."""
+    """A CreateWebhookRequest body; addresses de-duplicated, order kept."""
     unique = list(dict.fromkeys(addresses))
     if len(unique) > WEBHOOK_ADDRESSES_MAX:
         raise ValueError(f"a Helius webhook takes at most {WEBHOOK_ADDRESSES_MAX} addresses, got {len(unique)}")

@@ -1,6 +1,6 @@
 """Jupiter Price API v3 client: USD prices of Solana tokens, the last fallback of current prices.
 
-`GET /price/v3?ids=<up to 50 mints>` with an optional `x-api-key` header (APIS.md §4.1). Jupiter
+`GET /price/v3?ids=<up to 50 mints>` with an optional `x-api-key` header. Jupiter
 leaves out tokens without a reliable price (not traded for 7 days, or flagged): such mints are
 simply absent. Built on `providers.base` like `providers.helius`: timeouts, retries with backoff honouring
 Retry-After, one Redis rate limiter shared by all workers. Failures raise `JupiterError` only.
@@ -25,7 +25,7 @@ from providers.http import ProviderError, json_decimal
 PROVIDER = "jupiter"
 DEFAULT_BASE_URL = "https://api.jup.ag"
 PRICE_BATCH_SIZE = 50
-# APIS.md §4.1: keyless calls to api.jup.ag get 0.5 rps; the Free plan's key gets 1 rps.
+# Jupiter's plans: keyless calls to api.jup.ag get 0.5 rps; the Free plan's key gets 1 rps.
 KEYLESS_RATE_PER_SECOND = 0.5
 KEYED_RATE_PER_SECOND = 1.0
 _MESSAGE_CHARS = 200

@@ -612,3 +612,33 @@ def test_the_api_root_links_every_endpoint_and_the_schema(api):
     assert links["schema_json"] == "http://testserver/api/v1/schema/?format=json"
     assert links["wallets"] == "http://testserver/api/v1/wallets/{address}/"
     assert api.get(links["schema_json"]).status_code == 200
+
+
+# Queries each list endpoint takes (token authentication included), whatever the rows behind it.
+# Wallets and tokens have detail endpoints only.
+LIST_QUERIES = {
+    "/api/v1/leaderboard/": 4,
+    "/api/v1/swaps/": 2,
+    "/api/v1/follows/": 2,
+}
+
+
+# --- query counts, pinned: a list takes the same number of queries whatever the rows behind it ----------
+
+
+def busy_market(wallets: int, swaps_each: int) -> str:
+    """`wallets` wallets each trading one shared token `swaps_each` times; returns that token's mint."""
+    shared = address("shared token")
+    for n in range(wallets):
+        wallet = trade_round_trips(f"trader {n}", 1, 0)
+        txs = [usdc_swap(wallet.address, shared, "buy", "5", "1", NOW - 3600 - k * 60) for k in range(swaps_each)]
+        ingest(txs, ArrivedVia.WEBHOOK)
+    return shared
+
+
+@pytest.mark.parametrize("size", [(2, 1), (12, 6)])
+@pytest.mark.parametrize("path", sorted(LIST_QUERIES))
+def test_an_api_list_takes_a_fixed_number_of_queries(api, django_assert_num_queries, path, size):
+    busy_market(*size)
+    with django_assert_num_queries(LIST_QUERIES[path]):
+        assert api.get(path).status_code == 200

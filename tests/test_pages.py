@@ -24,6 +24,12 @@ pytestmark = pytest.mark.django_db
 NOW = int(timezone.now().timestamp())
 HOSTILE_SYMBOL = "<script>alert(1)</script>"
 HOSTILE_NAME = '"><img src=x onerror=alert(2)>'
+# Queries a page takes, whatever the number of wallets, swaps and positions behind it (session and
+# user included).
+LEADERBOARD_QUERIES = 8
+WALLET_PAGE_QUERIES = 12
+TOKEN_PAGE_QUERIES = 8
+FEED_PAGE_QUERIES = 5
 
 
 def trade_round_trips(label: str, wins: int, losses: int, tags: list[str] | None = None) -> TrackedWallet:
@@ -387,3 +393,47 @@ def test_the_leaderboard_search_finds_wallets_by_a_token_symbol_they_traded(admi
     assert [t.symbol for t in response.context["matching_tokens"]] == ["BONK"]
     assert "Tokens matching" in response.content.decode()
     assert leaderboard_labels(admin_client.get("/", {"q": "BON"})) == ["bonk trader"]  # the start of a symbol
+
+
+# --- query counts, pinned: a page's queries are the same number whatever the data behind it ------------
+
+
+def busy_market(wallets: int, swaps_each: int) -> tuple[list[TrackedWallet], str]:
+    """`wallets` wallets each trading one shared token `swaps_each` times (and a token of their own)."""
+    shared = address("shared token")
+    traders = []
+    for n in range(wallets):
+        wallet = trade_round_trips(f"trader {n}", 1, 0)
+        txs = [usdc_swap(wallet.address, shared, "buy", "5", "1", NOW - 3600 - k * 60) for k in range(swaps_each)]
+        ingest(txs, ArrivedVia.WEBHOOK)
+        traders.append(wallet)
+    return traders, shared
+
+
+@pytest.mark.parametrize("size", [(2, 1), (12, 6)])
+def test_the_leaderboard_page_takes_a_fixed_number_of_queries(admin_client, django_assert_num_queries, size):
+    busy_market(*size)
+    with django_assert_num_queries(LEADERBOARD_QUERIES):
+        assert admin_client.get("/").status_code == 200
+
+
+@pytest.mark.parametrize("size", [(2, 1), (12, 6)])
+def test_the_wallet_page_takes_a_fixed_number_of_queries(admin_client, django_assert_num_queries, size):
+    traders, _ = busy_market(*size)
+    with django_assert_num_queries(WALLET_PAGE_QUERIES):
+        assert admin_client.get(f"/wallets/{traders[0].address}/").status_code == 200
+
+
+@pytest.mark.parametrize("size", [(2, 1), (12, 6)])
+def test_the_token_page_takes_a_fixed_number_of_queries(admin_client, django_assert_num_queries, size):
+    _, shared = busy_market(*size)
+    with django_assert_num_queries(TOKEN_PAGE_QUERIES):
+        assert admin_client.get(f"/tokens/{shared}/").status_code == 200
+
+
+@pytest.mark.parametrize("size", [(2, 1), (12, 6)])
+def test_a_page_of_the_feed_takes_a_fixed_number_of_queries(admin_client, django_assert_num_queries, size):
+    busy_market(*size)
+    newest = Swap.objects.latest("block_time", "id")
+    with django_assert_num_queries(FEED_PAGE_QUERIES):
+        assert admin_client.get("/feed/", {"before": newest.id}).status_code == 200

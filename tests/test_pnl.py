@@ -1,4 +1,4 @@
-"""whales.pnl: the worked examples of METRICS.md, one test each, numbers written out."""
+"""whales.books.pnl: the worked examples of METRICS.md, one test each, numbers written out."""
 
 from __future__ import annotations
 

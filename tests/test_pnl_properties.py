@@ -1,4 +1,4 @@
-"""whales.pnl over random trade sequences (hypothesis): incremental = replay, and cost is conserved."""
+"""whales.books.pnl over random trade sequences (hypothesis): incremental = replay, and cost is conserved."""
 
 from __future__ import annotations
 
