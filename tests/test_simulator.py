@@ -135,7 +135,7 @@ def test_a_price_path_is_the_same_however_far_ahead_it_was_extended() -> None:
 
 
 def test_every_generated_swap_parses_to_the_swap_the_simulator_meant(market: Market) -> None:
-    """Each transaction, as JSON on the wire, read by whales.parsing for every whale it touches."""
+    """Each transaction, as JSON on the wire, read by whales.ingestion.parsing for every whale it touches."""
     whales = set(market.wallets_by_address)
     mismatches = []
     swaps_checked = 0
