@@ -155,13 +155,14 @@ def test_chain_supplied_names_are_escaped_everywhere(admin_client):
 
 
 def test_feed_catch_up_returns_only_live_swaps_after_the_newest_the_page_holds(admin_client):
+    now = int(timezone.now().timestamp())  # not the module's NOW: a poll is news for 10 minutes of the clock
     wallet = TrackedWallet.objects.create(address=address("feeder"), label="feeder")
     mint = address("feed token")
-    ingest([usdc_swap(wallet.address, mint, "buy", "1", "1", NOW - 300)], ArrivedVia.WEBHOOK)
+    ingest([usdc_swap(wallet.address, mint, "buy", "1", "1", now - 300)], ArrivedVia.WEBHOOK)
     held = Swap.objects.get().id
-    ingest([usdc_swap(wallet.address, mint, "buy", "2", "2", NOW - 200)], ArrivedVia.POLL)
-    ingest([usdc_swap(wallet.address, mint, "buy", "3", "3", NOW - 9000)], ArrivedVia.BACKFILL)
-    ingest([usdc_swap(wallet.address, mint, "buy", "4", "4", NOW - 3600)], ArrivedVia.POLL)  # found late
+    ingest([usdc_swap(wallet.address, mint, "buy", "2", "2", now - 200)], ArrivedVia.POLL)
+    ingest([usdc_swap(wallet.address, mint, "buy", "3", "3", now - 9000)], ArrivedVia.BACKFILL)
+    ingest([usdc_swap(wallet.address, mint, "buy", "4", "4", now - 3600)], ArrivedVia.POLL)  # found late
 
     html = admin_client.get("/feed/", {"after": held}).content.decode()
 
