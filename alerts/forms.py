@@ -7,8 +7,8 @@ from django import forms
 
 from alerts.messages import discord_webhook_path, webhook_url_path
 from alerts.models import AlertSettings, Channel, Rule
-from whales.addresses import InvalidAddress, validate_solana_address
 from whales.models import TrackedWallet
+from whales.solana import InvalidAddress, validate_solana_address
 
 
 class BrowserAlertsForm(forms.Form):

@@ -21,7 +21,7 @@ from alerts.messages import verify_webhook_signature
 from alerts.models import AlertSettings, Channel, Delivery, Notice, Rule
 from simulator.server.messaging import MessagingFault
 from tests.builders import address, usdc_swap
-from whales import actions as whales_actions
+from whales.ingestion import ingest as whales_ingest
 from whales.models import ArrivedVia, Swap, Token, TrackedWallet
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +41,7 @@ def swaps(whale: TrackedWallet, count: int, *, mint: str | None = None, usd: str
         )
         for n in range(count)
     ]
-    result = whales_actions.ingest(txs, ArrivedVia.WEBHOOK, book=False)
+    result = whales_ingest.ingest(txs, ArrivedVia.WEBHOOK, book=False)
     return [swap.id for swap in result.new_swaps]
 
 
@@ -186,8 +186,8 @@ def test_a_blocked_bot_marks_the_channel_failing_and_the_user_hears_of_it(
 def test_a_duplicate_webhook_or_a_retried_task_sends_once(messaging, alice, whale):
     rule_to(alice, channel(alice, "telegram"))
     tx = usdc_swap(whale.address, address("dup token"), "buy", "10", "5000", NOW - 5)
-    first = whales_actions.ingest([tx], ArrivedVia.WEBHOOK, book=False)
-    duplicate = whales_actions.ingest([tx], ArrivedVia.WEBHOOK, book=False)
+    first = whales_ingest.ingest([tx], ArrivedVia.WEBHOOK, book=False)
+    duplicate = whales_ingest.ingest([tx], ArrivedVia.WEBHOOK, book=False)
     assert duplicate.new_swaps == []
     ids = [swap.id for swap in first.new_swaps]
 
