@@ -23,7 +23,6 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Min, Q
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from alerts import senders
@@ -41,7 +40,6 @@ from alerts.messages import (
     webhook_url_path,
 )
 from alerts.models import AlertSettings, Channel, Delivery, Notice, Rule
-from aura import realtime
 
 logger = logging.getLogger(__name__)
 
@@ -500,18 +498,11 @@ def channel_failing(channel: Channel, error: str) -> list[int]:
 
 
 def _after_channel_failing(user_id: int, delivery_ids: list[int]) -> None:
-    push_notices(user_id)
+    """The notice shows on the user's next page (every page renders it); the other channels are told now."""
     from alerts import tasks
 
     for delivery_id in delivery_ids:
         tasks.enqueue_send(delivery_id)
-
-
-def push_notices(user_id: int) -> None:
-    """Every open page of the user shows their notices (the same fragment the pages render)."""
-    notices = list(Notice.objects.filter(user_id=user_id, dismissed_at=None)[:5])
-    html = render_to_string("alerts/_notices.html", {"alert_notices": notices, "oob": True})
-    realtime.send_html(realtime.user_group(user_id), html)
 
 
 def dismiss_notices(user: Any) -> int:
