@@ -645,6 +645,10 @@ def after_trades_booked(
     from whales import tasks
 
     push_wallet_figures(wallet_ids)
+    if new_swaps:
+        # Token signals read the wallets' fresh figures: after booking, in a worker, by name (whales
+        # knows no signals code).
+        tasks.enqueue_by_name("signals.tasks.detect_swap_signals", [swap.id for swap in new_swaps])
     token_ids = {trade.token_id for trade in [*new_swaps, *new_transfers]}
     unnamed = list(Token.objects.filter(id__in=token_ids, metadata_updated_at=None).values_list("mint", flat=True))
     if unnamed:

@@ -6,7 +6,7 @@ import logging
 from contextlib import contextmanager
 from typing import Any
 
-from celery import shared_task
+from celery import current_app, shared_task
 from celery.signals import worker_ready
 from django.conf import settings
 from django.core.cache import cache
@@ -37,6 +37,14 @@ def enqueue(task: Any, *args: Any) -> None:
         task.delay(*args)
     except Exception as error:  # noqa: BLE001 - kombu raises many kinds; the caller's data is already safe
         logger.error("could not queue %s%r: %s", task.name, args, error)
+
+
+def enqueue_by_name(name: str, *args: Any) -> None:
+    """Queue another app's task by its name (whales imports no other app); a broker outage is logged."""
+    try:
+        current_app.send_task(name, args=list(args))
+    except Exception as error:  # noqa: BLE001 - as in enqueue
+        logger.error("could not queue %s%r: %s", name, args, error)
 
 
 @contextmanager
