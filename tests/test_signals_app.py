@@ -170,7 +170,9 @@ def test_a_stored_signal_is_pushed_to_the_signal_feed_and_its_tokens_page_escape
         for group, channel in channels.items():
             await layer.group_add(group, channel)
         await sync_to_async(detect)()
-        heard = {group: (await asyncio.wait_for(layer.receive(channel), 5))["html"] for group, channel in channels.items()}
+        heard = {
+            group: (await asyncio.wait_for(layer.receive(channel), 5))["html"] for group, channel in channels.items()
+        }
         for group, channel in channels.items():
             await layer.group_discard(group, channel)
         return heard
@@ -212,15 +214,26 @@ def prices(mint: str, points: list[tuple[int, str]]) -> None:
 
 def test_an_outcome_reads_the_stored_prices_at_one_and_twenty_four_hours_and_the_worst_fall():
     signal = stored_signal(scoring.WHALE_ACCUMULATION, T0, "1.00", side="buy")
-    prices(PEPE, [(T0 + 600, "1.10"), (T0 + 1800, "1.20"), (T0 + 3500, "1.08"), (T0 + 7200, "0.90"),
-                  (T0 + 43200, "0.60"), (T0 + 86000, "0.80")])
+    prices(
+        PEPE,
+        [
+            (T0 + 600, "1.10"),
+            (T0 + 1800, "1.20"),
+            (T0 + 3500, "1.08"),
+            (T0 + 7200, "0.90"),
+            (T0 + 43200, "0.60"),
+            (T0 + 86000, "0.80"),
+        ],
+    )
 
     assert outcomes.record_outcomes(now=at(T0 + 90000)) == 1
 
     outcome = SignalOutcome.objects.get(signal=signal)
     assert (outcome.price_1h, outcome.price_24h) == (Decimal("1.08"), Decimal("0.80"))
     assert (outcome.return_1h, outcome.return_24h, outcome.max_drawdown) == (
-        Decimal("0.08"), Decimal("-0.2"), Decimal("0.5")
+        Decimal("0.08"),
+        Decimal("-0.2"),
+        Decimal("0.5"),
     )
     assert (outcome.hit_1h, outcome.hit_24h, outcome.complete) == (True, False, True)
 
@@ -283,8 +296,13 @@ def figures(**values) -> market.MarketFigures:
 
 def test_momentum_of_a_trending_token_is_stored_once_and_updated_while_active():
     now = at(T0)
-    strong = figures(price_change_1h_percent=Decimal(10), price_change_24h_percent=Decimal(25),
-                     volume_1h_usd=Decimal(30000), volume_24h_usd=Decimal(240000), liquidity_usd=Decimal(80000))
+    strong = figures(
+        price_change_1h_percent=Decimal(10),
+        price_change_24h_percent=Decimal(25),
+        volume_1h_usd=Decimal(30000),
+        volume_24h_usd=Decimal(240000),
+        liquidity_usd=Decimal(80000),
+    )
 
     market.judge_momentum(PEPE, "PEPE", "Pepe", strong, None, now)
     market.judge_momentum(PEPE, "PEPE", "Pepe", strong, None, now + timedelta(minutes=1))
@@ -324,15 +342,20 @@ def test_a_new_listing_that_passes_every_safety_check_is_a_signal_and_its_boost_
     signal = Signal.objects.get(kind=scoring.NEW_LISTING)
     assert signal.score == 75
     assert signal.promotion() == {
-        "reason": "paid_promotion", "source": "dexscreener_boost", "amount": "100", "total_amount": "500",
-        "age_seconds": 0, "points": 0,
+        "reason": "paid_promotion",
+        "source": "dexscreener_boost",
+        "amount": "100",
+        "total_amount": "500",
+        "age_seconds": 0,
+        "points": 0,
     }
     assert TokenSafety.objects.get(token=signal.token).passed is True
 
 
 def test_a_new_listing_with_a_mint_authority_is_no_signal_but_its_failed_checks_are_kept():
-    market.judge_new_listing(PEPE, "RUG", "Rug", T0, "dexscreener_profile", safe(mint_authority=address("minter")),
-                             None, at(T0))
+    market.judge_new_listing(
+        PEPE, "RUG", "Rug", T0, "dexscreener_profile", safe(mint_authority=address("minter")), None, at(T0)
+    )
 
     assert not Signal.objects.exists()
     safety = TokenSafety.objects.get(token__mint=PEPE)
@@ -376,8 +399,9 @@ def test_the_signals_page_filters_by_kind_score_and_token(client, alice, hostile
 
 
 def test_the_track_record_of_a_kind_shows_beside_its_signals(client, alice, hostile_signal):
-    KindScore.objects.create(kind=scoring.WHALE_ACCUMULATION, period="30d", signals=212, hits_24h=87, n_24h=212,
-                             rate_24h=Decimal("0.41"))
+    KindScore.objects.create(
+        kind=scoring.WHALE_ACCUMULATION, period="30d", signals=212, hits_24h=87, n_24h=212, rate_24h=Decimal("0.41")
+    )
     client.force_login(alice)
 
     html = client.get("/signals/").content.decode()
@@ -386,9 +410,22 @@ def test_the_track_record_of_a_kind_shows_beside_its_signals(client, alice, host
 
 
 def test_the_dashboard_and_the_token_page_show_signals_and_safety_checks_escaped(client, alice, hostile_signal):
-    TokenSafety.objects.create(token=hostile_signal.token, passed=False, checks=[
-        {"reason": "safety", "check": "mint_authority", "passed": False, "value": HOSTILE_NAME, "rule": "absent",
-         "threshold": None, "age_seconds": 0, "status": "ok"}])
+    TokenSafety.objects.create(
+        token=hostile_signal.token,
+        passed=False,
+        checks=[
+            {
+                "reason": "safety",
+                "check": "mint_authority",
+                "passed": False,
+                "value": HOSTILE_NAME,
+                "rule": "absent",
+                "threshold": None,
+                "age_seconds": 0,
+                "status": "ok",
+            }
+        ],
+    )
     client.force_login(alice)
 
     dashboard = client.get("/").content.decode()
@@ -402,8 +439,14 @@ def test_the_dashboard_and_the_token_page_show_signals_and_safety_checks_escaped
 
 
 def test_the_api_lists_filters_and_details_signals_with_reasons_and_outcome(client, alice, hostile_signal):
-    SignalOutcome.objects.create(signal=hostile_signal, kind=hostile_signal.kind, fired_at=hostile_signal.fired_at,
-                                 price_1h=Decimal("1.1"), return_1h=Decimal("0.1"), hit_1h=True)
+    SignalOutcome.objects.create(
+        signal=hostile_signal,
+        kind=hostile_signal.kind,
+        fired_at=hostile_signal.fired_at,
+        price_1h=Decimal("1.1"),
+        return_1h=Decimal("0.1"),
+        hit_1h=True,
+    )
     client.force_login(alice)
 
     listed = client.get("/api/v1/signals/?kind=whale_accumulation&min_score=30").json()
