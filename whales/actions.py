@@ -1324,6 +1324,11 @@ def value_unvalued_swaps(birdeye: BirdeyeClient | None = None, limit: int = 5000
         changed = {(trade.wallet_id, trade.token_id) for trade in [*valued, *received]}
         if changed:
             positions_rewritten(changed)
+        if valued:  # token signals count only valued swaps: these are news to them now
+            from whales import tasks
+
+            ids = [swap.id for swap in valued]
+            transaction.on_commit(lambda: tasks.enqueue_by_name("signals.tasks.detect_swap_signals", ids))
     return len(valued) + len(received)
 
 
