@@ -472,3 +472,15 @@ def test_the_api_scoreboard_lists_each_kind_per_period(client, alice):
 
 def test_the_api_refuses_anonymous_readers(client):
     assert client.get("/api/v1/signals/").status_code == 401
+
+
+def test_swaps_valued_after_they_arrived_are_queued_for_signals_then(monkeypatch, django_capture_on_commit_callbacks):
+    ids = buys(("a", "100", T0))
+    Swap.objects.filter(id__in=ids).update(usd_value=None, usd_price=None)
+    queued = []
+    monkeypatch.setattr("whales.tasks.current_app.send_task", lambda name, args: queued.append((name, args)))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert actions.value_unvalued_swaps() == 1
+
+    assert ("signals.tasks.detect_swap_signals", [ids]) in queued

@@ -158,3 +158,34 @@ def test_a_second_poll_within_the_hour_checks_no_listing_again(market_server):
 
     assert len([r for r in market_server.requests if r.path == "/defi/token_security"]) == asked
     assert Signal.objects.filter(kind=scoring.NEW_LISTING).count() == 1
+
+
+@pytest.mark.django_db
+def test_without_birdeye_momentum_reads_dexscreener_pairs_of_the_tokens_tracked_wallets_traded(server):
+    from tests.builders import address, usdc_swap
+    from whales import actions
+    from whales.models import ArrivedVia, TrackedWallet
+
+    pair = recorded("dexscreener", "dexscreener_pair_object_solana_raydium_clmm")
+    mint = pair["baseToken"]["address"]
+    whale = TrackedWallet.objects.create(address=address("fallback whale"))
+    now = datetime.now(UTC)
+    actions.ingest([usdc_swap(whale.address, mint, "buy", "10", "2500", int(now.timestamp()) - 60)], ArrivedVia.POLL)
+
+    def answer(request: Recorded) -> Reply:
+        if request.path.startswith("/tokens/v1/solana/"):
+            return Reply(200, [pair])
+        return Reply(200, [])  # no profiles, no boosts
+
+    server.responder = answer
+    with override_settings(BIRDEYE_API_KEY="", DEXSCREENER_BASE_URL=server.url):
+        market.poll_market(now=now)
+
+    snapshot = MarketSnapshot.objects.get(token__mint=mint)
+    assert (snapshot.source, snapshot.price_change_1h_percent, snapshot.volume_1h_usd) == (
+        "dexscreener",
+        Decimal("-31.35"),
+        Decimal("28.62"),
+    )
+    assert not Signal.objects.filter(kind=scoring.MOMENTUM).exists()  # falling, thin: nothing to publish
+    assert any(request.path == f"/tokens/v1/solana/{mint}" for request in server.requests)
