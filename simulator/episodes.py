@@ -46,8 +46,9 @@ class PlannedTrade:
 
 
 class Episodes:
-    """Plans an episode every `every_seconds` (jittered), the first `first_after` seconds after
-    `start`, and hands out its trades as they fall due (`due`)."""
+    """Plans the first episode `first_after` seconds after `start`, one of each kind every
+    `first_every_seconds` (jittered) after it, then one every `every_seconds`; hands out their
+    trades as they fall due (`due`)."""
 
     def __init__(
         self,
@@ -55,11 +56,13 @@ class Episodes:
         start: float,
         *,
         seed: int = 0,
-        first_after: float = 40.0,
-        every_seconds: tuple[float, float] = (150.0, 240.0),
+        first_after: float = 30.0,
+        first_every_seconds: tuple[float, float] = (90.0, 120.0),
+        every_seconds: tuple[float, float] = (300.0, 600.0),
     ) -> None:
         self.market = market
         self.rng = random.Random(f"aura-sim:{market.seed}:{seed}:episodes")
+        self.first_every_seconds = first_every_seconds
         self.every_seconds = every_seconds
         self.next_at = int(start + first_after)
         self.planned: list[PlannedTrade] = []
@@ -72,7 +75,9 @@ class Episodes:
         moment = int(now)
         while moment >= self.next_at:
             self._plan(self.next_at)
-            self.next_at += int(self.rng.uniform(*self.every_seconds))
+            # One of each kind early (a demo shows every kind within minutes), calmer after.
+            early = len(self.staged) < len(ORDER)
+            self.next_at += int(self.rng.uniform(*(self.first_every_seconds if early else self.every_seconds)))
         trades = []
         while self.planned and self.planned[0].at <= moment:
             trades.append(heapq.heappop(self.planned))
@@ -150,7 +155,7 @@ class Episodes:
         sellers = self.rng.sample(wallets, min(len(wallets), self._size()))
         trades, moment = [], when
         for wallet in sellers:
-            moment += int(self.rng.uniform(15, 60))
+            moment += int(self.rng.uniform(10, 30))
             trades.append(PlannedTrade(moment, next(self._seq), wallet.address, mint, "sell", 0.0, 1.0, DISTRIBUTION))
         return trades
 
@@ -159,7 +164,7 @@ class Episodes:
     ) -> list[PlannedTrade]:
         trades, moment = [], when
         for index, wallet in enumerate(whales):
-            moment += int(self.rng.uniform(15, 60))
+            moment += int(self.rng.uniform(10, 40))
             low, high = BIG_BUY_USD if big_first and index == 0 else SMALL_BUY_USD
             usd = round(math.exp(self.rng.uniform(math.log(low), math.log(high))), 2)
             trades.append(PlannedTrade(moment, next(self._seq), wallet.address, token.mint, "buy", usd, 1.0, kind))

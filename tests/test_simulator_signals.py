@@ -1,0 +1,123 @@
+"""What the simulator stages for token signals, without HTTP: new listings, token security, DexScreener
+profiles and boosts in the recorded payloads' shapes, and whale episodes that fire every swap kind of
+signal within the demo's first five minutes."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from signals import scoring
+from simulator import listings
+from simulator.episodes import DISTRIBUTION, PUMP, RUG, Episodes
+from simulator.market import Market
+from simulator.payloads import MarketData
+
+NOW = 1_760_000_000
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def recorded(provider: str, name: str):
+    return json.loads((FIXTURES / provider / f"{name}.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def market() -> Market:
+    return Market(seed=11, wallet_count=120, token_count=40, history_days=6, history_txs=8000, now=NOW)
+
+
+@pytest.fixture(scope="module")
+def data(market: Market) -> MarketData:
+    return MarketData(market, NOW)
+
+
+def test_new_listings_have_the_recorded_keys_newest_first(data: MarketData):
+    items = listings.birdeye_new_listing(data, 10)["items"]
+
+    expected = list(recorded("birdeye", "birdeye_defi_v2_tokens_new_listing")["data"]["items"][0])
+    assert len(items) == 10 and all(list(item) == expected for item in items)
+    times = [item["liquidityAddedAt"] for item in items]
+    assert times == sorted(times, reverse=True)
+
+
+def test_token_security_has_the_recorded_keys_in_order(data: MarketData, market: Market):
+    report = listings.birdeye_token_security(data, market.tokens[10].mint)
+
+    assert list(report) == list(recorded("birdeye", "birdeye_defi_token_security")["data"])
+    assert listings.birdeye_token_security(data, "Unknown1111111111111111111111111111111111") is None
+
+
+def engine_security(report: dict, liquidity: float) -> scoring.TokenSecurity:
+    return scoring.TokenSecurity(
+        mint_authority=scoring.Observed(report["ownerAddress"], 0),
+        freeze_authority=scoring.Observed(report["freezeAuthority"], 0),
+        top10_holder_share=scoring.Observed(Decimal(str(report["top10HolderPercent"])), 0),
+        liquidity_usd=scoring.Observed(Decimal(str(liquidity)), 0),
+    )
+
+
+def test_tokens_that_will_be_rugged_fail_the_safety_checks_and_most_others_pass(data: MarketData, market: Market):
+    verdicts = {}
+    for token in market.tokens:
+        if data.asset(token.mint) is None:
+            continue
+        report = listings.birdeye_token_security(data, token.mint)
+        passed, _ = scoring.check_safety(engine_security(report, 1e6))
+        verdicts[token.mint] = (token.rug_minute is not None, passed)
+
+    assert all(not passed for rugged, passed in verdicts.values() if rugged)
+    others = [passed for rugged, passed in verdicts.values() if not rugged]
+    assert sum(others) >= 0.6 * len(others)
+
+
+def test_profiles_and_boosts_have_the_recorded_keys_and_the_app_keeps_solanas(data: MarketData):
+    from whales.dexscreener import _solana_items
+
+    profiles = listings.dexscreener_token_profiles(data)
+    boosts = listings.dexscreener_token_boosts(data)
+
+    profile_keys = set(recorded("dexscreener", "dexscreener_token_profiles_latest_v1_element"))
+    boost_keys = set(recorded("dexscreener", "dexscreener_token_boosts_latest_v1_element"))
+    assert all(set(item) <= profile_keys | {"header", "openGraph"} for item in profiles)
+    assert all(set(item) == boost_keys for item in boosts) and len(boosts) == listings.BOOSTED_PER_HOUR
+    assert len(_solana_items(profiles, "/token-profiles/latest/v1")) == len(profiles) - 1  # one is on bsc
+    assert all(item["amount"] <= item["totalAmount"] for item in boosts)
+
+
+def test_the_first_five_minutes_of_episodes_fire_accumulation_big_trade_and_distribution(market: Market):
+    episodes = Episodes(market, NOW)
+    trades = [trade for second in range(0, 301, 5) for trade in episodes.due(NOW + second)]
+
+    kinds = {kind for _, kind, _ in episodes.staged}
+    assert {PUMP, DISTRIBUTION} <= kinds
+    detector = scoring.Detector()
+    events = []
+    for number, trade in enumerate(trades):
+        if trade.side == "buy":
+            usd = Decimal(str(trade.usd))
+        else:  # what the whole bag fetches now
+            token = market.tokens_by_mint[trade.mint]
+            raw = market.holdings[trade.wallet][trade.mint]
+            usd = Decimal(str(round(raw / 10**token.decimals * market.usd_price(trade.mint, trade.at), 2)))
+        events += detector.process_swap(scoring.Swap(number, trade.at, trade.wallet, trade.mint, trade.side, usd))
+    fired = {event.signal.kind for event in events if event.action == "fired"}
+    assert {scoring.WHALE_ACCUMULATION, scoring.BIG_TRADE, scoring.WHALE_DISTRIBUTION} <= fired
+    assert all(trade.at <= NOW + 300 for trade in trades)
+
+
+def test_a_pump_episode_buys_what_is_about_to_rise_and_a_rug_episode_what_is_about_to_fall(market: Market):
+    episodes = Episodes(market, NOW)
+    for second in range(0, 1200, 10):
+        episodes.due(NOW + second)
+
+    for when, kind, mint in episodes.staged:
+        path, minute = market.paths[mint], market.minute_of(when)
+        ahead = [path.at(minute + step) / path.at(minute) for step in range(5, 61, 5)]
+        if kind == PUMP:
+            assert max(ahead) > 1.0
+        elif kind == RUG:
+            token = market.tokens_by_mint[mint]
+            assert token.rug_minute is not None or min(ahead) < 1.0
