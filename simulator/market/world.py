@@ -1,21 +1,4 @@
-"""The simulated market: whale wallets, tokens, price paths, and the trades whales make in it.
-
-Pure and seeded, no I/O: `Market(seed, now=T)` always builds the same wallets, tokens, prices and
-history (block times relative to T). Everything here is plain data; `payloads.py` turns a
-`SimTransaction` into Helius enhanced-transaction JSON and `server.py` serves it.
-
-How the market behaves:
-
-* Prices are per-minute USD paths (a mean-reverting random walk in log space, plus pumps, dumps
-  and, for some meme tokens, one rug), generated a day at a time from each asset's own RNG, so a
-  path is the same however far ahead it has been extended.
-* Each whale has a style (sniper, degen, swing, fund) and a skill in [0, 1]. The market knows its
-  own future: when a whale enters, it looks a little ahead and, with probability ~skill, picks the
-  candidate token that is about to rise (~1-skill: the one about to fall); exits are planned at
-  entry the same way, at the best (or worst) moments of the holding window, so skilled whales
-  sell before rugs and poor ones ride them down. FIFO win rates then follow skill.
-* Every swap carries its `Intent`: what `whales.parsing.parse_swaps` must read from its payload.
-"""
+"""The `Market`: wallets, tokens, prices and every transaction, from seeded history to live trades."""
 
 from __future__ import annotations
 
@@ -23,36 +6,28 @@ import bisect
 import heapq
 import itertools
 import math
-import operator
 import random
 import time
-from array import array
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from decimal import Decimal
-from functools import lru_cache
-from statistics import NormalDist
 from typing import TypeVar
 
 from simulator.base58 import b58encode, derived_address
+from simulator.market.constants import (
+    DEFAULT_SEED,
+    JUPITER_VENUES,
+    LAMPORTS_PER_SOL,
+    MINUTE,
+    SHAPES,
+    STABLE_DECIMALS,
+    USDC_MINT,
+    USDT_MINT,
+    WSOL_MINT,
+)
+from simulator.market.prices import PriceEvent, PricePath
+from simulator.market.tokens import QUOTE_ASSETS, Token, _build_tokens
+from simulator.market.transactions import NothingToSell, SimTransaction, _PlannedExit
+from simulator.market.wallets import _STYLES, DemoWallet, demo_wallets
 
-DEFAULT_SEED = 42
-
-WSOL_MINT = "So11111111111111111111111111111111111111112"
-USDC_MINT = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"
-USDT_MINT = "Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB"
-SOL_DECIMALS = 9
-STABLE_DECIMALS = 6
-LAMPORTS_PER_SOL = 1_000_000_000
-TOKEN_ACCOUNT_RENT = 2_039_280  # lamports to open an SPL token account (APIS.md §5)
-
-SHAPES = ("jupiter", "raydium", "pumpswap", "pumpfun")
-# AMMs Jupiter routes through, by Helius `programInfo.programName`.
-JUPITER_VENUES = ("RAYDIUM_CLMM", "METEORA_DLMM", "ORCA_WHIRLPOOLS", "INVARIANT")
-STYLES = ("sniper", "degen", "swing", "fund")
-
-MINUTE = 60
-DAY_MINUTES = 1440
 # Solana produces a slot every ~400 ms; anchor the slot clock so numbers look like 2025 mainnet.
 _SLOT_ANCHOR_TIME = 1_750_000_000
 _SLOT_ANCHOR = 345_000_000
@@ -70,419 +45,6 @@ _NOISE_KINDS = (("sol_transfer", 0.5), ("spl_transfer", 0.3), ("failed", 0.2))
 # Average transactions one entry produces in history (the buy plus its exits), measured; it turns
 # the requested history size into a number of entries.
 _TXS_PER_ENTRY = 2.55
-
-
-# --- Wallets ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DemoWallet:
-    """A whale the simulator trades with: what the app's `load_demo` tracks."""
-
-    address: str
-    label: str  # e.g. "Whale 017 · sniper"
-    tags: tuple[str, ...]  # the style first ("sniper", "degen", "swing", "fund"), then extras
-    skill: float  # 0 = reliably wrong, 1 = buys before pumps and sells before rugs
-
-    @property
-    def style(self) -> str:
-        return self.tags[0]
-
-
-@dataclass(frozen=True)
-class _Style:
-    share: float  # of all wallets
-    activity: float  # relative number of entries
-    hold_minutes: tuple[int, int]
-    lookahead_minutes: int
-    sol_size: tuple[float, float]
-    usdc_size: tuple[float, float]
-    usdc_share: float  # of Jupiter trades, quoted in USDC rather than SOL
-    kinds: dict[str, float]  # token kind -> preference
-    extra_tags: tuple[str, ...]
-
-
-_STYLES: dict[str, _Style] = {
-    "sniper": _Style(0.25, 3.0, (5, 180), 30, (0.1, 5.0), (10, 500), 0.05, {"pump": 0.85, "meme": 0.15},
-                     ("pump.fun", "early", "bot")),
-    "degen": _Style(0.30, 2.0, (20, 1440), 60, (0.1, 10.0), (10, 1000), 0.15,
-                    {"pump": 0.5, "meme": 0.4, "bluechip": 0.1}, ("memecoins", "pump.fun", "raydium")),
-    "swing": _Style(0.30, 1.0, (240, 4320), 90, (1.0, 50.0), (100, 5000), 0.4,
-                    {"pump": 0.2, "meme": 0.4, "bluechip": 0.4}, ("memecoins", "bluechips", "jupiter")),
-    "fund": _Style(0.15, 0.6, (1440, 7200), 90, (5.0, 50.0), (1000, 20000), 0.85,
-                   {"meme": 0.2, "bluechip": 0.8}, ("bluechips", "usdc", "jupiter")),
-}
-
-
-def demo_wallets(seed: int = DEFAULT_SEED, count: int = 200) -> list[DemoWallet]:
-    """The `count` whales a market with `seed` trades with; the same list every time.
-
-    Addresses are 32 bytes from an RNG seeded by `seed` alone, base58-encoded, so they do not
-    depend on the token count, the history length or the clock.
-    """
-    rng = random.Random(f"aura-sim:{seed}:wallets")
-    styles = list(_STYLES)
-    shares = [_STYLES[s].share for s in styles]
-    wallets = []
-    for index in range(count):
-        address = b58encode(rng.randbytes(32))
-        style = rng.choices(styles, shares)[0]
-        skill = round(rng.betavariate(1.3, 1.3), 3)
-        extras = rng.sample(_STYLES[style].extra_tags, rng.randint(0, 2))
-        label = f"Whale {index + 1:03d} · {style}"
-        wallets.append(DemoWallet(address, label, (style, *extras), skill))
-    return wallets
-
-
-# --- Tokens -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Token:
-    """A tradeable SPL token. `kind` is "bluechip" (real mints), "meme" or "pump" (pump.fun).
-
-    Minutes count from the market's history start. `graduation_minute` is when a pump.fun token
-    left its bonding curve for PumpSwap (None: not a pump.fun token); `rug_minute` is when its
-    liquidity is pulled (None: never).
-    """
-
-    mint: str
-    symbol: str
-    name: str
-    decimals: int
-    kind: str
-    supply: float  # UI units in circulation
-    reference_price: float  # USD, where its price walk is anchored
-    launch_minute: int
-    graduation_minute: int | None
-    rug_minute: int | None
-    hostile: bool = False
-    website: str | None = None
-
-
-# Real mints, checked against public token lists; prices are only the walk's anchor.
-_BLUECHIPS = (
-    ("DezXAZ8z7PnrnRJjz3wXBoRgixCa6xjnB7YaB1pPB263", "Bonk", "Bonk", 5, 8.8e13, 0.00002, "https://bonkcoin.com"),
-    ("EKpQGSJtjMFqKZ9KQanSqYXRcF8fBopzLHYxdM65zcjm", "WIF", "dogwifhat", 6, 9.99e8, 1.5, "https://dogwifcoin.org"),
-    ("JUPyiwrYJFskUPiHa7hkeR8VUtAeFoSYbKedZNsDvCN", "JUP", "Jupiter", 6, 3.0e9, 0.6, "https://jup.ag"),
-    ("7GCihgDB8fe6KNjn2MYtkzZcRjQy3t9GHdC8uHYmW2hr", "POPCAT", "Popcat", 9, 9.8e8, 0.4, "https://popcatsolana.xyz"),
-    ("4k3Dyjzvzp8eMZWUXbBCjEvwSkkk59S5iCNLY3QrkX6R", "RAY", "Raydium", 6, 2.7e8, 2.5, "https://raydium.io"),
-    ("HZ1JovNiVvGrGNiiYvEozEVgZ58xaU3RKwX8eACQBCt3", "PYTH", "Pyth Network", 6, 5.7e9, 0.15, "https://pyth.network"),
-    ("jtojtomepa8beP8AuQc6eXt5FriJwfFMwQx2v2f9mCL", "JTO", "Jito", 9, 3.3e8, 2.0, "https://jito.network"),
-)
-# Symbols and names come from the chain, so the app must escape them; these three try not to be.
-_HOSTILE = (
-    ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "javascript:alert(document.domain)"),
-    ("\u202eNOOM🚀", "Rocket 🚀\u202etxt.exe 🌕 \u2066mirror\u2069", None),
-    ("{{7*7}}'\"&amp;", "An Extremely Long Token Name That Keeps Going " * 6 + "🐳" * 8, None),
-)
-_ADJECTIVES = ("Moon", "Based", "Turbo", "Giga", "Tiny", "Sad", "Happy", "Angry", "Baby", "Super", "Dark",
-               "Golden", "Frozen", "Cosmic", "Wild", "Lazy", "Rich", "Magic", "Sleepy", "Hyper")
-_NOUNS = ("Frog", "Cat", "Dog", "Penguin", "Hamster", "Goat", "Whale", "Shiba", "Otter", "Duck", "Pepe",
-          "Chad", "Wojak", "Bear", "Bull", "Ape", "Panda", "Fox", "Koala", "Llama")
-
-
-# SOL and the stablecoins: not traded as tokens here, but priced, charted and listed like them.
-QUOTE_ASSETS = (
-    Token(WSOL_MINT, "SOL", "Wrapped SOL", SOL_DECIMALS, "quote", 5.4e8, 150.0, -3_000 * DAY_MINUTES, None, None,
-          website="https://solana.com/"),
-    Token(USDC_MINT, "USDC", "USD Coin", STABLE_DECIMALS, "quote", 6.0e10, 1.0, -1_800 * DAY_MINUTES, None, None,
-          website="https://www.circle.com/"),
-    Token(USDT_MINT, "USDT", "USDT", STABLE_DECIMALS, "quote", 2.5e9, 1.0, -1_800 * DAY_MINUTES, None, None,
-          website="https://tether.to/"),
-)
-
-
-def _build_tokens(seed: int, count: int, history_minutes: int) -> list[Token]:
-    rng = random.Random(f"aura-sim:{seed}:tokens")
-    tokens: list[Token] = []
-    for index, (mint, symbol, name, decimals, supply, price, website) in enumerate(_BLUECHIPS[:count]):
-        listed = -(400 + 97 * index) * DAY_MINUTES  # long before the history starts
-        tokens.append(Token(mint, symbol, name, decimals, "bluechip", supply, price, listed, None, None,
-                            website=website))
-    used = {t.symbol for t in tokens}
-    for index in range(count - len(tokens)):
-        mint = b58encode(rng.randbytes(32))
-        kind = "pump" if index < 3 or rng.random() < 0.55 else "meme"
-        if index < len(_HOSTILE):
-            symbol, name, website = _HOSTILE[index]
-        else:
-            adjective, noun = rng.choice(_ADJECTIVES), rng.choice(_NOUNS)
-            name = f"{adjective} {noun}"
-            symbol = (adjective[0] + noun).upper()[:10]
-            while symbol in used:
-                symbol = symbol[:9] + rng.choice("23456789XZ")
-            website = f"https://{name.replace(' ', '').lower()}.fun" if rng.random() < 0.6 else None
-        used.add(symbol)
-        if kind == "pump":
-            # pump.fun launches: most during the history, a few older ones already graduated.
-            launch = rng.randint(-2 * DAY_MINUTES, int(history_minutes * 0.8))
-            graduation = launch + rng.randint(60, 2 * DAY_MINUTES)
-            price, supply, decimals = 10 ** rng.uniform(-5.7, -4.0), 1.0e9, 6
-        else:
-            launch, graduation = rng.randint(-60 * DAY_MINUTES, int(history_minutes * 0.3)), None
-            price, supply, decimals = 10 ** rng.uniform(-5.0, -1.5), 10 ** rng.uniform(8.5, 10), rng.choice((6, 9))
-        rug = None
-        if index >= len(_HOSTILE) and rng.random() < (0.4 if kind == "pump" else 0.25):
-            earliest = max(launch, 0) + 6 * 60
-            rug = rng.randint(earliest, max(earliest + 1, history_minutes + 5 * DAY_MINUTES))
-        tokens.append(Token(mint, symbol, name, decimals, kind, supply, price, launch, graduation, rug,
-                            hostile=index < len(_HOSTILE), website=website))
-    return tokens
-
-
-# --- Prices -----------------------------------------------------------------------------------
-
-# Standard normal quantiles at 65,536 evenly spaced probabilities: drawing an index from two random
-# bytes is ~10x faster than random.gauss, and this runs for every minute of every asset.
-_NORMAL = [NormalDist().inv_cdf((i + 0.5) / 65536) for i in range(65536)]
-
-
-@lru_cache(maxsize=16)
-def _scaled_normals(sigma: float) -> list[float]:
-    return [sigma * z for z in _NORMAL]
-
-
-@dataclass(frozen=True)
-class PriceEvent:
-    """A pump, dump or rug: a log-price offset ramping to `peak_log`, then easing back.
-
-    A rug's offset stays at `peak_log` forever; pumps and dumps fade to nothing.
-    """
-
-    kind: str  # "pump" | "dump" | "rug"
-    start_minute: int
-    peak_minute: int
-    end_minute: int
-    peak_log: float
-    profile: tuple[float, ...] = field(repr=False)  # offset for each minute from start
-
-    @property
-    def multiple(self) -> float:
-        """Price at the peak over price before the event (e.g. 4.0 for a 4x pump, 0.01 for a rug)."""
-        return math.exp(self.peak_log)
-
-
-@dataclass(frozen=True)
-class _PathParams:
-    volatility: float  # of log price, per minute
-    reversion: float  # per minute, toward log(reference price)
-    pumps_per_day: float
-    pump_multiple: tuple[float, float]
-    dumps_per_day: float
-    dump_fraction: tuple[float, float]
-
-
-_PATH_PARAMS = {
-    "sol": _PathParams(0.0009, 1 / (2 * DAY_MINUTES), 0.05, (1.02, 1.08), 0.05, (0.03, 0.08)),
-    "stable": _PathParams(0.00004, 1 / 30, 0.0, (1, 1), 0.0, (0, 0)),
-    "bluechip": _PathParams(0.0018, 1 / (4 * DAY_MINUTES), 0.15, (1.05, 1.35), 0.1, (0.05, 0.2)),
-    "meme": _PathParams(0.0045, 1 / (6 * DAY_MINUTES), 0.5, (1.3, 4.0), 0.3, (0.2, 0.5)),
-    "pump": _PathParams(0.0065, 1 / (4 * DAY_MINUTES), 0.7, (1.5, 10.0), 0.4, (0.25, 0.6)),
-}
-
-
-class PricePath:
-    """Per-minute USD prices of one asset from minute 0, extended a day at a time on demand.
-
-    Deterministic: the same RNG seed gives the same prices however the extension is chunked.
-    `at(minute)` clamps negative minutes to 0 and extends the path as needed.
-    """
-
-    def __init__(self, rng: random.Random, kind: str, reference_price: float, rug_minute: int | None) -> None:
-        self._rng = rng
-        self._params = _PATH_PARAMS[kind]
-        self._mu = math.log(reference_price)
-        self._walk = self._mu
-        self._rug_minute = rug_minute
-        self._level = 0.0  # permanent log offset (after a rug)
-        self._active: list[PriceEvent] = []
-        self._logs = array("d")  # log USD price per minute; exp() on read is cheaper than on write
-        self.events: list[PriceEvent] = []
-        self._next_pump = self._next_arrival(0, self._params.pumps_per_day)
-        self._next_dump = self._next_arrival(0, self._params.dumps_per_day)
-
-    def at(self, minute: int) -> float:
-        if minute < 0:
-            minute = 0
-        if minute >= len(self._logs):
-            self.ensure(minute)
-        return math.exp(self._logs[minute])
-
-    def ensure(self, minute: int) -> None:
-        """Extend the path so that `minute` has a price."""
-        while len(self._logs) <= minute:
-            self._extend_one_day()
-
-    def __len__(self) -> int:
-        """Minutes generated so far."""
-        return len(self._logs)
-
-    def _next_arrival(self, after: int, per_day: float) -> float:
-        if per_day <= 0:
-            return math.inf
-        return after + self._rng.expovariate(per_day / DAY_MINUTES)
-
-    def _extend_one_day(self) -> None:
-        p, rng = self._params, self._rng
-        start, end = len(self._logs), len(self._logs) + DAY_MINUTES
-        noise = map(_scaled_normals(p.volatility).__getitem__, array("H", rng.randbytes(2 * DAY_MINUTES)))
-        if p.reversion * DAY_MINUTES >= 1:
-            # Reverts within the day: independent noise around the anchor.
-            logs = list(map(self._mu.__add__, noise))
-        else:
-            # Mean reversion as a constant pull toward the anchor for the day, so the walk is a
-            # C-level running sum (a per-minute Python step cost three times as much).
-            pull = p.reversion * (self._mu - self._walk)
-            logs = list(itertools.accumulate(map(pull.__add__, noise), operator.add, initial=self._walk))[1:]
-            self._walk = logs[-1]
-        while self._next_pump < end:
-            self._start_event("pump", int(self._next_pump))
-            self._next_pump = self._next_arrival(self._next_pump, p.pumps_per_day)
-        while self._next_dump < end:
-            self._start_event("dump", int(self._next_dump))
-            self._next_dump = self._next_arrival(self._next_dump, p.dumps_per_day)
-        if self._rug_minute is not None and start <= self._rug_minute < end:
-            self._start_event("rug", self._rug_minute)
-        if self._level:
-            logs = list(map(self._level.__add__, logs))
-        still_active = []
-        for event in self._active:
-            lo, hi = max(event.start_minute, start) - start, min(event.end_minute, end) - start
-            if lo < hi:
-                shift = start - event.start_minute
-                logs[lo:hi] = map(float.__add__, logs[lo:hi], event.profile[lo + shift : hi + shift])
-            if event.kind == "rug":
-                # From the end of its ramp the rug's offset is permanent: fold it into the level.
-                after = max(event.end_minute - start, 0)
-                logs[after:] = map(event.peak_log.__add__, logs[after:])
-                if event.end_minute <= end:
-                    self._level += event.peak_log
-                    continue
-            if event.end_minute > end:
-                still_active.append(event)
-        self._active = still_active
-        self._logs.extend(logs)
-
-    def _start_event(self, kind: str, minute: int) -> None:
-        p, rng = self._params, self._rng
-        if kind == "pump":
-            peak = math.log(rng.uniform(*p.pump_multiple))
-            ramp, decay, fade = rng.randint(5, 60), rng.randint(30, 360), rng.randint(360, 1440)
-            keep = rng.uniform(0.15, 0.6)
-        elif kind == "dump":
-            peak = math.log(1 - rng.uniform(*p.dump_fraction))
-            ramp, decay, fade = rng.randint(3, 30), rng.randint(60, 600), rng.randint(360, 1440)
-            keep = rng.uniform(0.2, 0.7)
-        else:
-            peak = -math.log(rng.uniform(30, 500))
-            ramp, decay, fade, keep = rng.randint(1, 4), 0, 0, 1.0
-        # Straight lines: up to the peak, down to `keep` of it, then fading to nothing.
-        profile = _line(0.0, peak, ramp) + _line(peak, peak * keep, decay) + _line(peak * keep, 0.0, fade)
-        event = PriceEvent(kind, minute, minute + ramp - 1, minute + len(profile), peak, profile)
-        self.events.append(event)
-        self._active.append(event)
-
-
-# --- Transactions -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Intent:
-    """What the simulator meant a swap to be, in the parser's terms (`whales.parsing.ParsedSwap`).
-
-    `quote_amount` is what the wallet actually paid (buy) or received (sell): launchpad, bot and
-    platform fees included; the network fee and the rent of its own token accounts excluded.
-    SOL is `WSOL_MINT`.
-    """
-
-    side: str
-    token_mint: str
-    token_amount: Decimal
-    quote_mint: str
-    quote_amount: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class SimTransaction:
-    """One transaction of the simulated chain, as plain facts; `payloads` renders it as Helius JSON.
-
-    `wallet` is the whale whose activity this is (the fee payer, except for an incoming transfer,
-    which the `counterparty` pays for). Amounts are raw base units. For swaps `quote_raw` is the
-    gross quote that went through the pool or curve; `extra_fee_raw` is the launchpad (pump.fun),
-    trading-bot or Jupiter platform fee in the same unit, paid on top of a buy or out of a sell.
-    """
-
-    seq: int
-    signature: str
-    slot: int
-    timestamp: int
-    wallet: str
-    kind: str  # "swap" | "failed" | "sol_transfer" | "spl_transfer"
-    shape: str = ""  # swaps and failed swaps: one of SHAPES
-    side: str = ""  # swaps: "buy" | "sell"; transfers: "out" | "in"
-    token_mint: str = ""
-    token_raw: int = 0
-    token_decimals: int = 0
-    quote_mint: str = ""
-    quote_raw: int = 0
-    extra_fee_raw: int = 0
-    extra_fee_kind: str = ""  # "pumpfun" | "bot" | "platform"
-    network_fee: int = 5000
-    new_token_account: bool = False  # the buy (or incoming transfer) opens the wallet's token account
-    close_token_account: bool = False  # the sell closes it and takes the rent back
-    hops: int = 1
-    hop_via_wallet: bool = False  # a 2-hop route passes through the wallet's own USDT account
-    intermediate_raw: int = 0  # USDT between the two hops
-    venue: str = ""  # the AMM a Jupiter hop runs on
-    counterparty: str = ""
-    counterparty_new_account: bool = False  # an outgoing SPL transfer opens the recipient's account
-    salt: int = 0  # payload-only randomness (instruction data)
-    live: bool = False
-
-    @property
-    def fee_payer(self) -> str:
-        return self.counterparty if self.kind in ("sol_transfer", "spl_transfer") and self.side == "in" else self.wallet
-
-    @property
-    def involved(self) -> tuple[str, ...]:
-        """Addresses whose history lists this transaction (and whose webhooks it triggers)."""
-        return tuple(a for a in (self.wallet, self.counterparty, self.token_mint) if a)
-
-    @property
-    def intent(self) -> Intent | None:
-        """The swap `wallet` made, or None (transfers, failed transactions)."""
-        if self.kind != "swap":
-            return None
-        paid = self.quote_raw + self.extra_fee_raw if self.side == "buy" else self.quote_raw - self.extra_fee_raw
-        quote_decimals = SOL_DECIMALS if self.quote_mint == WSOL_MINT else STABLE_DECIMALS
-        return Intent(
-            side=self.side,
-            token_mint=self.token_mint,
-            token_amount=_ui(self.token_raw, self.token_decimals),
-            quote_mint=self.quote_mint,
-            quote_amount=_ui(paid, quote_decimals),
-        )
-
-
-def _ui(raw: int, decimals: int) -> Decimal:
-    return Decimal(raw).scaleb(-decimals)
-
-
-class NothingToSell(Exception):
-    """A forced sell for a wallet that holds no position worth selling."""
-
-
-@dataclass(order=True)
-class _PlannedExit:
-    time: int
-    order: int
-    wallet: str = field(compare=False)
-    mint: str = field(compare=False)
-    fraction: float = field(compare=False)  # of the holding at that time; 1.0 sells everything
-
-
-# --- The market -------------------------------------------------------------------------------
 
 
 class Market:
@@ -975,13 +537,6 @@ class Market:
         return tx
 
 
-def _line(start: float, end: float, steps: int) -> tuple[float, ...]:
-    """`steps` values moving evenly from `start` (excluded) to `end` (included)."""
-    if steps <= 0:
-        return ()
-    return tuple(itertools.accumulate(itertools.repeat((end - start) / steps, steps), initial=start))[1:]
-
-
 _T = TypeVar("_T")
 
 
@@ -1008,4 +563,3 @@ def _network_fee(rng: random.Random) -> int:
     if roll < 0.85:
         return rng.randint(20_000, 100_000)
     return rng.randint(100_000, 250_000)
-
