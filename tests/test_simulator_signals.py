@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 
 from signals import scoring
-from simulator import listings
-from simulator.episodes import DISTRIBUTION, PUMP, RUG, Episodes
 from simulator.market import Market
-from simulator.payloads import MarketData
+from simulator.market.episodes import DISTRIBUTION, PUMP, RUG, Episodes
+from simulator.payloads import MarketData, listings
 
 NOW = 1_760_000_000
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -121,3 +120,83 @@ def test_a_pump_episode_buys_what_is_about_to_rise_and_a_rug_episode_what_is_abo
         elif kind == RUG:
             token = market.tokens_by_mint[mint]
             assert token.rug_minute is not None or min(ahead) < 1.0
+
+
+# --- over HTTP, read by the app's clients and the market poll ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def simulator():
+    from simulator.server import MarketSimulator, SimulatorConfig
+
+    config = SimulatorConfig(port=0, seed=11, wallets=40, tokens=20, history_days=3, history_txs=3000,
+                             swaps_per_minute=0, warm_cache=False, now=NOW, episodes=True,
+                             episodes_first_after_seconds=0.5)
+    with MarketSimulator(config) as running:
+        yield running
+
+
+def test_the_apps_clients_read_the_simulators_listings_security_profiles_and_boosts(simulator):
+    from whales.birdeye import BirdeyeClient
+    from whales.dexscreener import DexScreenerClient
+
+    with BirdeyeClient(simulator.url, "sim-key", rate_per_second=0) as birdeye:
+        fresh = birdeye.new_listings(limit=5)
+        report = birdeye.token_security(fresh[0].address)
+    with DexScreenerClient(simulator.url, rate_per_second=0) as dexscreener:
+        profiles = dexscreener.latest_token_profiles()
+        boosts = dexscreener.latest_token_boosts()
+
+    assert len(fresh) == 5 and all(listing.listed_at is not None for listing in fresh)
+    assert report is not None and report.top10_holder_share is not None
+    with simulator.lock:
+        expected = listings.security_of(simulator.market.tokens_by_mint[fresh[0].address])
+    assert (report.mint_authority, report.freeze_authority) == expected[:2]
+    assert profiles and all(profile.token_address in simulator.market.tokens_by_mint for profile in profiles)
+    assert len(boosts) == listings.BOOSTED_PER_HOUR and all(boost.amount > 0 for boost in boosts)
+
+
+def test_staged_episodes_are_played_as_live_swaps(simulator):
+    import time as clock
+
+    deadline = clock.monotonic() + 20
+    while clock.monotonic() < deadline and simulator.stats["episode_transactions"] < 3:
+        clock.sleep(0.2)
+
+    with simulator.lock:
+        played = [tx for tx in simulator.market.transactions[simulator.market.history_count :] if tx.kind == "swap"]
+        staged = list(simulator.episodes.staged)
+    assert simulator.stats["episode_transactions"] >= 3
+    first_mint = staged[0][2]
+    buyers = {tx.wallet for tx in played if tx.token_mint == first_mint}
+    assert len(buyers) >= 3
+
+
+@pytest.mark.django_db
+def test_a_market_poll_against_the_simulator_stores_its_safe_new_listings_and_momentum(simulator, redis_client):
+    from datetime import UTC, datetime
+
+    from django.test import override_settings
+
+    from signals import market as market_poll
+    from signals.models import MarketSnapshot, Signal, TokenSafety
+
+    for key in redis_client.scan_iter("aura:cache:birdeye:*"):
+        redis_client.delete(key)
+    with override_settings(
+        BIRDEYE_API_KEY="sim-key",
+        BIRDEYE_BASE_URL=simulator.url,
+        BIRDEYE_RATE_PER_SECOND=1000,
+        DEXSCREENER_BASE_URL=simulator.url,
+    ):
+        market_poll.poll_market(now=datetime.fromtimestamp(simulator.now(), UTC))
+
+    assert MarketSnapshot.objects.count() >= 10
+    safety = dict(TokenSafety.objects.values_list("token__mint", "passed"))
+    with simulator.lock:
+        rugs = {t.mint for t in simulator.market.tokens if t.rug_minute is not None}
+    assert safety and not any(passed for mint, passed in safety.items() if mint in rugs)
+    listed = set(Signal.objects.filter(kind=scoring.NEW_LISTING).values_list("token__mint", flat=True))
+    assert listed and listed == {mint for mint, passed in safety.items() if passed}
+    scores = list(Signal.objects.filter(kind=scoring.MOMENTUM).values_list("score", flat=True))
+    assert all(score >= 25 for score in scores)
