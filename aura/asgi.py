@@ -1,6 +1,6 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels (served by Daphne).
 
-Helius's webhook deliveries skip Django's browser middleware (whales/webhooks.py says why).
+Helius's webhook deliveries skip Django's browser middleware (whales/ingestion/webhooks.py says why).
 """
 
 import os
@@ -16,7 +16,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.urls import path, re_path  # noqa: E402
 
 from aura.routing import websocket_urlpatterns  # noqa: E402
-from whales.webhooks import helius_webhook_asgi  # noqa: E402
+from whales.ingestion.webhooks import helius_webhook_asgi  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

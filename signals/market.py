@@ -18,13 +18,13 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from aura.http import ProviderError
+from providers.birdeye import BirdeyeClient, TokenOverview
+from providers.dexscreener import PRICE_QUOTE_MINTS, DexScreenerClient, Pair
+from providers.http import ProviderError
 from signals import scoring
 from signals.models import MarketSnapshot, Signal, TokenSafety, unix
 from signals.parameters import parameters
 from signals.recording import active_signal, lock_tokens, record_events
-from whales.birdeye import BirdeyeClient, TokenOverview
-from whales.dexscreener import PRICE_QUOTE_MINTS, DexScreenerClient, Pair
 from whales.models import Swap, Token
 from whales.sanitise import clean_text
 

@@ -145,7 +145,7 @@ def test_unvalued_swaps_wait_for_a_usd_value():
 
 def test_booking_a_batch_queues_signal_detection_by_name(monkeypatch, django_capture_on_commit_callbacks):
     queued = []
-    monkeypatch.setattr("whales.tasks.current_app.send_task", lambda name, args: queued.append((name, args)))
+    monkeypatch.setattr("whales.queue.current_app.send_task", lambda name, args: queued.append((name, args)))
 
     with django_capture_on_commit_callbacks(execute=True):
         ids = trade("a", "buy", "100", T0)
@@ -478,7 +478,7 @@ def test_swaps_valued_after_they_arrived_are_queued_for_signals_then(monkeypatch
     ids = buys(("a", "100", T0))
     Swap.objects.filter(id__in=ids).update(usd_value=None, usd_price=None)
     queued = []
-    monkeypatch.setattr("whales.tasks.current_app.send_task", lambda name, args: queued.append((name, args)))
+    monkeypatch.setattr("whales.queue.current_app.send_task", lambda name, args: queued.append((name, args)))
 
     with django_capture_on_commit_callbacks(execute=True):
         assert actions.value_unvalued_swaps() == 1

@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
+from providers.birdeye import NewListing, TokenSecurityReport
+from providers.dexscreener import DexScreenerError, TokenBoost, TokenProfile
 from signals import market, scoring
 from signals.models import MarketSnapshot, Signal, TokenSafety
+from tests.support.http import Recorded, Reply, ScriptedServer
 from tests.test_birdeye_client import make_birdeye
 from tests.test_dexscreener_client import make_dexscreener
-from tests.test_http_client import Recorded, Reply, ScriptedServer
-from whales.birdeye import NewListing, TokenSecurityReport
-from whales.dexscreener import DexScreenerError, TokenBoost, TokenProfile
 from whales.models import Token
 
 FIXTURES = Path(__file__).parent / "fixtures"

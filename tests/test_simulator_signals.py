@@ -73,7 +73,7 @@ def test_tokens_that_will_be_rugged_fail_the_safety_checks_and_most_others_pass(
 
 
 def test_profiles_and_boosts_have_the_recorded_keys_and_the_app_keeps_solanas(data: MarketData):
-    from whales.dexscreener import _solana_items
+    from providers.dexscreener import _solana_items
 
     profiles = listings.dexscreener_token_profiles(data)
     boosts = listings.dexscreener_token_boosts(data)
@@ -137,8 +137,8 @@ def simulator():
 
 
 def test_the_apps_clients_read_the_simulators_listings_security_profiles_and_boosts(simulator):
-    from whales.birdeye import BirdeyeClient
-    from whales.dexscreener import DexScreenerClient
+    from providers.birdeye import BirdeyeClient
+    from providers.dexscreener import DexScreenerClient
 
     with BirdeyeClient(simulator.url, "sim-key", rate_per_second=0) as birdeye:
         fresh = birdeye.new_listings(limit=5)

@@ -1,8 +1,8 @@
 """DexScreener client: USD prices of Solana tokens from their most liquid SOL/USDC/USDT pool.
 
-No API key. Built on `aura.http` like `whales.helius`: timeouts, retries with backoff honouring
+No API key. Built on `providers.base` like `providers.helius`: timeouts, retries with backoff honouring
 Retry-After, and one Redis rate limiter shared by all workers (300 requests/minute for the pairs
-endpoints, APIS.md §3). Failures raise `DexScreenerError` only.
+endpoints). Failures raise `DexScreenerError` only.
 
 No Django at import time; `DexScreenerClient.from_settings()` reads settings when called.
 """
@@ -19,24 +19,23 @@ from urllib.parse import quote
 
 import redis as redis_lib
 
-from aura.http import (
-    JsonHttpClient,
-    ProviderClient,
-    ProviderError,
-    redis_client,
-    shared_rate_limiter,
-)
-from whales.parsing import USDC_MINT, USDT_MINT, WSOL_MINT
-from whales.prices import json_decimal
+from providers.base import ProviderClient
+from providers.http import ProviderError, json_decimal
 
 PROVIDER = "dexscreener"
 DEFAULT_BASE_URL = "https://api.dexscreener.com"
 CHAIN_ID = "solana"
-TOKENS_BATCH_SIZE = 30  # addresses per /tokens/v1 call (APIS.md §3)
+TOKENS_BATCH_SIZE = 30  # addresses per /tokens/v1 call
 DEFAULT_RATE_PER_SECOND = 5.0  # 300 per minute
-# A token's price is read from a pool against one of these; in a pool against another memecoin
-# the USD figure is that coin's price twice removed.
-PRICE_QUOTE_MINTS = frozenset({WSOL_MINT, USDC_MINT, USDT_MINT})
+# A token's price is read from a pool against one of these (wrapped SOL, USDC, USDT); in a pool
+# against another memecoin the USD figure is that coin's price twice removed.
+PRICE_QUOTE_MINTS = frozenset(
+    {
+        "So11111111111111111111111111111111111111112",
+        "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v",
+        "Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB",
+    }
+)
 
 Pair = dict[str, Any]
 
@@ -85,6 +84,9 @@ class DexScreenerClient(ProviderClient):
     With `redis=None` the rate limit is per process.
     """
 
+    provider = PROVIDER
+    label = "DexScreener"
+    error_class = DexScreenerError
     batch_size = TOKENS_BATCH_SIZE
 
     def __init__(
@@ -100,38 +102,30 @@ class DexScreenerClient(ProviderClient):
         rng: Callable[[], float] = random.random,
         key_prefix: str = "aura",
     ) -> None:
-        if not base_url:
-            raise ValueError("DexScreener base_url is empty")
-        limiter = shared_rate_limiter(redis, f"{key_prefix}:ratelimit:{PROVIDER}", rate_per_second, sleep=sleep)
-        self.http = JsonHttpClient(
-            base_url.rstrip("/"),
-            provider=PROVIDER,
+        super().__init__(
+            base_url,
+            redis=redis,
+            rate_per_second=rate_per_second,
             timeout=timeout,
-            max_attempts=max_attempts,
-            rate_limiter=limiter,
             transport=transport,
             sleep=sleep,
+            max_attempts=max_attempts,
             rng=rng,
-            error_class=DexScreenerError,
+            key_prefix=key_prefix,
         )
 
     @classmethod
     def from_settings(cls, **overrides: Any) -> DexScreenerClient:
         """Build a client from Django settings; keyword `overrides` win (e.g. `transport=`).
 
-        Reads DEXSCREENER_BASE_URL, DEXSCREENER_RATE_PER_SECOND (5), DEXSCREENER_TIMEOUT_SECONDS (10),
-        REDIS_URL.
+        Reads DEXSCREENER_BASE_URL, DEXSCREENER_RATE_PER_SECOND, DEXSCREENER_TIMEOUT_SECONDS and REDIS_URL.
         """
         from django.conf import settings
 
-        redis_url = getattr(settings, "REDIS_URL", None)
-        options: dict[str, Any] = {
-            "redis": redis_client(redis_url),
-            "rate_per_second": float(getattr(settings, "DEXSCREENER_RATE_PER_SECOND", DEFAULT_RATE_PER_SECOND)),
-            "timeout": float(getattr(settings, "DEXSCREENER_TIMEOUT_SECONDS", 10)),
-        }
-        options.update(overrides)
-        return cls(getattr(settings, "DEXSCREENER_BASE_URL", DEFAULT_BASE_URL), **options)
+        options = cls.settings_options(
+            settings.DEXSCREENER_RATE_PER_SECOND, settings.DEXSCREENER_TIMEOUT_SECONDS, overrides
+        )
+        return cls(settings.DEXSCREENER_BASE_URL, **options)
 
     def token_pairs(self, mints: Iterable[str]) -> list[Pair]:
         """Every Solana pair DexScreener lists for any of `mints` (as a base or quote token),

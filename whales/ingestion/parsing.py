@@ -1,6 +1,6 @@
 """Turn one Helius enhanced transaction into the swaps a tracked wallet made in it.
 
-Pure: plain dicts in, `ParsedSwap` out, no Django. The recipe is APIS.md §7.2: a trade is read from
+Pure: plain dicts in, `ParsedSwap` out, no Django. The recipe: a trade is read from
 the wallet's OWN balance changes (its SOL account and the token accounts it owns), never from the
 transaction's `type`, `source` or `description`, because Helius types pump.fun buys as `TRANSFER`
 and sends PumpSwap trades with empty `events`. Routes count once, by net effect: an intermediate
@@ -32,10 +32,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Any
 
-WSOL_MINT = "So11111111111111111111111111111111111111112"
-USDC_MINT = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"
-USDT_MINT = "Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB"
-QUOTE_MINTS = (USDC_MINT, USDT_MINT, WSOL_MINT)  # priority order: USDC, then USDT, then SOL
+from whales.solana import QUOTE_MINTS, USDC_MINT, USDT_MINT, WSOL_MINT
 
 SOL_DECIMALS = 9
 _KNOWN_DECIMALS = {WSOL_MINT: SOL_DECIMALS, USDC_MINT: 6, USDT_MINT: 6}
@@ -237,7 +234,7 @@ def _sol_change(payload: _Payload, wallet: str) -> int:
     """Lamports of SOL + wSOL the wallet gained (+) or spent (-) on trading in this transaction.
 
     The wallet's own balances come first. Only when they are absent or flat (abridged payloads)
-    do the swap event and then the wSOL tokenTransfers speak, in that order (APIS.md §7.2 step 5).
+    do the swap event and then the wSOL tokenTransfers speak, in that order.
     """
     from_balances = _sol_change_from_balances(payload, wallet)
     if from_balances:

@@ -1,12 +1,14 @@
-"""Provider-agnostic HTTP core shared by every external-API client (Helius, Birdeye, DexScreener).
+"""Provider-agnostic HTTP core shared by every external-API client (Helius, Birdeye, DexScreener, Jupiter).
 
-Three pieces, each usable on its own:
+The pieces, each usable on its own:
 
 * `JsonHttpClient` — one `httpx.Client` with a timeout on every call, retries with full-jitter
   backoff for transient faults (429, 5xx, timeouts, dropped connections, truncated JSON), honouring
   `Retry-After`, and an immediate `ProviderError` for permanent ones (other 4xx).
 * `RedisRateLimiter` — one request budget shared by every worker process through Redis.
 * `CreditMeter` — per-provider credit counters in Redis (total and per UTC day).
+* `ResponseCache` — JSON answers kept in Redis for a while; an optimisation, never in the way.
+* `json_decimal` — a JSON number as a `Decimal`, without binary-float noise.
 
 No Django in here: provider modules read settings and hand plain values in, so the same client
 talks to the real service, the market simulator, or a test server (pass `transport=`).
@@ -23,8 +25,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
 from functools import partial
-from typing import Any, NoReturn, Self
+from typing import Any, NoReturn
 
 import httpx
 import redis as redis_lib
@@ -312,24 +315,6 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
-class ProviderClient:
-    """What every provider client shares: its `http` (a JsonHttpClient), closed when it is done with.
-
-    Use as `with Client.from_settings() as client: ...`.
-    """
-
-    http: JsonHttpClient
-
-    def close(self) -> None:
-        self.http.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-
 def shared_rate_limiter(
     redis: redis_lib.Redis | None, key: str, rate_per_second: float, *, sleep: Callable[[float], None] = time.sleep
 ) -> RateLimiter:
@@ -530,3 +515,114 @@ class CreditMeter:
     def _day_key(self, provider: str, day: date | str) -> str:
         day_str = day.isoformat() if isinstance(day, date) else date.fromisoformat(day).isoformat()
         return f"{self.key_prefix}:{provider}:day:{day_str}"
+
+
+class ResponseCache:
+    """JSON values in Redis under `<prefix>:<key>`, each expiring `ttl` seconds after it was set.
+
+    A cache, never a source of truth: no method raises on a Redis failure. The first failure is
+    logged and Redis is then skipped for `redis_cooldown` seconds (as `CreditMeter` does), so an
+    outage costs API calls, not the caller's call, and does not flood the log. An unreadable stored
+    value is a miss. `redis=None` or `ttl <= 0` disables the cache (every read is a miss).
+    """
+
+    def __init__(
+        self,
+        redis: redis_lib.Redis | None,
+        prefix: str,
+        ttl: float,
+        *,
+        redis_cooldown: float = 30.0,
+    ) -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self.ttl = ttl
+        self._redis_down = _Cooldown(redis_cooldown)
+
+    @property
+    def enabled(self) -> bool:
+        return self.redis is not None and self.ttl > 0
+
+    def get(self, key: str) -> Any | None:
+        """The stored value, or None on a miss (use `get_many` to tell a stored null from a miss)."""
+        return self.get_many([key]).get(key)
+
+    def set(self, key: str, value: Any) -> None:
+        self.set_many({key: value})
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
+        """The hits among `keys`: key → stored value (a stored JSON null is a hit with value None)."""
+        keys = list(keys)
+        if not keys or not self._usable():
+            return {}
+        try:
+            stored = self.redis.mget([self._key(key) for key in keys])
+        except redis_lib.RedisError as exc:
+            self._trip(exc)
+            return {}
+        hits: dict[str, Any] = {}
+        for key, raw in zip(keys, stored, strict=True):
+            if raw is None:
+                continue
+            try:
+                hits[key] = json.loads(raw)
+            except (ValueError, UnicodeDecodeError):
+                continue
+        return hits
+
+    def set_many(self, values: Mapping[str, Any]) -> None:
+        """Store every key → JSON-serialisable value for `ttl` seconds."""
+        if not values or not self._usable():
+            return
+        ttl_ms = max(1, round(self.ttl * 1000))
+        try:
+            pipe = self.redis.pipeline(transaction=False)
+            for key, value in values.items():
+                pipe.set(self._key(key), json.dumps(value, separators=(",", ":")), px=ttl_ms)
+            pipe.execute()
+        except redis_lib.RedisError as exc:
+            self._trip(exc)
+
+    def _usable(self) -> bool:
+        return self.enabled and not self._redis_down.active()
+
+    def _trip(self, exc: Exception) -> None:
+        self._redis_down.trip()
+        logger.warning(
+            "response cache %s: Redis unavailable (%s); calling without the cache for %.0fs",
+            self.prefix,
+            exc,
+            self._redis_down.seconds,
+        )
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}:{key}"
+
+
+def json_decimal(value: Any) -> Decimal | None:
+    """A JSON number or numeric string as a `Decimal`; None for JSON null.
+
+    Raises ValueError for anything else (booleans, NaN, infinities, non-numeric text). A float
+    from the JSON decoder is converted through `repr`, the shortest text that reads back as the
+    same double: the same digits the provider's encoder (JavaScript, Go, Python) wrote, so no
+    binary-float noise such as 0.1000000000000000055 gets into a price.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {value!r}")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"expected a finite number, got {value!r}")
+        return Decimal(repr(value))
+    if isinstance(value, str):
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:
+            raise ValueError(f"expected a numeric string, got {value[:40]!r}") from None
+        if not number.is_finite():
+            raise ValueError(f"expected a finite number, got {value[:40]!r}")
+        return number
+    raise ValueError(f"expected a number, got {type(value).__name__}")

@@ -1,9 +1,9 @@
 """Helius client: Enhanced Transactions (history, parse) and webhook management.
 
-Built on `aura.http`: every call has a timeout, transient faults are retried with backoff, every
+Built on `providers.http`: every call has a timeout, transient faults are retried with backoff, every
 request goes through one Redis rate limiter shared by all workers, and the credits each call
-costs are counted in Redis. Failures raise `HeliusError` only. Endpoint facts are in
-/work/shared/reference/APIS.md §1 (paging §1.2, parsing §1.3, webhooks §1.6, credits §1.7).
+costs are counted in Redis. Failures raise `HeliusError` only. Endpoint facts: the
+reference notes on the Helius API (paging, parsing, webhooks, credits).
 
 No Django at import time; `HeliusClient.from_settings()` reads settings when called.
 """
@@ -19,18 +19,12 @@ from urllib.parse import quote
 
 import redis as redis_lib
 
-from aura.http import (
-    CreditMeter,
-    JsonHttpClient,
-    ProviderClient,
-    ProviderError,
-    redis_client,
-    shared_rate_limiter,
-)
+from providers.base import ProviderClient
+from providers.http import CreditMeter, ProviderError
 
 PROVIDER = "helius"
 DEFAULT_BASE_URL = "https://api-mainnet.helius-rpc.com"
-# APIS.md §1.7: each Enhanced Transactions call and each webhook create/edit/delete costs 100.
+# Helius's pricing: each Enhanced Transactions call and each webhook create/edit/delete costs 100.
 ENHANCED_CALL_CREDITS = 100
 WEBHOOK_CALL_CREDITS = 100
 PAGE_LIMIT_MAX = 100
@@ -60,6 +54,10 @@ class HeliusClient(ProviderClient):
     2025). With `redis=None` the rate limit is per process and no credits are counted.
     """
 
+    provider = PROVIDER
+    label = "Helius"
+    error_class = HeliusError
+
     def __init__(
         self,
         base_url: str,
@@ -75,22 +73,19 @@ class HeliusClient(ProviderClient):
         rng: Callable[[], float] = random.random,
         key_prefix: str = "aura",
     ) -> None:
-        if not base_url:
-            raise ValueError("Helius base_url is empty")
         self.before_param = before_param
         self.meter = CreditMeter(redis, f"{key_prefix}:credits") if redis is not None else None
-        limiter = shared_rate_limiter(redis, f"{key_prefix}:ratelimit:{PROVIDER}", rate_per_second, sleep=sleep)
-        self.http = JsonHttpClient(
+        super().__init__(
             _api_root(base_url),
-            provider=PROVIDER,
-            params={"api-key": api_key},
+            redis=redis,
+            rate_per_second=rate_per_second,
             timeout=timeout,
-            max_attempts=max_attempts,
-            rate_limiter=limiter,
             transport=transport,
             sleep=sleep,
+            max_attempts=max_attempts,
             rng=rng,
-            error_class=HeliusError,
+            key_prefix=key_prefix,
+            params={"api-key": api_key},
             redact=[api_key],
         )
 
@@ -98,21 +93,14 @@ class HeliusClient(ProviderClient):
     def from_settings(cls, **overrides: Any) -> HeliusClient:
         """Build a client from Django settings; keyword `overrides` win (e.g. `transport=`).
 
-        Reads HELIUS_BASE_URL, HELIUS_API_KEY, HELIUS_RATE_PER_SECOND (2),
-        HELIUS_HISTORY_BEFORE_PARAM ("before-signature"), HELIUS_TIMEOUT_SECONDS (10), REDIS_URL.
+        Reads HELIUS_BASE_URL, HELIUS_API_KEY, HELIUS_RATE_PER_SECOND, HELIUS_HISTORY_BEFORE_PARAM,
+        HELIUS_TIMEOUT_SECONDS and REDIS_URL.
         """
         from django.conf import settings
 
-        redis_url = getattr(settings, "REDIS_URL", None)
-        options: dict[str, Any] = {
-            "redis": redis_client(redis_url),
-            "rate_per_second": float(getattr(settings, "HELIUS_RATE_PER_SECOND", 2)),
-            "before_param": getattr(settings, "HELIUS_HISTORY_BEFORE_PARAM", "before-signature"),
-            "timeout": float(getattr(settings, "HELIUS_TIMEOUT_SECONDS", 10)),
-        }
-        options.update(overrides)
-        base_url = getattr(settings, "HELIUS_BASE_URL", DEFAULT_BASE_URL)
-        return cls(base_url, getattr(settings, "HELIUS_API_KEY", ""), **options)
+        options = cls.settings_options(settings.HELIUS_RATE_PER_SECOND, settings.HELIUS_TIMEOUT_SECONDS, overrides)
+        options.setdefault("before_param", settings.HELIUS_HISTORY_BEFORE_PARAM)
+        return cls(settings.HELIUS_BASE_URL, settings.HELIUS_API_KEY, **options)
 
     # -- Enhanced Transactions -------------------------------------------------------------
 
@@ -219,43 +207,6 @@ class HeliusClient(ProviderClient):
             )
         return body
 
-    def create_webhook(
-        self,
-        url: str,
-        addresses: Iterable[str],
-        auth_header: str,
-        webhook_type: str = "enhanced",
-        transaction_types: Sequence[str] = ("ANY",),
-    ) -> Webhook:
-        """Create a webhook delivering `transaction_types` of `addresses` to `url` (100 credits).
-
-        Not retried after the request may have reached Helius, so a timeout cannot create two.
-        """
-        body = _webhook_body(url, addresses, auth_header, webhook_type, transaction_types)
-        return self._webhook_call("POST", "/v0/webhooks", body)
-
-    def update_webhook(
-        self,
-        webhook_id: str,
-        url: str,
-        addresses: Iterable[str],
-        auth_header: str,
-        webhook_type: str = "enhanced",
-        transaction_types: Sequence[str] = ("ANY",),
-    ) -> Webhook:
-        """Replace webhook `webhook_id`'s settings with the given ones (PUT, 100 credits)."""
-        body = _webhook_body(url, addresses, auth_header, webhook_type, transaction_types)
-        return self._webhook_call("PUT", f"/v0/webhooks/{quote(webhook_id, safe='')}", body)
-
-    def delete_webhook(self, webhook_id: str) -> None:
-        """Delete webhook `webhook_id` (100 credits)."""
-        self._call(
-            "DELETE",
-            f"/v0/webhooks/{quote(webhook_id, safe='')}",
-            credits=WEBHOOK_CALL_CREDITS,
-            allow_empty=True,
-        )
-
     def sync_webhook(self, url: str, addresses: Iterable[str], auth_header: str) -> Webhook:
         """Make one enhanced `ANY` webhook to `url` watch exactly `addresses`; return it.
 
@@ -333,7 +284,7 @@ def _webhook_body(
     webhook_type: str,
     transaction_types: Sequence[str],
 ) -> dict[str, Any]:
-    """A CreateWebhookRequest body (APIS.md §1.6); addresses de-duplicated, order kept."""
+    """A CreateWebhookRequest body; addresses de-duplicated, order kept."""
     unique = list(dict.fromkeys(addresses))
     if len(unique) > WEBHOOK_ADDRESSES_MAX:
         raise ValueError(f"a Helius webhook takes at most {WEBHOOK_ADDRESSES_MAX} addresses, got {len(unique)}")

@@ -5,28 +5,36 @@ not price (a provider error or no price), in chunks of the source's `batch_size`
 chunk costs only its own mints. A mint no source can price is absent from the result: the caller
 keeps its last stored price and shows it as stale.
 
-Pure apart from `PriceSources.from_settings()`: the sources are plain objects with the methods of
-the Protocols below (in production `whales.birdeye.BirdeyeClient`, `whales.dexscreener
-.DexScreenerClient`, `whales.jupiter.JupiterClient`), so tests hand in real clients aimed at local
-servers. Also home of `json_decimal`, which every price client uses to read numbers.
+`refresh_prices` is the writer: it stores what `current_prices` found and revalues the holders'
+positions. The sources are plain objects with the methods of the Protocols below (in production
+the Birdeye, DexScreener and Jupiter clients of `providers`), so tests hand in real clients aimed
+at local servers.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from aura.http import ProviderError
+from django.db import transaction
+from django.db.models import Q
+
+from providers.http import ProviderError
+from whales.books import ledger
+from whales.books.stats import refresh_stats
+from whales.live import push_figures_refreshed
+from whales.models import Position, Token, TokenPrice, round_price
+from whales.solana import WSOL_MINT
 
 if TYPE_CHECKING:
-    from whales.birdeye import BirdeyePrice
-    from whales.dexscreener import PairPrice
-    from whales.jupiter import JupiterPrice
+    from providers.birdeye import BirdeyePrice
+    from providers.dexscreener import PairPrice
+    from providers.jupiter import JupiterPrice
 
 logger = logging.getLogger(__name__)
 
@@ -35,35 +43,6 @@ logger = logging.getLogger(__name__)
 STALE_AFTER_SECONDS = 600
 
 Source = Literal["birdeye", "dexscreener", "jupiter"]
-
-
-def json_decimal(value: Any) -> Decimal | None:
-    """A JSON number or numeric string as a `Decimal`; None for JSON null.
-
-    Raises ValueError for anything else (booleans, NaN, infinities, non-numeric text). A float
-    from the JSON decoder is converted through `repr`, the shortest text that reads back as the
-    same double: the same digits the provider's encoder (JavaScript, Go, Python) wrote, so no
-    binary-float noise such as 0.1000000000000000055 gets into a price.
-    """
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise ValueError(f"expected a number, got {value!r}")
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"expected a finite number, got {value!r}")
-        return Decimal(repr(value))
-    if isinstance(value, str):
-        try:
-            number = Decimal(value.strip())
-        except InvalidOperation:
-            raise ValueError(f"expected a numeric string, got {value[:40]!r}") from None
-        if not number.is_finite():
-            raise ValueError(f"expected a finite number, got {value[:40]!r}")
-        return number
-    raise ValueError(f"expected a number, got {type(value).__name__}")
 
 
 @dataclass(frozen=True)
@@ -116,11 +95,11 @@ class PriceSources:
         """
         from django.conf import settings
 
-        from whales.birdeye import BirdeyeClient
-        from whales.dexscreener import DexScreenerClient
-        from whales.jupiter import JupiterClient
+        from providers.birdeye import BirdeyeClient
+        from providers.dexscreener import DexScreenerClient
+        from providers.jupiter import JupiterClient
 
-        birdeye = BirdeyeClient.from_settings() if getattr(settings, "BIRDEYE_API_KEY", "") else None
+        birdeye = BirdeyeClient.from_settings() if settings.BIRDEYE_API_KEY else None
         return cls(
             birdeye=birdeye, dexscreener=DexScreenerClient.from_settings(), jupiter=JupiterClient.from_settings()
         )
@@ -188,3 +167,58 @@ def _ask(source: Source, client: Any, chunk: Sequence[str], now: int, stale_afte
             quotes[mint] = PriceQuote(mint, price.usd_price, source, now, False)
     asked = set(chunk)
     return {mint: quote for mint, quote in quotes.items() if mint in asked and quote.price_usd > 0}
+
+
+PRICE_POINT_RESOLUTION = 60  # seconds: at most one stored price point per token per minute
+
+
+def sol_token() -> Token:
+    """SOL's row (the migration creates it; a flushed test database may not have it)."""
+    token, _ = Token.objects.get_or_create(
+        mint=WSOL_MINT, defaults={"symbol": "SOL", "name": "Wrapped SOL", "decimals": 9}
+    )
+    return token
+
+
+def refresh_prices(sources: PriceSources, mints: Sequence[str] | None = None) -> int:
+    """Beat: the latest USD price of SOL and of every token a tracked wallet holds; revalue those
+    positions and refresh the holders' figures. With `mints`, those tokens only (new ones, priced
+    as their first trades are booked rather than at the next tick). Returns how many got a price."""
+    sol_token()
+    wanted = Q(mint__in=mints) if mints is not None else Q(positions__holdings__gt=0) | Q(mint=WSOL_MINT)
+    tokens = {t.mint: t for t in Token.objects.filter(wanted).distinct().only("id", "mint")}
+    if not tokens:
+        return 0
+    quotes = current_prices(tokens.keys(), sources)
+    if not quotes:
+        return 0
+    token_ids = [tokens[mint].id for mint in quotes]
+    with transaction.atomic():
+        # The holders' wallets first, as every writer of their positions locks them (whales.books.ledger);
+        # a wallet that starts holding one of these tokens meanwhile is valued when it is booked.
+        holders = Position.objects.filter(token_id__in=token_ids, holdings__gt=0).values_list("wallet_id", flat=True)
+        locked = [wallet.id for wallet in ledger.lock_wallets(holders)]
+        points = []
+        for mint, quote in sorted(quotes.items()):  # rows locked in one order by every price task
+            updated_at = datetime.fromtimestamp(quote.updated_at, UTC)
+            Token.objects.filter(id=tokens[mint].id).update(
+                price_usd=round_price(quote.price_usd),
+                price_source=quote.source,
+                price_updated_at=updated_at,
+            )
+            bucket = quote.updated_at - quote.updated_at % PRICE_POINT_RESOLUTION
+            points.append(
+                TokenPrice(
+                    token_id=tokens[mint].id,
+                    at=datetime.fromtimestamp(bucket, UTC),
+                    price_usd=round_price(quote.price_usd),
+                    source=quote.source,
+                )
+            )
+        TokenPrice.objects.bulk_create(
+            points, update_conflicts=True, unique_fields=["token", "at"], update_fields=["price_usd", "source"]
+        )
+        touched = ledger.revalue_open_positions(token_ids, locked)
+        refresh_stats(touched)
+        transaction.on_commit(lambda: push_figures_refreshed(touched), robust=True)
+    return len(quotes)

@@ -1,4 +1,4 @@
-"""`POST /hooks/helius/`: Helius delivers enhanced transactions here; a thin adapter over `actions.ingest`.
+"""`POST /hooks/helius/`: Helius delivers enhanced transactions here; a thin adapter over `ingest`.
 
 `handle_delivery` is the one place that checks and ingests a delivery. Daphne routes the path to
 `helius_webhook_asgi`, which reaches it in one hop to the sync thread: Django's browser middleware
@@ -25,7 +25,7 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from whales import actions
+from whales.ingestion.ingest import ingest
 from whales.models import ArrivedVia
 
 logger = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def handle_delivery(authorization: str, body: bytes, *, book_in_worker: bool = F
         logger.warning("helius webhook: body is %s, not an array of transactions", type(transactions).__name__)
         return 400, {"error": "body must be a JSON array of enhanced transactions"}
     try:
-        result = actions.ingest(transactions, ArrivedVia.WEBHOOK, book=not book_in_worker)
+        result = ingest(transactions, ArrivedVia.WEBHOOK, book=not book_in_worker)
     except DatabaseError as error:
         # Nothing was stored: Helius delivers the batch again, and nothing in it is lost.
         logger.error("helius webhook: database unavailable, %d transactions refused: %s", len(transactions), error)

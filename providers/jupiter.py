@@ -1,8 +1,8 @@
-"""Jupiter Price API v3 client: USD prices of Solana tokens, the last fallback of `whales.prices`.
+"""Jupiter Price API v3 client: USD prices of Solana tokens, the last fallback of current prices.
 
-`GET /price/v3?ids=<up to 50 mints>` with an optional `x-api-key` header (APIS.md §4.1). Jupiter
+`GET /price/v3?ids=<up to 50 mints>` with an optional `x-api-key` header. Jupiter
 leaves out tokens without a reliable price (not traded for 7 days, or flagged): such mints are
-simply absent. Built on `aura.http` like `whales.helius`: timeouts, retries with backoff honouring
+simply absent. Built on `providers.base` like `providers.helius`: timeouts, retries with backoff honouring
 Retry-After, one Redis rate limiter shared by all workers. Failures raise `JupiterError` only.
 
 No Django at import time; `JupiterClient.from_settings()` reads settings when called.
@@ -19,19 +19,13 @@ from typing import Any
 
 import redis as redis_lib
 
-from aura.http import (
-    JsonHttpClient,
-    ProviderClient,
-    ProviderError,
-    redis_client,
-    shared_rate_limiter,
-)
-from whales.prices import json_decimal
+from providers.base import ProviderClient
+from providers.http import ProviderError, json_decimal
 
 PROVIDER = "jupiter"
 DEFAULT_BASE_URL = "https://api.jup.ag"
 PRICE_BATCH_SIZE = 50
-# APIS.md §4.1: keyless calls to api.jup.ag get 0.5 rps; the Free plan's key gets 1 rps.
+# Jupiter's plans: keyless calls to api.jup.ag get 0.5 rps; the Free plan's key gets 1 rps.
 KEYLESS_RATE_PER_SECOND = 0.5
 KEYED_RATE_PER_SECOND = 1.0
 _MESSAGE_CHARS = 200
@@ -63,6 +57,9 @@ class JupiterClient(ProviderClient):
     (0.5 keyless, 1 with a key). With `redis=None` the rate limit is per process.
     """
 
+    provider = PROVIDER
+    label = "Jupiter"
+    error_class = JupiterError
     batch_size = PRICE_BATCH_SIZE
 
     def __init__(
@@ -79,22 +76,19 @@ class JupiterClient(ProviderClient):
         rng: Callable[[], float] = random.random,
         key_prefix: str = "aura",
     ) -> None:
-        if not base_url:
-            raise ValueError("Jupiter base_url is empty")
         if rate_per_second is None:
             rate_per_second = KEYED_RATE_PER_SECOND if api_key else KEYLESS_RATE_PER_SECOND
-        limiter = shared_rate_limiter(redis, f"{key_prefix}:ratelimit:{PROVIDER}", rate_per_second, sleep=sleep)
-        self.http = JsonHttpClient(
-            base_url.rstrip("/"),
-            provider=PROVIDER,
-            headers={"x-api-key": api_key} if api_key else None,
+        super().__init__(
+            base_url,
+            redis=redis,
+            rate_per_second=rate_per_second,
             timeout=timeout,
-            max_attempts=max_attempts,
-            rate_limiter=limiter,
             transport=transport,
             sleep=sleep,
+            max_attempts=max_attempts,
             rng=rng,
-            error_class=JupiterError,
+            key_prefix=key_prefix,
+            headers={"x-api-key": api_key} if api_key else None,
             redact=[api_key],
         )
 
@@ -102,21 +96,13 @@ class JupiterClient(ProviderClient):
     def from_settings(cls, **overrides: Any) -> JupiterClient:
         """Build a client from Django settings; keyword `overrides` win (e.g. `transport=`).
 
-        Reads JUPITER_BASE_URL ("https://api.jup.ag"), JUPITER_API_KEY (""), JUPITER_RATE_PER_SECOND
-        (0.5 without a key, 1 with one), JUPITER_TIMEOUT_SECONDS (10), REDIS_URL.
+        Reads JUPITER_BASE_URL, JUPITER_API_KEY, JUPITER_RATE_PER_SECOND (None: the plan's default for
+        the key), JUPITER_TIMEOUT_SECONDS and REDIS_URL.
         """
         from django.conf import settings
 
-        redis_url = getattr(settings, "REDIS_URL", None)
-        rate = getattr(settings, "JUPITER_RATE_PER_SECOND", None)
-        options: dict[str, Any] = {
-            "redis": redis_client(redis_url),
-            "rate_per_second": float(rate) if rate is not None else None,
-            "timeout": float(getattr(settings, "JUPITER_TIMEOUT_SECONDS", 10)),
-        }
-        options.update(overrides)
-        base_url = getattr(settings, "JUPITER_BASE_URL", DEFAULT_BASE_URL)
-        return cls(base_url, getattr(settings, "JUPITER_API_KEY", ""), **options)
+        options = cls.settings_options(settings.JUPITER_RATE_PER_SECOND, settings.JUPITER_TIMEOUT_SECONDS, overrides)
+        return cls(settings.JUPITER_BASE_URL, settings.JUPITER_API_KEY, **options)
 
     def prices(self, mints: Iterable[str]) -> dict[str, JupiterPrice]:
         """USD prices of `mints` (duplicates ignored), asked 50 a call; mints Jupiter leaves out

@@ -1,10 +1,10 @@
 """Birdeye client: current and historical token prices, token overview, trending tokens.
 
-Built on `aura.http` like `whales.helius`: every call has a timeout, transient faults are retried
+Built on `providers.base` like `providers.helius`: every call has a timeout, transient faults are retried
 with backoff (honouring Retry-After), every request goes through one Redis rate limiter shared by
 all workers, and calls are counted in the credit meter. Answers come in a `{"success": true,
 "data": ...}` envelope; `success: false` or any unexpected shape raises `BirdeyeError`
-(permanent), never KeyError/TypeError. Prices are `Decimal`s. Endpoint facts: APIS.md §2.
+(permanent), never KeyError/TypeError. Prices are `Decimal`s. Endpoint facts: the reference notes on the Birdeye API.
 
 Responses are cached in Redis (`ResponseCache`): prices for 20 s, metadata for 5 minutes. The cache
 is an optimisation only; with Redis down every call still works, uncached.
@@ -14,7 +14,6 @@ No Django at import time; `BirdeyeClient.from_settings()` reads settings when ca
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import time
@@ -26,25 +25,17 @@ from typing import Any
 
 import redis as redis_lib
 
-from aura.http import (
-    CreditMeter,
-    JsonHttpClient,
-    ProviderClient,
-    ProviderError,
-    _Cooldown,
-    redis_client,
-    shared_rate_limiter,
-)
-from whales.prices import json_decimal
+from providers.base import ProviderClient
+from providers.http import CreditMeter, ProviderError, ResponseCache, json_decimal
 
 logger = logging.getLogger(__name__)
 
 PROVIDER = "birdeye"
 DEFAULT_BASE_URL = "https://public-api.birdeye.so"
-# The documented maximum of `list_address` was not found (APIS.md §2.2, §7b.4). 100 mints keep the
+# The documented maximum of `list_address` was not found in Birdeye's docs. 100 mints keep the
 # URL near 4.5 kB, under common 8 kB limits; lower it if Birdeye answers 400/414 to full batches.
 MULTI_PRICE_BATCH_SIZE = 100
-# APIS.md gives plan sizes in compute units but no per-endpoint cost, so the meter counts calls.
+# Birdeye gives plan sizes in compute units but no per-endpoint cost, so the meter counts calls.
 CALL_CREDITS = 1
 PRICE_CACHE_SECONDS = 20
 METADATA_CACHE_SECONDS = 300
@@ -156,96 +147,17 @@ class TokenSecurityReport:
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
-class ResponseCache:
-    """JSON values in Redis under `<prefix>:<key>`, each expiring `ttl` seconds after it was set.
-
-    A cache, never a source of truth: no method raises on a Redis failure. The first failure is
-    logged and Redis is then skipped for `redis_cooldown` seconds (as `CreditMeter` does), so an
-    outage costs API calls, not the caller's call, and does not flood the log. An unreadable stored
-    value is a miss. `redis=None` or `ttl <= 0` disables the cache (every read is a miss).
-    """
-
-    def __init__(
-        self,
-        redis: redis_lib.Redis | None,
-        prefix: str,
-        ttl: float,
-        *,
-        redis_cooldown: float = 30.0,
-    ) -> None:
-        self.redis = redis
-        self.prefix = prefix
-        self.ttl = ttl
-        self._redis_down = _Cooldown(redis_cooldown)
-
-    @property
-    def enabled(self) -> bool:
-        return self.redis is not None and self.ttl > 0
-
-    def get(self, key: str) -> Any | None:
-        """The stored value, or None on a miss (use `get_many` to tell a stored null from a miss)."""
-        return self.get_many([key]).get(key)
-
-    def set(self, key: str, value: Any) -> None:
-        self.set_many({key: value})
-
-    def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
-        """The hits among `keys`: key → stored value (a stored JSON null is a hit with value None)."""
-        keys = list(keys)
-        if not keys or not self._usable():
-            return {}
-        try:
-            stored = self.redis.mget([self._key(key) for key in keys])
-        except redis_lib.RedisError as exc:
-            self._trip(exc)
-            return {}
-        hits: dict[str, Any] = {}
-        for key, raw in zip(keys, stored, strict=True):
-            if raw is None:
-                continue
-            try:
-                hits[key] = json.loads(raw)
-            except (ValueError, UnicodeDecodeError):
-                continue
-        return hits
-
-    def set_many(self, values: Mapping[str, Any]) -> None:
-        """Store every key → JSON-serialisable value for `ttl` seconds."""
-        if not values or not self._usable():
-            return
-        ttl_ms = max(1, round(self.ttl * 1000))
-        try:
-            pipe = self.redis.pipeline(transaction=False)
-            for key, value in values.items():
-                pipe.set(self._key(key), json.dumps(value, separators=(",", ":")), px=ttl_ms)
-            pipe.execute()
-        except redis_lib.RedisError as exc:
-            self._trip(exc)
-
-    def _usable(self) -> bool:
-        return self.enabled and not self._redis_down.active()
-
-    def _trip(self, exc: Exception) -> None:
-        self._redis_down.trip()
-        logger.warning(
-            "response cache %s: Redis unavailable (%s); calling without the cache for %.0fs",
-            self.prefix,
-            exc,
-            self._redis_down.seconds,
-        )
-
-    def _key(self, key: str) -> str:
-        return f"{self.prefix}:{key}"
-
-
 class BirdeyeClient(ProviderClient):
     """Synchronous Birdeye public-API client for Solana. Thread-safe for concurrent calls.
 
     With `redis=None` the rate limit is per process, nothing is cached and no calls are counted.
     `rate_per_second` is the account's budget across all processes (Standard plan: 1, Lite and
-    Starter: 15; APIS.md §2.3).
+    Starter: 15).
     """
 
+    provider = PROVIDER
+    label = "Birdeye"
+    error_class = BirdeyeError
     batch_size = MULTI_PRICE_BATCH_SIZE
 
     def __init__(
@@ -264,27 +176,24 @@ class BirdeyeClient(ProviderClient):
         price_ttl: float = PRICE_CACHE_SECONDS,
         metadata_ttl: float = METADATA_CACHE_SECONDS,
     ) -> None:
-        if not base_url:
-            raise ValueError("Birdeye base_url is empty")
         self._api_key = api_key
         self.meter = CreditMeter(redis, f"{key_prefix}:credits") if redis is not None else None
         self.price_cache = ResponseCache(redis, f"{key_prefix}:cache:{PROVIDER}", price_ttl)
         self.metadata_cache = ResponseCache(redis, f"{key_prefix}:cache:{PROVIDER}", metadata_ttl)
-        # Set after a 401/403 from /defi/historical_price_unix (not in every plan, APIS.md §2.3):
+        # Set after a 401/403 from /defi/historical_price_unix (not in every plan):
         # price_at then goes straight to /defi/history_price instead of paying for a refusal.
         self.historical_unix_refused = False
-        limiter = shared_rate_limiter(redis, f"{key_prefix}:ratelimit:{PROVIDER}", rate_per_second, sleep=sleep)
-        self.http = JsonHttpClient(
-            base_url.rstrip("/"),
-            provider=PROVIDER,
-            headers={"X-API-KEY": api_key, "x-chain": "solana"},
+        super().__init__(
+            base_url,
+            redis=redis,
+            rate_per_second=rate_per_second,
             timeout=timeout,
-            max_attempts=max_attempts,
-            rate_limiter=limiter,
             transport=transport,
             sleep=sleep,
+            max_attempts=max_attempts,
             rng=rng,
-            error_class=BirdeyeError,
+            key_prefix=key_prefix,
+            headers={"X-API-KEY": api_key, "x-chain": "solana"},
             redact=[api_key],
         )
 
@@ -292,20 +201,12 @@ class BirdeyeClient(ProviderClient):
     def from_settings(cls, **overrides: Any) -> BirdeyeClient:
         """Build a client from Django settings; keyword `overrides` win (e.g. `transport=`).
 
-        Reads BIRDEYE_BASE_URL, BIRDEYE_API_KEY (""), BIRDEYE_RATE_PER_SECOND (1),
-        BIRDEYE_TIMEOUT_SECONDS (10), REDIS_URL.
+        Reads BIRDEYE_BASE_URL, BIRDEYE_API_KEY, BIRDEYE_RATE_PER_SECOND, BIRDEYE_TIMEOUT_SECONDS and REDIS_URL.
         """
         from django.conf import settings
 
-        redis_url = getattr(settings, "REDIS_URL", None)
-        options: dict[str, Any] = {
-            "redis": redis_client(redis_url),
-            "rate_per_second": float(getattr(settings, "BIRDEYE_RATE_PER_SECOND", 1)),
-            "timeout": float(getattr(settings, "BIRDEYE_TIMEOUT_SECONDS", 10)),
-        }
-        options.update(overrides)
-        base_url = getattr(settings, "BIRDEYE_BASE_URL", DEFAULT_BASE_URL)
-        return cls(base_url, getattr(settings, "BIRDEYE_API_KEY", ""), **options)
+        options = cls.settings_options(settings.BIRDEYE_RATE_PER_SECOND, settings.BIRDEYE_TIMEOUT_SECONDS, overrides)
+        return cls(settings.BIRDEYE_BASE_URL, settings.BIRDEYE_API_KEY, **options)
 
     # -- current prices --------------------------------------------------------------------
 
@@ -350,7 +251,7 @@ class BirdeyeClient(ProviderClient):
 
     def history_price(self, mint: str, time_from: int, time_to: int, interval: str = "1m") -> list[tuple[int, Decimal]]:
         """(unix_time, USD price) points of `mint` between `time_from` and `time_to` (unix seconds),
-        oldest first, one per `interval` (1m … 1M, APIS.md §2.2). Points without a price are left out.
+        oldest first, one per `interval` (1m … 1M). Points without a price are left out.
         """
         if interval not in HISTORY_INTERVALS:
             raise ValueError(f"interval must be one of {sorted(HISTORY_INTERVALS)}, got {interval!r}")
@@ -584,7 +485,7 @@ class BirdeyeClient(ProviderClient):
                         token.get("price24hChangePercent"), path, f"{what} price24hChangePercent"
                     ),
                     fdv=self._decimal(token.get("fdv"), path, f"{what} fdv"),
-                    # Lower-case here, `marketCap` in token_overview (APIS.md §2.2).
+                    # Lower-case here, `marketCap` in token_overview.
                     market_cap=self._decimal(token.get("marketcap"), path, f"{what} marketcap"),
                 )
             )

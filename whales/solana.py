@@ -1,10 +1,17 @@
-"""Solana address validation: base58 (Bitcoin alphabet) that decodes to exactly 32 bytes.
+"""Solana facts the app relies on: the mints of SOL and the stablecoins, and address validation
+(base58, Bitcoin alphabet, that decodes to exactly 32 bytes).
 
 Pure, no Django. Whitespace is refused rather than stripped: an address pasted with a stray space
 or newline is a sign the user copied something else, and silently fixing it hides that.
 """
 
 from __future__ import annotations
+
+WSOL_MINT = "So11111111111111111111111111111111111111112"
+USDC_MINT = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"
+USDT_MINT = "Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB"
+QUOTE_MINTS = (USDC_MINT, USDT_MINT, WSOL_MINT)  # priority order: USDC, then USDT, then SOL
+STABLECOINS = frozenset({USDC_MINT, USDT_MINT})  # valued 1:1 in USD
 
 BASE58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 ADDRESS_BYTES = 32
@@ -16,14 +23,6 @@ _DIGITS = {char: value for value, char in enumerate(BASE58_ALPHABET)}
 
 class InvalidAddress(ValueError):
     """Not a Solana address; the message says why, in words for the person who typed it."""
-
-
-def is_valid_solana_address(value: str) -> bool:
-    try:
-        validate_solana_address(value)
-    except InvalidAddress:
-        return False
-    return True
 
 
 def validate_solana_address(value: str) -> str:
