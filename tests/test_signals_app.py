@@ -17,7 +17,8 @@ from aura import realtime
 from signals import detection, market, outcomes, scoring
 from signals.models import KindScore, Signal, SignalOutcome, TokenSafety
 from tests.builders import address, usdc_swap
-from whales import actions
+from whales.ingestion.ingest import ingest
+from whales.market.valuation import value_unvalued_swaps
 from whales.models import ArrivedVia, Swap, Token, TokenPrice, TrackedWallet, WalletStats
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +41,7 @@ def trade(name: str, side: str, usd: str, t: int, mint: str = PEPE) -> list[int]
     """`name` (a tracked wallet) buys or sells `usd` dollars of `mint` at `t`; the new swaps' ids."""
     wallet = whale(name)
     payload = usdc_swap(wallet.address, mint, side, usd, usd, t, seed=f"{name} {side} {usd} {t} {mint}")
-    result = actions.ingest([payload], ArrivedVia.WEBHOOK)
+    result = ingest([payload], ArrivedVia.WEBHOOK)
     return [swap.id for swap in result.new_swaps]
 
 
@@ -481,6 +482,6 @@ def test_swaps_valued_after_they_arrived_are_queued_for_signals_then(monkeypatch
     monkeypatch.setattr("whales.queue.current_app.send_task", lambda name, args: queued.append((name, args)))
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert actions.value_unvalued_swaps() == 1
+        assert value_unvalued_swaps() == 1
 
     assert ("signals.tasks.detect_swap_signals", [ids]) in queued

@@ -163,14 +163,14 @@ def test_a_second_poll_within_the_hour_checks_no_listing_again(market_server):
 @pytest.mark.django_db
 def test_without_birdeye_momentum_reads_dexscreener_pairs_of_the_tokens_tracked_wallets_traded(server):
     from tests.builders import address, usdc_swap
-    from whales import actions
+    from whales.ingestion.ingest import ingest
     from whales.models import ArrivedVia, TrackedWallet
 
     pair = recorded("dexscreener", "dexscreener_pair_object_solana_raydium_clmm")
     mint = pair["baseToken"]["address"]
     whale = TrackedWallet.objects.create(address=address("fallback whale"))
     now = datetime.now(UTC)
-    actions.ingest([usdc_swap(whale.address, mint, "buy", "10", "2500", int(now.timestamp()) - 60)], ArrivedVia.POLL)
+    ingest([usdc_swap(whale.address, mint, "buy", "10", "2500", int(now.timestamp()) - 60)], ArrivedVia.POLL)
 
     def answer(request: Recorded) -> Reply:
         if request.path.startswith("/tokens/v1/solana/"):
