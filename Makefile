@@ -79,9 +79,10 @@ need-wrk:
 bench-alerts: $(INSTALLED)
 	$(PY) -m aura.embedded run -- $(PY) bench/alerts.py $(ALERTS_ARGS)
 
-# The pure signal detector: no database, no services.
+# The pure signal detector (no database, no services), then webhook → DOM with signals on (bench/live's machinery).
 bench-signals: $(INSTALLED)
 	$(PY) bench/signals.py $(SIGNALS_ARGS)
+	$(PY) -m aura.embedded run -- $(PY) bench/signals_live.py $(SIGNALS_LIVE_ARGS)
 
 # Restarts PostgreSQL and Redis on purpose: runs its own embedded ones in .data/bench-faults.
 .PHONY: bench-faults

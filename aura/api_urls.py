@@ -13,6 +13,7 @@ from rest_framework.reverse import reverse
 from rest_framework.routers import APIRootView, DefaultRouter
 
 from portfolios.api import FollowViewSet
+from signals.api import SignalViewSet
 from whales.api import LeaderboardViewSet, SwapViewSet, TokenViewSet, WalletViewSet
 
 
@@ -47,6 +48,7 @@ router.register("wallets", WalletViewSet, basename="api-wallet")
 router.register("swaps", SwapViewSet, basename="api-swap")
 router.register("tokens", TokenViewSet, basename="api-token")
 router.register("follows", FollowViewSet, basename="api-follow")
+router.register("signals", SignalViewSet, basename="api-signal")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -575,6 +575,9 @@ API_PATHS = {
     "/api/v1/tokens/{mint}/",
     "/api/v1/follows/",
     "/api/v1/follows/{address}/",
+    "/api/v1/signals/",
+    "/api/v1/signals/{id}/",
+    "/api/v1/signals/scoreboard/",
     "/api/v1/schema/",
 }
 
@@ -607,7 +610,7 @@ def test_the_api_root_links_every_endpoint_and_the_schema(api):
 
     assert response.status_code == 200
     links = response.json()
-    assert set(links) == {"leaderboard", "wallets", "swaps", "tokens", "follows", "schema", "schema_json"}
+    assert set(links) == {"leaderboard", "wallets", "swaps", "tokens", "follows", "signals", "schema", "schema_json"}
     assert links["schema"] == "http://testserver/api/v1/schema/"
     assert links["schema_json"] == "http://testserver/api/v1/schema/?format=json"
     assert links["wallets"] == "http://testserver/api/v1/wallets/{address}/"
