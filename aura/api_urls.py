@@ -1,7 +1,5 @@
-"""/api/v1/: the read API for the mobile app (whales/api.py, portfolios/api.py) and its OpenAPI 3 schema.
-
-No Swagger or Redoc page: drf-spectacular's UIs load their assets from a CDN, and AURA serves nothing from one.
-"""
+"""/api/v1/: the API of the mobile app (aura/api_auth.py, whales/api*.py, portfolios/api*.py) and its
+OpenAPI 3 schema; Swagger UI and Redoc read it at /api/docs/ and /api/redoc/ (aura/urls.py)."""
 
 from typing import Any
 
@@ -12,12 +10,13 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.routers import APIRootView, DefaultRouter
 
+from aura.api_auth import Me, ObtainTokens, RefreshTokens, RevokeAllTokens, RevokeToken
 from portfolios.api import FollowViewSet
 from whales.api import LeaderboardViewSet, SwapViewSet, TokenViewSet, WalletViewSet
 
 
 class APIRoot(APIRootView):
-    """AURA's read API, version 1: the endpoints below (`wallets` and `tokens` are read by address
+    """AURA's API, version 1: the endpoints below (`wallets` and `tokens` are read by address
     or mint), and `schema`, the OpenAPI 3 document describing every one of them (YAML; `schema_json`
     is the same as JSON)."""
 
@@ -27,6 +26,8 @@ class APIRoot(APIRootView):
         schema = reverse("api-schema", request=request)
         # Endpoints read by key have no list to link: their address, with the key to fill in.
         response.data.update(
+            me=reverse("api-me", request=request),
+            token=reverse("api-token-obtain", request=request),
             wallets=f"{root}wallets/{{address}}/",
             tokens=f"{root}tokens/{{mint}}/",
             schema=schema,
@@ -50,5 +51,10 @@ router.register("follows", FollowViewSet, basename="api-follow")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("auth/token/", ObtainTokens.as_view(), name="api-token-obtain"),
+    path("auth/token/refresh/", RefreshTokens.as_view(), name="api-token-refresh"),
+    path("auth/token/revoke/", RevokeToken.as_view(), name="api-token-revoke"),
+    path("auth/token/revoke-all/", RevokeAllTokens.as_view(), name="api-token-revoke-all"),
+    path("me/", Me.as_view(), name="api-me"),
     *router.urls,
 ]

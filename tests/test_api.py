@@ -18,8 +18,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.authtoken.models import Token as AuthToken
 from rest_framework.test import APIClient
-from rest_framework.throttling import UserRateThrottle
 
+from aura.api_throttling import RequestsPerUser
 from portfolios.models import Follow
 from tests.builders import address, usdc_swap
 from whales import actions
@@ -125,8 +125,8 @@ def test_the_browser_session_authenticates_the_api(client, alice):
 
 
 def test_requests_beyond_the_user_rate_are_throttled(api, alice, monkeypatch):
-    # The configured rate (1200/min) is bound when DRF loads; a tiny one shows the throttle is on.
-    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "2/min"})
+    # The configured rate (1200/m) is bound when DRF loads; a tiny one shows the throttle is on.
+    monkeypatch.setattr(RequestsPerUser, "THROTTLE_RATES", {"user": "2/m"})
     cache.delete(f"throttle_user_{alice.pk}")
 
     statuses = [api.get("/api/v1/follows/").status_code for _ in range(3)]
@@ -586,6 +586,11 @@ API_PATHS = {
     "/api/v1/follows/",
     "/api/v1/follows/{address}/",
     "/api/v1/schema/",
+    "/api/v1/auth/token/",
+    "/api/v1/auth/token/refresh/",
+    "/api/v1/auth/token/revoke/",
+    "/api/v1/auth/token/revoke-all/",
+    "/api/v1/me/",
 }
 
 
@@ -617,7 +622,17 @@ def test_the_api_root_links_every_endpoint_and_the_schema(api):
 
     assert response.status_code == 200
     links = response.json()
-    assert set(links) == {"leaderboard", "wallets", "swaps", "tokens", "follows", "schema", "schema_json"}
+    assert set(links) == {
+        "leaderboard",
+        "wallets",
+        "swaps",
+        "tokens",
+        "follows",
+        "me",
+        "token",
+        "schema",
+        "schema_json",
+    }
     assert links["schema"] == "http://testserver/api/v1/schema/"
     assert links["schema_json"] == "http://testserver/api/v1/schema/?format=json"
     assert links["wallets"] == "http://testserver/api/v1/wallets/{address}/"
