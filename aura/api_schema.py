@@ -2,7 +2,8 @@
 
 Each operation documents what it can answer besides success: 400 when it takes parameters or a body,
 401 unless anyone may call it, 403 when it is for staff or takes a browser session's unsafe method
-(CSRF), 404 when its path names an object, 415 when it takes a body, 429 always (the rate limits).
+(CSRF), 404 when its path names an object or its pages are numbered, 415 when it takes a body, and
+429 always (the rate limits).
 An operation's own `extend_schema(responses=...)` wins over these.
 """
 
@@ -12,7 +13,7 @@ from typing import Any
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
-from rest_framework import permissions, serializers
+from rest_framework import pagination, permissions, serializers
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -87,6 +88,8 @@ class AutoSchema(SpectacularAutoSchema):
             codes.append("415")
         if any(parameter["in"] == "path" for parameter in operation.get("parameters", [])):
             codes.append("404")
+        elif isinstance(self._get_paginator(), pagination.PageNumberPagination) and self._is_list_view():
+            codes.append("404")  # a page past the last
         checks = [permission.__class__ for permission in self.view.get_permissions()]
         if not any(issubclass(check, permissions.AllowAny) for check in checks):
             codes.append("401")

@@ -12,7 +12,10 @@ from rest_framework.routers import APIRootView, DefaultRouter
 
 from aura.api_auth import Me, ObtainTokens, RefreshTokens, RevokeAllTokens, RevokeToken
 from portfolios.api import FollowViewSet
+from portfolios.api_devices import DeviceViewSet
+from portfolios.api_notes import NoteViewSet
 from whales.api import LeaderboardViewSet, SwapViewSet, TokenViewSet, WalletViewSet
+from whales.api_admin import StaffWalletViewSet
 
 
 class APIRoot(APIRootView):
@@ -48,6 +51,9 @@ router.register("wallets", WalletViewSet, basename="api-wallet")
 router.register("swaps", SwapViewSet, basename="api-swap")
 router.register("tokens", TokenViewSet, basename="api-token")
 router.register("follows", FollowViewSet, basename="api-follow")
+router.register("notes", NoteViewSet, basename="api-note")
+router.register("devices", DeviceViewSet, basename="api-device")
+router.register("admin/wallets", StaffWalletViewSet, basename="api-staff-wallet")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

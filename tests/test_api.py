@@ -591,6 +591,15 @@ API_PATHS = {
     "/api/v1/auth/token/revoke/",
     "/api/v1/auth/token/revoke-all/",
     "/api/v1/me/",
+    "/api/v1/notes/",
+    "/api/v1/notes/{address}/",
+    "/api/v1/devices/",
+    "/api/v1/devices/{id}/",
+    "/api/v1/admin/wallets/",
+    "/api/v1/admin/wallets/import/",
+    "/api/v1/admin/wallets/{address}/activate/",
+    "/api/v1/admin/wallets/{address}/deactivate/",
+    "/api/v1/admin/wallets/{address}/backfill/",
 }
 
 
@@ -628,6 +637,9 @@ def test_the_api_root_links_every_endpoint_and_the_schema(api):
         "swaps",
         "tokens",
         "follows",
+        "notes",
+        "devices",
+        "admin/wallets",
         "me",
         "token",
         "schema",

@@ -14,10 +14,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from aura.pagination import StrictCursorPagination, StrictPageNumberPagination
 from whales import fragments, selectors
 from whales.addresses import InvalidAddress, validate_solana_address
 from whales.models import (
@@ -355,12 +355,12 @@ class SwapFilterSerializer(serializers.Serializer):
 # --- pagination --------------------------------------------------------------------------------------
 
 
-class LeaderboardPagination(PageNumberPagination):
+class LeaderboardPagination(StrictPageNumberPagination):
     page_size = LEADERBOARD_PAGE_SIZE
     django_paginator_class = RowsByIdPaginator
 
 
-class SwapPagination(CursorPagination):
+class SwapPagination(StrictCursorPagination):
     """Newest first. A phone pages back with `next` and polls by fetching the first page again."""
 
     ordering = ("-block_time", "-id")
@@ -369,7 +369,7 @@ class SwapPagination(CursorPagination):
     max_page_size = 200
 
 
-class CyclePagination(CursorPagination):
+class CyclePagination(StrictCursorPagination):
     ordering = ("-closed_at", "-id")
     page_size = 25
     page_size_query_param = "page_size"
