@@ -16,6 +16,7 @@ from portfolios.api_devices import DeviceViewSet
 from portfolios.api_notes import NoteViewSet
 from whales.api import LeaderboardViewSet, SwapViewSet, TokenViewSet, WalletViewSet
 from whales.api_admin import StaffWalletViewSet
+from whales.api_prices import TokenPriceHistory
 
 
 class APIRoot(APIRootView):
@@ -62,5 +63,6 @@ urlpatterns = [
     path("auth/token/revoke/", RevokeToken.as_view(), name="api-token-revoke"),
     path("auth/token/revoke-all/", RevokeAllTokens.as_view(), name="api-token-revoke-all"),
     path("me/", Me.as_view(), name="api-me"),
+    path("tokens/<str:mint>/prices/", TokenPriceHistory.as_view(), name="api-token-prices"),
     *router.urls,
 ]

@@ -11,15 +11,17 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from aura.api_conditional import ConditionalGetMixin
 from aura.pagination import StrictCursorPagination, StrictPageNumberPagination
 from whales import fragments, selectors
 from whales.addresses import InvalidAddress, validate_solana_address
+from whales.api_leaderboard import LeaderboardParamsSerializer
 from whales.models import (
     AMOUNT,
     PNL,
@@ -35,11 +37,8 @@ from whales.models import (
     Window,
 )
 from whales.views import (
-    DEFAULT_SORT,
-    DEFAULT_WINDOW,
     FEED_PAGE_SIZE,
     LEADERBOARD_PAGE_SIZE,
-    SORTS,
     LeaderboardQuery,
     RowsByIdPaginator,
 )
@@ -385,26 +384,23 @@ ADDRESS_ERRORS = {
 
 
 @extend_schema(
-    parameters=[
-        OpenApiParameter("window", enum=Window.values, default=DEFAULT_WINDOW.value, description="figures window"),
-        OpenApiParameter("sort", enum=list(SORTS), default=DEFAULT_SORT, description="column to sort by"),
-        OpenApiParameter(
-            "dir", enum=["asc", "desc"], description="asc or desc; by default asc for `wallet`, desc for the rest"
-        ),
-        OpenApiParameter("tag", str, description="only wallets with this tag"),
-        OpenApiParameter("min_cycles", int, description="only wallets with at least this many closed cycles"),
-        OpenApiParameter("q", str, description="label contains, or address starts with"),
-    ],
+    parameters=[LeaderboardParamsSerializer],
+    responses={
+        200: LeaderboardRowSerializer(many=True),
+        304: OpenApiResponse(description="unchanged since `If-None-Match`"),
+    },
 )
-class LeaderboardViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """Active wallets' figures in one window, sorted and filtered exactly as the dashboard's leaderboard
-    (unknown values fall back to its defaults). Win-rate sorts put rankable wallets first."""
+class LeaderboardViewSet(ConditionalGetMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Active wallets' figures in one window, sorted and filtered exactly as the dashboard's leaderboard.
+    Win-rate sorts put rankable wallets first. Answers carry an `ETag`: send it back in `If-None-Match`
+    for a 304 while nothing changed."""
 
     queryset = WalletStats.objects.none()
     serializer_class = LeaderboardRowSerializer
     pagination_class = LeaderboardPagination
 
     def get_queryset(self) -> QuerySet[WalletStats]:
+        LeaderboardParamsSerializer.check(self.request)
         return LeaderboardQuery.from_request(self.request).stats()
 
 
