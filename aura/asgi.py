@@ -15,6 +15,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import path, re_path  # noqa: E402
 
+from aura.api_stream import ApiStreamConsumer  # noqa: E402
 from aura.routing import websocket_urlpatterns  # noqa: E402
 from whales.webhooks import helius_webhook_asgi  # noqa: E402
 
@@ -27,6 +28,13 @@ application = ProtocolTypeRouter(
                 re_path(r"", django_asgi_app),
             ]
         ),
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": URLRouter(
+            [
+                # The API's socket reads no cookie (a JWT authenticates it), so any origin may open it: a
+                # phone sends none. The pages' socket is signed in by its cookie: only our own origins.
+                path("ws/api/v1/", ApiStreamConsumer.as_asgi()),
+                re_path(r"", AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))),
+            ]
+        ),
     }
 )

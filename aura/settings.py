@@ -59,6 +59,12 @@ BACKFILL_PAGES_PER_TASK = env.int("BACKFILL_PAGES_PER_TASK", 10, minimum=1)
 # Live pages (issue 4/4): every socket gets a heartbeat; a page hearing nothing for 2.5 of them reconnects.
 LIVE_HEARTBEAT_SECONDS = env.float("LIVE_HEARTBEAT_SECONDS", 15.0, minimum=0.2)
 
+# The API's WebSocket (aura/stream.py): events kept per group for phones that reconnect, and for how long.
+API_STREAM_KEEP = env.int("API_STREAM_KEEP", 1000, minimum=10)
+API_STREAM_TTL_SECONDS = env.int("API_STREAM_TTL_SECONDS", 24 * 3600, minimum=60)
+# How long a socket may stay silent before its first message authenticates it.
+API_STREAM_AUTH_SECONDS = env.float("API_STREAM_AUTH_SECONDS", 10.0, minimum=0.1)
+
 # Prices (issue 3/4): Birdeye first, DexScreener and Jupiter as fallbacks.
 PRICE_REFRESH_SECONDS = env.int("PRICE_REFRESH_SECONDS", 30, minimum=5)
 BIRDEYE_RATE_PER_SECOND = env.float("BIRDEYE_RATE_PER_SECOND", 1.0)

@@ -25,10 +25,10 @@ from django.db.models import Count, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from aura import realtime
+from aura import realtime, stream
 from aura.http import ProviderError
 from portfolios.models import Follow
-from whales import fragments, ledger
+from whales import events, fragments, ledger
 from whales.addresses import InvalidAddress, validate_solana_address
 from whales.birdeye import BirdeyeClient
 from whales.helius import HeliusClient, HeliusError
@@ -786,7 +786,7 @@ def arrives_live(via: str, block_time: datetime, now: datetime) -> bool:
 
 def push_live_swaps(swaps: Sequence[Swap]) -> None:
     """Prepend these swaps' rows (their wallet and token loaded) to the live feeds showing them: all
-    swaps, their wallet's, their token's, their followers'."""
+    swaps, their wallet's, their token's, their followers' — and publish them as events for the API's socket."""
     if not swaps:
         return
     swaps = sorted(swaps, key=lambda swap: (swap.block_time, swap.id), reverse=True)
@@ -799,6 +799,7 @@ def push_live_swaps(swaps: Sequence[Swap]) -> None:
         for user_id in followers.get(swap.wallet_id, []):
             groups.setdefault(realtime.follows_group(user_id), []).append(rows[swap.id])
     realtime.send_many([(group, fragments.swap_push(html)) for group, html in groups.items()])
+    stream.publish(events.swap_events(swaps, followers))
     Swap.objects.filter(id__in=[swap.id for swap in swaps], pushed_at=None).update(pushed_at=timezone.now())
 
 
