@@ -136,6 +136,8 @@ class RevokeAllTokens(APIView):
 
 
 class MeSerializer(serializers.ModelSerializer):
+    email = serializers.CharField(read_only=True, help_text="empty when the user has none")
+
     class Meta:
         model = get_user_model()
         fields = ["id", "username", "email", "first_name", "last_name", "is_staff", "date_joined"]

@@ -3,7 +3,8 @@ OpenAPI 3 schema; Swagger UI and Redoc read it at /api/docs/ and /api/redoc/ (au
 
 from typing import Any
 
-from django.urls import path
+from django.http import HttpRequest, JsonResponse
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -40,6 +41,10 @@ class APIRoot(APIRootView):
         return response
 
 
+def not_found(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"detail": "No endpoint has this address."}, status=404)
+
+
 class Router(DefaultRouter):
     # `.json` suffixes would make `wallets/<anything>/` ambiguous; `?format=` still works.
     include_format_suffixes = False
@@ -65,4 +70,6 @@ urlpatterns = [
     path("me/", Me.as_view(), name="api-me"),
     path("tokens/<str:mint>/prices/", TokenPriceHistory.as_view(), name="api-token-prices"),
     *router.urls,
+    # Any other address under /api/v1/ is the API's JSON 404, not the site's HTML page.
+    re_path(r"^.*$", not_found),
 ]

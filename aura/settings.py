@@ -262,11 +262,13 @@ SPECTACULAR_SETTINGS = {
         "Limits: anonymous requests and the sign-in endpoints allow "
         f"{API_ANONYMOUS_RATE.replace('/', ' per ')} per IP address, signed-in users "
         f"{API_USER_RATE.replace('/', ' per ')}; past them the answer is 429 with `Retry-After` (seconds).\n\n"
-        "Live events: a WebSocket at `/ws/api/v1/` (see the API documentation in docs/api.md)."
+        "Live events: a WebSocket at `/ws/api/v1/` (JSON frames; its protocol is in the README, section API)."
     ),
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
+    # No validator badge: Swagger UI would fetch it from validator.swagger.io.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": True, "validatorUrl": None},
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,

@@ -29,5 +29,9 @@ urlpatterns = [
     path("api/v1/", include("aura.api_urls")),
     # The API's documentation pages, their scripts served from drf-spectacular-sidecar's static files (no CDN).
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="api-schema", template_name="api/redoc.html"),
+        name="api-redoc",
+    ),
 ]

@@ -58,6 +58,8 @@ class DeviceViewSet(
 ):
     serializer_class = DeviceSerializer
     queryset = Device.objects.none()
+    # Anything up to the slash, so `/devices/1.5/` is this endpoint's JSON 404, not the site's page.
+    lookup_value_regex = "[^/]+"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Device]:

@@ -428,7 +428,13 @@ class WalletViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         return self.get_paginated_response(CycleSerializer(cycles, many=True).data)
 
 
-@extend_schema(parameters=[SwapFilterSerializer])
+@extend_schema(
+    parameters=[SwapFilterSerializer],
+    responses={
+        200: SwapSerializer(many=True),
+        404: OpenApiResponse(OpenApiTypes.OBJECT, description="no tracked wallet or token has this address or mint"),
+    },
+)
 class SwapViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Swaps of tracked wallets, newest first; cursor-paginated so that pages hold still while new swaps arrive.
     An unknown wallet or token is a 404, a malformed filter a 400."""
