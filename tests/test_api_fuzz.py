@@ -1,7 +1,7 @@
 """Schemathesis fuzzes every operation of the live schema, served by Daphne, as a signed-in staff user:
 no server error, and no answer the schema does not describe (status, content type, headers, body),
 and every request the schema forbids is refused. Bounded examples per operation keep it to a minute
-or so; the rate limits and the login lockout are raised out of its reach (they are tested elsewhere)."""
+or so; it runs against tests/fuzz_settings.py (rate limits and lockout out of its reach, tested elsewhere)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from tests.builders import usdc_swap
 from tests.conftest import LiveServer, live_server_env
 
 EXAMPLE_WALLET = "9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin"  # the address the schema's examples use
-EXAMPLES_PER_OPERATION = 12
+EXAMPLES_PER_OPERATION = 10
 CHECKS = [
     schemathesis.checks.not_a_server_error,
     checks.status_code_conformance,
@@ -34,11 +34,7 @@ CHECKS = [
 def fuzzed_server(django_db_setup, django_db_blocker):
     env = {
         **live_server_env(django_db_blocker, queue=f"fuzz-{uuid.uuid4().hex[:12]}"),  # no worker takes its tasks
-        "API_ANONYMOUS_RATE": "1000000/m",
-        "API_AUTH_RATE": "1000000/m",
-        "API_USER_RATE": "1000000/m",
-        "LOGIN_FAILURES_PER_IP": "1000000/m",
-        "LOGIN_FAILURES_PER_USERNAME": "1000000/m",
+        "DJANGO_SETTINGS_MODULE": "tests.fuzz_settings",
     }
     server = LiveServer(env).start()
     yield server
@@ -57,6 +53,15 @@ def staff_headers(transactional_db, django_user_model) -> dict[str, str]:
         ArrivedVia.WEBHOOK,
     )
     return {"Authorization": f"Bearer {RefreshToken.for_user(staff).access_token}"}
+
+
+def can_be_wrong(definition: dict) -> bool:
+    """Whether a request can break this operation's schema: a body, a query parameter, or a path
+    parameter that is not just any text (hypothesis would search in vain for a wrong one)."""
+    parameters = definition.get("parameters", [])
+    return "requestBody" in definition or any(
+        parameter["in"] == "query" or parameter.get("schema", {}).get("type") != "string" for parameter in parameters
+    )
 
 
 def test_every_operation_answers_as_its_schema_says(fuzzed_server, staff_headers):
@@ -79,6 +84,8 @@ def test_every_operation_answers_as_its_schema_says(fuzzed_server, staff_headers
             def fuzz(case) -> None:
                 case.call_and_validate(base_url=fuzzed_server.url, headers=staff_headers, checks=CHECKS, timeout=10)
 
+            if mode == GenerationMode.NEGATIVE and not can_be_wrong(operation.definition.raw):
+                continue
             tried += 1
             try:
                 fuzz()
@@ -87,7 +94,7 @@ def test_every_operation_answers_as_its_schema_says(fuzzed_server, staff_headers
             except (Exception, BaseExceptionGroup) as failure:  # noqa: BLE001 - every operation's failures are reported
                 failures[f"{operation.method.upper()} {operation.path} ({mode.value})"] = str(failure)[:3000]
 
-    assert tried >= 2 * 30
+    assert tried >= 50
     assert not failures, "\n\n".join(f"{name}:\n{failure}" for name, failure in failures.items())
 
 
