@@ -72,10 +72,11 @@ class AutoSchema(SpectacularAutoSchema):
         for code in self._possible_errors(operation):
             if code not in responses:
                 responses[code] = self._get_response_for_code(STANDARD_ERRORS[code], code)
-                if code == "429":
-                    responses[code]["headers"] = {
-                        "Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}
-                    }
+        if "429" in responses:
+            responses["429"].setdefault("headers", {})["Retry-After"] = {
+                "schema": {"type": "integer"},
+                "description": "seconds to wait",
+            }
         operation["responses"] = dict(sorted(responses.items()))
         return operation
 
