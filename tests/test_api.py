@@ -590,6 +590,7 @@ API_PATHS = {
     "/api/v1/auth/token/revoke/",
     "/api/v1/auth/token/revoke-all/",
     "/api/v1/me/",
+    "/api/v1/tokens/{mint}/prices/",
     "/api/v1/notes/",
     "/api/v1/notes/{address}/",
     "/api/v1/devices/",
