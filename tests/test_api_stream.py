@@ -212,3 +212,11 @@ async def test_a_phone_away_longer_than_the_log_keeps_is_told_of_the_gap(django_
     assert replayed[0]["type"] == "gap"
     assert [event["data"]["score"] for event in replayed[1:]] == list(range(6, 16))
     await socket.disconnect()
+
+
+async def test_the_pages_socket_still_checks_the_origin_and_the_session():
+    foreign = WebsocketCommunicator(application, "/ws/live/", headers=[(b"origin", b"https://evil.example")])
+    ours = WebsocketCommunicator(application, "/ws/live/", headers=[(b"origin", b"http://127.0.0.1")])
+
+    assert await foreign.connect() == (False, 1000)  # refused before any consumer runs
+    assert await ours.connect() == (False, CLOSE_UNAUTHENTICATED)  # the pages' consumer: no session, no socket
