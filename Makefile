@@ -81,8 +81,10 @@ bench-signals: $(INSTALLED)
 bench-faults: $(INSTALLED)
 	AURA_DATA_DIR=$(CURDIR)/.data/bench-faults $(PY) bench/faults.py $(FAULTS_ARGS)
 
+# Style (ruff) and the import rules of pyproject.toml's [tool.importlinter] (lint-imports).
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 services-stop:
 	$(PY) -m aura.embedded stop

@@ -1,6 +1,6 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels (served by Daphne).
 
-Helius's webhook deliveries skip Django's browser middleware (whales/webhooks.py says why).
+Helius's webhook deliveries skip Django's browser middleware (whales/ingestion/webhooks.py says why).
 """
 
 import os
@@ -41,7 +41,7 @@ from django.urls import path, re_path  # noqa: E402
 
 from aura.api_stream import ApiStreamConsumer  # noqa: E402
 from aura.routing import websocket_urlpatterns  # noqa: E402
-from whales.webhooks import helius_webhook_asgi  # noqa: E402
+from whales.ingestion.webhooks import helius_webhook_asgi  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

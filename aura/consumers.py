@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from aura.realtime import follows_group, is_public_group, user_group
+from aura.realtime import follows_group, is_public_group
 
 logger = logging.getLogger(__name__)
 CLOSE_UNAUTHENTICATED = 4401
@@ -23,7 +23,7 @@ HEARTBEAT = "<!-- heartbeat -->"
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
-    """Joins the groups named in `?groups=a,b` (validated) plus the user's own group.
+    """Joins the groups named in `?groups=a,b` (validated).
 
     "follows" stands for the user's own follows group: a page can only ask for its own user's.
     """
@@ -34,7 +34,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         requested = [follows_group(user.id) if name == "follows" else name for name in self.requested_groups()]
-        self.groups_joined = [user_group(user.id), *requested]
+        self.groups_joined = requested
         try:
             for group in self.groups_joined:
                 await self.channel_layer.group_add(group, self.channel_name)

@@ -42,7 +42,7 @@ BIRDEYE_BASE_URL = env.http_url("BIRDEYE_BASE_URL", "https://public-api.birdeye.
 DEXSCREENER_BASE_URL = env.http_url("DEXSCREENER_BASE_URL", "https://api.dexscreener.com")
 SENTRY_DSN = env.str("SENTRY_DSN", "")
 
-# Ingestion (issue 2/4). Webhooks are the primary path; polling is the safety net, budgeted in credits.
+# Ingestion. Webhooks are the primary path; polling is the safety net, budgeted in credits.
 HELIUS_WEBHOOK_URL = env.http_url(
     "HELIUS_WEBHOOK_URL", f"http://127.0.0.1:{env.int('PORT', 8000)}/hooks/helius/", base=False
 )
@@ -56,7 +56,7 @@ POLL_CREDITS_PER_DAY = env.int("POLL_CREDITS_PER_DAY", 300_000, minimum=0)
 BACKFILL_DAYS = env.int("BACKFILL_DAYS", 30, minimum=0)
 BACKFILL_PAGES_PER_TASK = env.int("BACKFILL_PAGES_PER_TASK", 10, minimum=1)
 
-# Live pages (issue 4/4): every socket gets a heartbeat; a page hearing nothing for 2.5 of them reconnects.
+# Live pages: every socket gets a heartbeat; a page hearing nothing for 2.5 of them reconnects.
 LIVE_HEARTBEAT_SECONDS = env.float("LIVE_HEARTBEAT_SECONDS", 15.0, minimum=0.2)
 
 # The API's WebSocket (aura/stream.py): events kept per group for phones that reconnect, and for how long.
@@ -65,11 +65,17 @@ API_STREAM_TTL_SECONDS = env.int("API_STREAM_TTL_SECONDS", 24 * 3600, minimum=60
 # How long a socket may stay silent before its first message authenticates it.
 API_STREAM_AUTH_SECONDS = env.float("API_STREAM_AUTH_SECONDS", 10.0, minimum=0.1)
 
-# Prices (issue 3/4): Birdeye first, DexScreener and Jupiter as fallbacks.
+# Prices: Birdeye first, DexScreener and Jupiter as fallbacks.
 PRICE_REFRESH_SECONDS = env.int("PRICE_REFRESH_SECONDS", 30, minimum=5)
 BIRDEYE_RATE_PER_SECOND = env.float("BIRDEYE_RATE_PER_SECOND", 1.0)
+BIRDEYE_TIMEOUT_SECONDS = env.float("BIRDEYE_TIMEOUT_SECONDS", 10.0, minimum=0.1)
+DEXSCREENER_RATE_PER_SECOND = env.float("DEXSCREENER_RATE_PER_SECOND", 5.0)  # 300 a minute
+DEXSCREENER_TIMEOUT_SECONDS = env.float("DEXSCREENER_TIMEOUT_SECONDS", 10.0, minimum=0.1)
 JUPITER_BASE_URL = env.http_url("JUPITER_BASE_URL", "https://api.jup.ag")
 JUPITER_API_KEY = env.str("JUPITER_API_KEY", "")
+# Unset: the plan's rate for the key (0.5 a second keyless, 1 with a key).
+JUPITER_RATE_PER_SECOND: float | None = env.float("JUPITER_RATE_PER_SECOND", None)  # type: ignore[arg-type]
+JUPITER_TIMEOUT_SECONDS = env.float("JUPITER_TIMEOUT_SECONDS", 10.0, minimum=0.1)
 
 INSTALLED_APPS = [
     "daphne",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from decimal import Decimal
 
 from django.conf import settings
@@ -23,16 +22,6 @@ class Follow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} follows {self.wallet}"
-
-    @classmethod
-    def followers_of(cls, wallet_ids: Iterable[int]) -> dict[int, list[int]]:
-        """wallet id → ids of the users following it (wallets nobody follows are absent)."""
-        followers: dict[int, list[int]] = {}
-        for wallet_id, user_id in cls.objects.filter(wallet_id__in=list(wallet_ids)).values_list(
-            "wallet_id", "user_id"
-        ):
-            followers.setdefault(wallet_id, []).append(user_id)
-        return followers
 
 
 class AlertPreference(models.Model):

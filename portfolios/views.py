@@ -14,8 +14,7 @@ from aura.realtime import leaderboard_group
 from portfolios import actions
 from portfolios.forms import AlertPreferenceForm
 from whales.models import TrackedWallet, WalletStats, Window
-from whales.selectors import FeedFilter, swap_feed
-from whales.views import FEED_PAGE_SIZE, LeaderboardQuery
+from whales.selectors import FEED_PAGE_SIZE, FeedFilter, LeaderboardQuery, swap_feed
 
 
 @login_required

@@ -18,7 +18,8 @@ import pytest
 from django.conf import settings
 from django.db import connections
 
-from tests.test_http_client import connect_redis, serve, unique_prefix
+from tests.support.http import serve
+from tests.support.redis import connect_redis, unique_prefix
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -279,7 +280,7 @@ def redis_of_our_own():
 
 @pytest.fixture
 def server():
-    """A scripted local HTTP server (tests.test_http_client.ScriptedServer) standing in for an API."""
+    """A scripted local HTTP server (tests.support.http.ScriptedServer) standing in for an API."""
     yield from serve()
 
 
@@ -295,9 +296,23 @@ def key_prefix(redis_client):
     yield from unique_prefix(redis_client)
 
 
+# The named characters: alice owns things, bob shares them, carol must be refused. One password for all.
+PASSWORD = "correct horse battery staple"
+
+
 @pytest.fixture
 def alice(django_user_model):
-    return django_user_model.objects.create_user("alice", password="correct horse battery staple")
+    return django_user_model.objects.create_user("alice", password=PASSWORD)
+
+
+@pytest.fixture
+def bob(django_user_model):
+    return django_user_model.objects.create_user("bob", password=PASSWORD)
+
+
+@pytest.fixture
+def carol(django_user_model):
+    return django_user_model.objects.create_user("carol", password=PASSWORD)
 
 
 def log_in(page, server: LiveServer, username: str, password: str) -> None:

@@ -9,8 +9,8 @@ from playwright.sync_api import expect
 from aura.realtime import FEED_TRADES, send_html
 from portfolios.models import AlertPreference
 from tests.builders import address, usdc_swap
-from tests.conftest import log_in, off_the_browser_thread
-from tests.test_browser_live import PASSWORD, RECORD_NOTIFICATIONS
+from tests.conftest import PASSWORD, log_in, off_the_browser_thread
+from tests.test_browser_live import RECORD_NOTIFICATIONS
 from whales.models import TrackedWallet
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -19,8 +19,7 @@ from rest_framework.response import Response
 
 from aura.api_conditional import ConditionalGetMixin
 from aura.pagination import StrictCursorPagination, StrictPageNumberPagination
-from whales import fragments, selectors
-from whales.addresses import InvalidAddress, validate_solana_address
+from whales import selectors
 from whales.api_leaderboard import LeaderboardParamsSerializer
 from whales.models import (
     AMOUNT,
@@ -36,12 +35,13 @@ from whales.models import (
     WalletStats,
     Window,
 )
-from whales.views import (
+from whales.selectors import (
     FEED_PAGE_SIZE,
     LEADERBOARD_PAGE_SIZE,
     LeaderboardQuery,
     RowsByIdPaginator,
 )
+from whales.solana import InvalidAddress, validate_solana_address
 
 
 class InvalidAddressError(exceptions.APIException):
@@ -67,7 +67,7 @@ def tracked_wallet_or_404(address: str) -> TrackedWallet:
 
 class AddressField(serializers.CharField):
     """A Solana address, refused with the validator's reason. Whitespace is refused, not trimmed
-    (whales.addresses: an address with a stray space is usually something else pasted)."""
+    (whales.solana: an address with a stray space is usually something else pasted)."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(trim_whitespace=False, max_length=100, **kwargs)
@@ -109,7 +109,7 @@ class PricedTokenSerializer(serializers.ModelSerializer):
         fields = ["mint", "symbol", "name", "decimals", "price_usd", "price_updated_at", "price_stale"]
 
     def get_price_stale(self, token: Token) -> bool:
-        return token.price_is_stale(timezone.now(), fragments.PRICE_STALE_AFTER)
+        return token.price_is_stale(timezone.now(), selectors.PRICE_STALE_AFTER)
 
 
 def _rate(source: str) -> serializers.DecimalField:
@@ -260,7 +260,7 @@ class WalletDetailSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(StatsByWindowSerializer)
     def get_stats(self, wallet: TrackedWallet) -> dict:
-        windows = fragments.wallet_stats_context(wallet)["windows"]
+        windows = selectors.stats_by_window(wallet)
         return StatsByWindowSerializer({window.value: stats for window, stats in windows}).data
 
     @extend_schema_field(PositionSerializer(many=True))

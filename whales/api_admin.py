@@ -20,7 +20,7 @@ from rest_framework.response import Response
 
 from aura.api_fields import Labels, StorableText
 from aura.api_schema import ErrorSerializer
-from whales import actions, tasks
+from whales import wallets as tracked_wallets
 from whales.admin import CSV_MAX_BYTES, CsvImportForm
 from whales.api import AddressField, tracked_wallet_or_404
 from whales.models import TrackedWallet
@@ -97,7 +97,7 @@ class CsvTextParser(parsers.BaseParser):
         return {"file": SimpleUploadedFile("wallets.csv", body, content_type="text/csv")}
 
 
-def import_result(outcomes: list[actions.ImportRow]) -> dict[str, Any]:
+def import_result(outcomes: list[tracked_wallets.ImportRow]) -> dict[str, Any]:
     count = {
         kind: sum(outcome.status == kind for outcome in outcomes) for kind in ("added", "updated", "duplicate", "error")
     }
@@ -150,7 +150,7 @@ class StaffWalletViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         incoming = NewWalletSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         row = {**incoming.validated_data, "tags": ",".join(incoming.validated_data.get("tags", []))}
-        [outcome] = actions.import_wallets([(1, row)], added_by=request.user)
+        [outcome] = tracked_wallets.import_wallets([(1, row)], added_by=request.user)
         response = _wallet_response(outcome.address)
         response.status_code = status.HTTP_201_CREATED if outcome.status == "added" else status.HTTP_200_OK
         return response
@@ -202,11 +202,11 @@ class StaffWalletViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             rows = form.cleaned_data["file"]
             if len(rows) > MAX_IMPORT_ROWS:
                 raise exceptions.ValidationError({"file": [f"At most {MAX_IMPORT_ROWS} rows at a time."]})
-        return Response(import_result(actions.import_wallets(rows, added_by=request.user)))
+        return Response(import_result(tracked_wallets.import_wallets(rows, added_by=request.user)))
 
     def _set_active(self, address: str, active: bool) -> Response:
         wallet = tracked_wallet_or_404(address)
-        actions.set_active([wallet.id], active)
+        tracked_wallets.set_active([wallet.id], active)
         return _wallet_response(wallet.address)
 
     @extend_schema(
@@ -243,8 +243,7 @@ class StaffWalletViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         wallet = tracked_wallet_or_404(address)
         if not wallet.is_active:
             raise Conflict("The wallet is inactive: activate it first.")
-        actions.start_backfill(wallet)
-        tasks.enqueue(tasks.backfill_wallet, wallet.id)
+        tracked_wallets.restart_backfill(wallet)
         response = _wallet_response(wallet.address)
         response.status_code = status.HTTP_202_ACCEPTED
         return response

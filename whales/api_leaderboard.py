@@ -7,7 +7,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 
 from whales.models import Window
-from whales.views import DEFAULT_SORT, DEFAULT_WINDOW, SORTS
+from whales.selectors import DEFAULT_SORT, DEFAULT_WINDOW, SORTS
 
 
 class LeaderboardParamsSerializer(serializers.Serializer):

@@ -13,9 +13,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from whales.addresses import InvalidAddress, validate_solana_address
 from whales.api import InvalidAddressError
 from whales.models import PRICE, Token, TokenPrice
+from whales.solana import InvalidAddress, validate_solana_address
 
 INTERVALS = {
     "1m": timedelta(minutes=1),

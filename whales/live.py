@@ -1,0 +1,136 @@
+"""What is pushed to browsers, and when: live swap rows on top of the feeds, wallets' new figures,
+ticks that make open pages fetch their own, token names once known.
+
+Called only after commit (`transaction.on_commit`), so a browser never sees a row that was rolled
+back. Groups and the message shape are `aura.realtime`'s; the HTML is the partials of `fragments`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from aura import realtime, stream
+from whales import events, fragments
+from whales.models import ArrivedVia, Position, Swap, Token, TrackedWallet, WalletStats, Window
+
+logger = logging.getLogger(__name__)
+
+
+# Backfilled and reparsed swaps are history: they appear in pages in time order, not in live feeds.
+# A webhook delivery is news: Helius sends it as the transaction lands. What a poll finds is news
+# only within POLLED_LIVE_FOR of its block time (the webhook missed it, the trader has not seen it),
+# and never on a wallet's first poll: that page is the wallet's past, from before we tracked it.
+# Whether a swap arrived as news is decided once, on arrival, and stored (`Swap.live`).
+POLLED_LIVE_FOR = timedelta(minutes=10)
+
+
+LIVE_SWAPS = Q(live=True)
+
+
+# A live swap whose push could not go out (Redis was down) is pushed by the sweep within this long;
+# older news is left to the pages' own catch-up on reconnect.
+UNPUSHED_SWEEP_WITHIN = timedelta(hours=1)
+
+
+# The sweep leaves alone what was stored moments ago: its own push is on its way.
+UNPUSHED_GRACE = timedelta(seconds=5)
+
+
+def arrives_live(via: str, block_time: datetime, now: datetime) -> bool:
+    """Whether a swap of `block_time` arriving `via` that path at `now` is news (goes on top of live feeds)."""
+    return via == ArrivedVia.WEBHOOK or (via == ArrivedVia.POLL and now - block_time <= POLLED_LIVE_FOR)
+
+
+def push_live_swaps(swaps: Sequence[Swap]) -> None:
+    """Prepend these swaps' rows (their wallet and token loaded) to the live feeds showing them: all
+    swaps, their wallet's, their token's, their followers' — and publish them as events for the API's socket."""
+    if not swaps:
+        return
+    swaps = sorted(swaps, key=lambda swap: (swap.block_time, swap.id), reverse=True)
+    rows = fragments.swap_rows(swaps)
+    groups: dict[str, list[str]] = {realtime.FEED_TRADES: [rows[swap.id] for swap in swaps]}
+    followers = TrackedWallet.followers_of({swap.wallet_id for swap in swaps})
+    for swap in swaps:
+        groups.setdefault(realtime.wallet_group(swap.wallet.address), []).append(rows[swap.id])
+        groups.setdefault(realtime.token_group(swap.token.mint), []).append(rows[swap.id])
+        for user_id in followers.get(swap.wallet_id, []):
+            groups.setdefault(realtime.follows_group(user_id), []).append(rows[swap.id])
+    realtime.send_many([(group, fragments.swap_push(html)) for group, html in groups.items()])
+    stream.publish(events.swap_events(swaps, followers))
+    Swap.objects.filter(id__in=[swap.id for swap in swaps], pushed_at=None).update(pushed_at=timezone.now())
+
+
+def push_unpushed_swaps(limit: int = 500, now: datetime | None = None) -> int:
+    """Push live swaps that were stored but whose push never went out (Redis was unreachable): the
+    pages showing their feeds get them now, on top, once. Returns how many were pushed; raises,
+    leaving them for the next sweep, while Redis is still unreachable."""
+    now = now or timezone.now()
+    waiting = list(
+        Swap.objects.filter(live=True, pushed_at=None)
+        .filter(ingested_at__gte=now - UNPUSHED_SWEEP_WITHIN, ingested_at__lt=now - UNPUSHED_GRACE)
+        .select_related("wallet", "token")
+        .order_by("id")[:limit]
+    )
+    if waiting:
+        logger.warning("pushing %d live swap(s) whose push failed when they were stored", len(waiting))
+        push_live_swaps(waiting)
+    return len(waiting)
+
+
+def push_wallet_figures(wallet_ids: Iterable[int]) -> None:
+    """Replace these wallets' leaderboard rows (every window) and their wallet pages' stats and positions."""
+    wallet_ids = set(wallet_ids)
+    if not wallet_ids:
+        return
+    rows: dict[str, list[str]] = {}
+    wallets: dict[int, TrackedWallet] = {}
+    for stats in WalletStats.objects.filter(wallet_id__in=wallet_ids).select_related("wallet"):
+        rows.setdefault(stats.window, []).append(fragments.leaderboard_row(stats, oob=True))
+        wallets[stats.wallet_id] = stats.wallet
+    messages = [(realtime.leaderboard_group(window), "".join(html)) for window, html in rows.items()]
+    for wallet in wallets.values():
+        html = fragments.wallet_stats(wallet, oob=True) + fragments.wallet_positions(wallet, oob=True)
+        messages.append((realtime.wallet_group(wallet.address), html))
+    realtime.send_many(messages)
+
+
+def _leaderboard_tick() -> list[tuple[str, str]]:
+    """A message that makes every open leaderboard refetch its rows (static/js/aura.js)."""
+    tick = f'<div id="stats-tick" hx-swap-oob="true" data-at="{int(timezone.now().timestamp())}"></div>'
+    return [(realtime.leaderboard_group(window), tick) for window in Window.values]
+
+
+def push_leaderboard_tick() -> None:
+    realtime.send_many(_leaderboard_tick())
+
+
+def push_figures_refreshed(wallet_ids: set[int]) -> None:
+    """After a price tick, a tick to every leaderboard page and to the wallet pages of the holders:
+    each open page fetches its own new figures. Rendering them here for every holder, watched or
+    not, made the price task's time grow with the number of wallets (past its limit at a few hundred)."""
+    messages = _leaderboard_tick()
+    tick = messages[0][1]
+    for address in TrackedWallet.objects.filter(id__in=wallet_ids).values_list("address", flat=True):
+        messages.append((realtime.wallet_group(address), tick))
+    realtime.send_many(messages)
+
+
+def push_token_names(mints: Sequence[str]) -> None:
+    """Pages showing these tokens by their mint (rows pushed before the name was known) get the symbol:
+    the live feeds of all swaps, of the tokens, and of the wallets that traded them and their followers."""
+    tokens = list(Token.objects.filter(mint__in=mints))
+    if not tokens:
+        return
+    html = render_to_string("whales/_token_names_push.html", {"tokens": tokens})
+    traders = Position.objects.filter(token__in=tokens).values_list("wallet_id", "wallet__address")
+    groups = {realtime.FEED_TRADES, *(realtime.token_group(token.mint) for token in tokens)}
+    groups |= {realtime.wallet_group(address) for _, address in traders}
+    followers = TrackedWallet.followers_of({wallet_id for wallet_id, _ in traders})
+    groups |= {realtime.follows_group(user_id) for users in followers.values() for user_id in users}
+    realtime.send_many([(group, html) for group in sorted(groups)])

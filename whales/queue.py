@@ -1,0 +1,23 @@
+"""Queue whales' Celery tasks by name, so that the code doing the work never imports the tasks module
+(which imports that code): work → queue → broker → `whales.tasks` → work, and no import circle."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import current_app
+
+logger = logging.getLogger(__name__)
+
+TASKS_MODULE = "whales.tasks"
+
+
+def enqueue(task: str, *args: Any) -> None:
+    """Queue `whales.tasks.<task>` with `args`; a broker outage is logged, never raised into the
+    caller, whose data is already committed (the beat's sweeps pick up what was not queued)."""
+    name = f"{TASKS_MODULE}.{task}"
+    try:
+        current_app.send_task(name, args=list(args))
+    except Exception as error:  # noqa: BLE001 - kombu raises many kinds; the caller's data is already safe
+        logger.error("could not queue %s%r: %s", name, tuple(args), error)
