@@ -43,12 +43,12 @@ def fuzzed_server(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def staff_headers(transactional_db, django_user_model) -> dict[str, str]:
-    from whales import actions
+    from whales.ingestion.ingest import ingest
     from whales.models import ArrivedVia, TrackedWallet
 
     staff = django_user_model.objects.create_user("fuzzer", password="pw-fuzzer-1", is_staff=True)
     TrackedWallet.objects.create(address=EXAMPLE_WALLET, label="Example")
-    actions.ingest(
+    ingest(
         [usdc_swap(EXAMPLE_WALLET, "So11111111111111111111111111111111111111112", "buy", "3", "600", 1_764_000_000)],
         ArrivedVia.WEBHOOK,
     )

@@ -51,10 +51,10 @@ async def events_until_subscribed(socket: WebsocketCommunicator) -> list[dict]:
 
 
 def ingest_swap(token_label: str, amount: str, at: int):
-    from whales import actions
+    from whales.ingestion.ingest import ingest
     from whales.models import ArrivedVia, Swap
 
-    actions.ingest([usdc_swap(WALLET, address(token_label), "buy", amount, amount, at)], ArrivedVia.WEBHOOK)
+    ingest([usdc_swap(WALLET, address(token_label), "buy", amount, amount, at)], ArrivedVia.WEBHOOK)
     return Swap.objects.get(token__mint=address(token_label), token_amount=amount)
 
 
