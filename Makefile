@@ -72,9 +72,10 @@ need-wrk:
 	  echo "installing wrk (Debian package) for bench-api"; \
 	  apt-get install -y -q wrk >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null; }; }
 
-# The pure signal detector: no database, no services.
+# The pure signal detector (no database, no services), then webhook → DOM with signals on (bench/live's machinery).
 bench-signals: $(INSTALLED)
 	$(PY) bench/signals.py $(SIGNALS_ARGS)
+	$(PY) -m aura.embedded run -- $(PY) bench/signals_live.py $(SIGNALS_LIVE_ARGS)
 
 # Restarts PostgreSQL and Redis on purpose: runs its own embedded ones in .data/bench-faults.
 .PHONY: bench-faults

@@ -15,6 +15,7 @@ from aura.api_auth import Me, ObtainTokens, RefreshTokens, RevokeAllTokens, Revo
 from portfolios.api import FollowViewSet
 from portfolios.api_devices import DeviceViewSet
 from portfolios.api_notes import NoteViewSet
+from signals.api import SignalViewSet
 from whales.api import LeaderboardViewSet, SwapViewSet, TokenViewSet, WalletViewSet
 from whales.api_admin import StaffWalletViewSet
 from whales.api_prices import TokenPriceHistory
@@ -60,6 +61,7 @@ router.register("follows", FollowViewSet, basename="api-follow")
 router.register("notes", NoteViewSet, basename="api-note")
 router.register("devices", DeviceViewSet, basename="api-device")
 router.register("admin/wallets", StaffWalletViewSet, basename="api-staff-wallet")
+router.register("signals", SignalViewSet, basename="api-signal")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

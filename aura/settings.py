@@ -77,6 +77,31 @@ JUPITER_API_KEY = env.str("JUPITER_API_KEY", "")
 JUPITER_RATE_PER_SECOND: float | None = env.float("JUPITER_RATE_PER_SECOND", None)  # type: ignore[arg-type]
 JUPITER_TIMEOUT_SECONDS = env.float("JUPITER_TIMEOUT_SECONDS", 10.0, minimum=0.1)
 
+# Token signals (SIGNALS.md): every parameter of the engine, with v1's defaults. Changing one changes
+# what fires from then on; the spec version stored in each signal stays the engine's.
+SIGNAL_WINDOW_SECONDS = env.int("SIGNAL_WINDOW_SECONDS", 1800, minimum=1)
+SIGNAL_MIN_WALLETS = env.int("SIGNAL_MIN_WALLETS", 3, minimum=1)
+SIGNAL_COOLDOWN_SECONDS = env.int("SIGNAL_COOLDOWN_SECONDS", 6 * 3600, minimum=1)
+SIGNAL_BIG_TRADE_USD = env.decimal("SIGNAL_BIG_TRADE_USD", "10000", minimum="0")
+SIGNAL_BIG_TRADE_GROWTH_SECONDS = env.int("SIGNAL_BIG_TRADE_GROWTH_SECONDS", 1800, minimum=1)
+SIGNAL_MIN_CYCLES_FOR_QUALITY = env.int("SIGNAL_MIN_CYCLES_FOR_QUALITY", 5, minimum=1)
+SIGNAL_MOMENTUM_PUBLISH_SCORE = env.int("SIGNAL_MOMENTUM_PUBLISH_SCORE", 25, minimum=0)
+SIGNAL_MOMENTUM_MAX_INPUT_AGE_SECONDS = env.int("SIGNAL_MOMENTUM_MAX_INPUT_AGE_SECONDS", 3600, minimum=1)
+SIGNAL_SAFETY_MAX_TOP10_SHARE = env.decimal("SIGNAL_SAFETY_MAX_TOP10_SHARE", "0.3", minimum="0", maximum="1")
+SIGNAL_SAFETY_MIN_LIQUIDITY_USD = env.decimal("SIGNAL_SAFETY_MIN_LIQUIDITY_USD", "10000", minimum="0")
+SIGNAL_SAFETY_MAX_INPUT_AGE_SECONDS = env.int("SIGNAL_SAFETY_MAX_INPUT_AGE_SECONDS", 86400, minimum=1)
+SIGNAL_HIT_THRESHOLD = env.decimal("SIGNAL_HIT_THRESHOLD", "0.05", minimum="0")
+SIGNAL_OUTCOME_PRICE_GAP_SECONDS = env.int("SIGNAL_OUTCOME_PRICE_GAP_SECONDS", 600, minimum=1)
+# Whose record a signal shows for each wallet: its figures over this leaderboard window.
+SIGNAL_WALLET_STATS_WINDOW = env.str("SIGNAL_WALLET_STATS_WINDOW", "30d")
+if SIGNAL_WALLET_STATS_WINDOW not in ("24h", "7d", "30d", "all"):
+    raise ImproperlyConfigured(f"SIGNAL_WALLET_STATS_WINDOW={SIGNAL_WALLET_STATS_WINDOW!r} is not 24h, 7d, 30d or all.")
+# The market poll: Birdeye trending and new listings, DexScreener profiles and boosts.
+SIGNAL_MARKET_POLL_SECONDS = env.int("SIGNAL_MARKET_POLL_SECONDS", 60, minimum=5)
+SIGNAL_TRENDING_LIMIT = env.int("SIGNAL_TRENDING_LIMIT", 20, minimum=1)
+SIGNAL_NEW_LISTING_LIMIT = env.int("SIGNAL_NEW_LISTING_LIMIT", 10, minimum=1)
+SIGNAL_OUTCOMES_SECONDS = env.int("SIGNAL_OUTCOMES_SECONDS", 120, minimum=5)
+
 INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",
@@ -183,6 +208,8 @@ CELERY_BEAT_SCHEDULE = {
     "book-stragglers": {"task": "whales.tasks.book_stragglers", "schedule": 120.0},
     "push-unpushed-swaps": {"task": "whales.tasks.push_unpushed_swaps", "schedule": 10.0},
     "name-unnamed-tokens": {"task": "whales.tasks.name_unnamed_tokens", "schedule": 600.0},
+    "signals-poll-market": {"task": "signals.tasks.poll_market", "schedule": float(SIGNAL_MARKET_POLL_SECONDS)},
+    "signals-record-outcomes": {"task": "signals.tasks.record_outcomes", "schedule": float(SIGNAL_OUTCOMES_SECONDS)},
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -258,7 +285,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "DESCRIPTION": (
         "API of AURA, the Solana whale tracker: the leaderboard, tracked wallets (figures per window, "
-        "open positions, closed cycles), swaps, tokens and their price history, and the requesting user's "
+        "open positions, closed cycles), swaps, tokens and their price history, "
+        "token signals with their reasons and outcomes and the per-kind scoreboard, and the requesting user's "
         "follows, notes and devices; staff manage the tracked wallets.\n\n"
         "Authenticate with `Authorization: Bearer <access>` (a JWT from `POST /api/v1/auth/token/`, "
         "renewed with `/api/v1/auth/token/refresh/`), `Authorization: Token <key>` for scripts (tokens "

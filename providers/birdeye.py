@@ -19,6 +19,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -39,6 +40,7 @@ CALL_CREDITS = 1
 PRICE_CACHE_SECONDS = 20
 METADATA_CACHE_SECONDS = 300
 TRENDING_LIMIT_MAX = 20
+NEW_LISTING_LIMIT_MAX = 20
 HISTORY_INTERVALS = frozenset(
     {"1m", "3m", "5m", "15m", "30m", "1H", "2H", "4H", "6H", "8H", "12H", "1D", "3D", "1W", "1M"}
 )
@@ -115,6 +117,34 @@ class TrendingTokens:
     update_unix_time: int | None
     total: int | None
     tokens: tuple[TrendingToken, ...]
+
+
+@dataclass(frozen=True)
+class NewListing:
+    """A token Birdeye lists as newly listed (`/defi/v2/tokens/new_listing`): `listed_at` is
+    `liquidityAddedAt` as unix seconds (Birdeye writes it in UTC without a zone), None when absent."""
+
+    address: str
+    symbol: str | None
+    name: str | None
+    decimals: int | None
+    source: str | None
+    listed_at: int | None
+    liquidity: Decimal | None
+
+
+@dataclass(frozen=True)
+class TokenSecurityReport:
+    """What `/defi/token_security` says of a Solana token. `mint_authority` is `ownerAddress` (who may
+    mint more; None once renounced), `freeze_authority` is `freezeAuthority`; `top10_holder_share`
+    is `top10HolderPercent`, a fraction of the supply (0.3 = 30 %) despite its name. None = not given.
+    `raw` is the whole `data` object."""
+
+    address: str
+    mint_authority: str | None
+    freeze_authority: str | None
+    top10_holder_share: Decimal | None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 class BirdeyeClient(ProviderClient):
@@ -319,6 +349,57 @@ class BirdeyeClient(ProviderClient):
             self.metadata_cache.set(key, data)
         return trending
 
+    def new_listings(self, limit: int = NEW_LISTING_LIMIT_MAX) -> list[NewListing]:
+        """The newest listed tokens, newest first (`limit` 1–20), pump.fun and the like included."""
+        if not 1 <= limit <= NEW_LISTING_LIMIT_MAX:
+            raise ValueError(f"limit must be 1..{NEW_LISTING_LIMIT_MAX}, got {limit}")
+        path = "/defi/v2/tokens/new_listing"
+        data = self._data(path, {"limit": limit, "meme_platform_enabled": "true"})
+        items = data.get("items") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise self._shape_error(path, f"no items list in {_preview(data)}")
+        listings = []
+        for index, item in enumerate(items):
+            address = item.get("address") if isinstance(item, dict) else None
+            if not isinstance(address, str):
+                raise self._shape_error(path, f"item {index} has no address")
+            what = f"listing {address}"
+            listings.append(
+                NewListing(
+                    address=address,
+                    symbol=self._str(item.get("symbol"), path, f"{what} symbol"),
+                    name=self._str(item.get("name"), path, f"{what} name"),
+                    decimals=self._int(item.get("decimals"), path, f"{what} decimals"),
+                    source=self._str(item.get("source"), path, f"{what} source"),
+                    listed_at=self._naive_utc(item.get("liquidityAddedAt"), path, f"{what} liquidityAddedAt"),
+                    liquidity=self._decimal(item.get("liquidity"), path, f"{what} liquidity"),
+                )
+            )
+        return listings
+
+    def token_security(self, mint: str) -> TokenSecurityReport | None:
+        """Mint and freeze authority and the top-10 holders' share of `mint`; None when Birdeye has
+        nothing; cached 5 minutes."""
+        path = "/defi/token_security"
+        key = f"security:{mint}"
+        cached = self.metadata_cache.get_many([key])
+        data = cached[key] if key in cached else self._data(path, {"address": mint})
+        if data is None or data == {}:
+            report = None
+        elif isinstance(data, dict):
+            report = TokenSecurityReport(
+                address=mint,
+                mint_authority=self._str(data.get("ownerAddress"), path, "ownerAddress"),
+                freeze_authority=self._str(data.get("freezeAuthority"), path, "freezeAuthority"),
+                top10_holder_share=self._decimal(data.get("top10HolderPercent"), path, "top10HolderPercent"),
+                raw=data,
+            )
+        else:
+            raise self._shape_error(path, f"data is {type(data).__name__}, expected an object")
+        if key not in cached:
+            self.metadata_cache.set(key, data)
+        return report
+
     # -- plumbing --------------------------------------------------------------------------
 
     def _data(self, path: str, params: Mapping[str, Any]) -> Any:
@@ -413,6 +494,20 @@ class BirdeyeClient(ProviderClient):
             total=self._int(data.get("total"), path, "total"),
             tokens=tuple(parsed),
         )
+
+    def _naive_utc(self, value: Any, path: str, what: str) -> int | None:
+        """An ISO time without a zone ("2024-09-18T17:59:23"), read as UTC, as unix seconds."""
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise self._shape_error(path, f"{what}: {_preview(value)} is not a time")
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise self._shape_error(path, f"{what}: {_preview(value)} is not an ISO time") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return int(moment.timestamp())
 
     def _decimal(self, value: Any, path: str, what: str) -> Decimal | None:
         try:

@@ -59,6 +59,25 @@ class PairPrice:
     liquidity_usd: Decimal | None
 
 
+@dataclass(frozen=True)
+class TokenProfile:
+    """A token profile from `/token-profiles/latest/v1` (a project paid to list its page)."""
+
+    token_address: str
+    url: str | None
+    description: str | None
+
+
+@dataclass(frozen=True)
+class TokenBoost:
+    """A paid boost from `/token-boosts/latest/v1`: `amount` of this boost, `total_amount` of all of
+    the token's active ones. Paid promotion, not merit."""
+
+    token_address: str
+    amount: Decimal
+    total_amount: Decimal
+
+
 class DexScreenerClient(ProviderClient):
     """Synchronous DexScreener API client. Thread-safe for concurrent calls.
 
@@ -124,6 +143,51 @@ class DexScreenerClient(ProviderClient):
         a usable pool are absent."""
         wanted = list(dict.fromkeys(mints))
         return best_pair_prices(self.token_pairs(wanted), wanted)
+
+    def latest_token_profiles(self) -> list[TokenProfile]:
+        """The newest token profiles on Solana (other chains' are dropped)."""
+        path = "/token-profiles/latest/v1"
+        profiles = []
+        for item in _solana_items(self.http.get(path), path):
+            url, description = _optional_text(item.get("url")), _optional_text(item.get("description"))
+            profiles.append(TokenProfile(item["tokenAddress"], url, description))
+        return profiles
+
+    def latest_token_boosts(self) -> list[TokenBoost]:
+        """The newest boosts on Solana (other chains' are dropped); one without amounts is refused."""
+        path = "/token-boosts/latest/v1"
+        boosts = []
+        for item in _solana_items(self.http.get(path), path):
+            try:
+                amount, total = json_decimal(item.get("amount")), json_decimal(item.get("totalAmount"))
+            except ValueError as error:
+                raise _shape_error(path, f"boost of {item['tokenAddress']}: {error}") from None
+            if amount is None or total is None:
+                raise _shape_error(path, f"boost of {item['tokenAddress']} has no amount")
+            boosts.append(TokenBoost(item["tokenAddress"], amount, total))
+        return boosts
+
+
+def _solana_items(body: Any, path: str) -> list[dict[str, Any]]:
+    """The Solana entries of a profiles/boosts answer: an array (a lone object is taken as one)."""
+    items = [body] if isinstance(body, dict) else body
+    if not isinstance(items, list):
+        raise _shape_error(path, f"body is {type(body).__name__}, expected an array")
+    wanted = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict) or not isinstance(item.get("tokenAddress"), str):
+            raise _shape_error(path, f"item {index} has no tokenAddress")
+        if item.get("chainId") == CHAIN_ID:
+            wanted.append(item)
+    return wanted
+
+
+def _shape_error(path: str, detail: str) -> DexScreenerError:
+    return DexScreenerError(f"{PROVIDER}: GET {path} failed (permanent): {detail}", provider=PROVIDER)
+
+
+def _optional_text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def best_pair_prices(pairs: Iterable[Pair], mints: Iterable[str]) -> dict[str, PairPrice]:

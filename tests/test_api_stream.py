@@ -11,7 +11,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from aura import realtime, stream
+from aura import stream
 from aura.asgi import application
 from aura.consumers import CLOSE_UNAUTHENTICATED
 from tests.builders import address, usdc_swap
@@ -59,8 +59,24 @@ def ingest_swap(token_label: str, amount: str, at: int):
 
 
 def publish_signal(mint: str, score: int) -> int:
-    event = stream.Event("signal", {"mint": mint, "score": score}, [realtime.FEED_SIGNALS, realtime.token_group(mint)])
-    [seq] = stream.publish([event])
+    """A signal stored and pushed as the signal writer does; returns its event's sequence number."""
+    from datetime import UTC, datetime, timedelta
+
+    from signals.fragments import push_signals
+    from signals.models import Signal
+    from whales.models import Token
+
+    fired = datetime(2025, 10, 9, 9, 0, tzinfo=UTC) + timedelta(seconds=score)
+    signal = Signal.objects.create(
+        kind="whale_accumulation",
+        token=Token.objects.get_or_create(mint=mint)[0],
+        fired_at=fired,
+        updated_at=fired,
+        active_until=fired + timedelta(hours=6),
+        score=score,
+        wallet_count=3,
+    )
+    [seq] = push_signals([signal.id])
     return seq
 
 
@@ -93,7 +109,18 @@ async def test_a_phone_gets_swaps_and_signals_then_exactly_what_it_missed_after_
         "usd_value": str(swap.usd_value),
         "block_time": "2025-10-09T08:53:20Z",
     }
-    assert got_signal == {"seq": signal_seq, "kind": "signal", "data": {"mint": address("first token"), "score": 83}}
+    assert got_signal["seq"] == signal_seq and got_signal["kind"] == "signal"
+    assert got_signal["data"] | {"id": 0} == {
+        "id": 0,
+        "kind": "whale_accumulation",
+        "mint": address("first token"),
+        "symbol": "",
+        "side": None,
+        "score": 83,
+        "wallets": 3,
+        "fired_at": "2025-10-09T09:01:23Z",
+        "updated_at": "2025-10-09T09:01:23Z",
+    }
     assert got_signal["seq"] > got_swap["seq"]
     assert await socket.receive_nothing(timeout=0.3)  # the swap came through two groups, went out once
     await socket.disconnect()
@@ -111,7 +138,7 @@ async def test_a_phone_gets_swaps_and_signals_then_exactly_what_it_missed_after_
     again = await open_socket(token, groups, last_seq=got_signal["seq"])
     replayed = await events_until_subscribed(again)
 
-    assert [(event["kind"], event["data"].get("id", event["data"].get("score"))) for event in replayed] == [
+    assert [(event["kind"], event["data"]["score" if event["kind"] == "signal" else "id"]) for event in replayed] == [
         ("swap", missed_swaps[0].id),
         ("swap", missed_swaps[1].id),
         ("signal", 91),

@@ -16,7 +16,11 @@ TASKS_MODULE = "whales.tasks"
 def enqueue(task: str, *args: Any) -> None:
     """Queue `whales.tasks.<task>` with `args`; a broker outage is logged, never raised into the
     caller, whose data is already committed (the beat's sweeps pick up what was not queued)."""
-    name = f"{TASKS_MODULE}.{task}"
+    enqueue_named(f"{TASKS_MODULE}.{task}", *args)
+
+
+def enqueue_named(name: str, *args: Any) -> None:
+    """Queue any app's task by its full name (whales imports no other app), logged as `enqueue` is."""
     try:
         current_app.send_task(name, args=list(args))
     except Exception as error:  # noqa: BLE001 - kombu raises many kinds; the caller's data is already safe

@@ -97,7 +97,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         feed_filter=narrowed,
         feed_scope={},
         tags=_tags(),
-        live_groups=f"{realtime.FEED_TRADES},{realtime.leaderboard_group(query.window)}",
+        live_groups=f"{realtime.FEED_TRADES},{realtime.FEED_SIGNALS},{realtime.leaderboard_group(query.window)}",
     )
     return render(request, "whales/dashboard.html", context)
 

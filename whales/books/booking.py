@@ -91,6 +91,9 @@ def after_trades_booked(
     wallets' new figures, unknown tokens get their metadata and a first price looked up, what has no
     USD value yet a historical price."""
     push_wallet_figures(wallet_ids)
+    if new_swaps:
+        # Token signals read the wallets' fresh figures: after booking, in a worker, by name.
+        queue.enqueue_named("signals.tasks.detect_swap_signals", [swap.id for swap in new_swaps])
     token_ids = {trade.token_id for trade in [*new_swaps, *new_transfers]}
     unnamed = list(Token.objects.filter(id__in=token_ids, metadata_updated_at=None).values_list("mint", flat=True))
     if unnamed:

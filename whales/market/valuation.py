@@ -16,6 +16,7 @@ from django.db import transaction
 
 from providers.birdeye import BirdeyeClient
 from providers.http import ProviderError
+from whales import queue
 from whales.books import ledger
 from whales.books.booking import positions_rewritten
 from whales.market.prices import sol_token
@@ -218,6 +219,9 @@ def value_unvalued_swaps(birdeye: BirdeyeClient | None = None, limit: int = 5000
         changed = {(trade.wallet_id, trade.token_id) for trade in [*valued, *received]}
         if changed:
             positions_rewritten(changed)
+        if valued:  # token signals count only valued swaps: these are news to them now
+            ids = [swap.id for swap in valued]
+            transaction.on_commit(lambda: queue.enqueue_named("signals.tasks.detect_swap_signals", ids))
     return len(valued) + len(received)
 
 
