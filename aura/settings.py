@@ -3,6 +3,7 @@
 Unset DATABASE_URL / REDIS_URL mean the embedded PostgreSQL and Redis of `aura.embedded`.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -57,6 +58,12 @@ BACKFILL_PAGES_PER_TASK = env.int("BACKFILL_PAGES_PER_TASK", 10, minimum=1)
 
 # Live pages: every socket gets a heartbeat; a page hearing nothing for 2.5 of them reconnects.
 LIVE_HEARTBEAT_SECONDS = env.float("LIVE_HEARTBEAT_SECONDS", 15.0, minimum=0.2)
+
+# The API's WebSocket (aura/stream.py): events kept per group for phones that reconnect, and for how long.
+API_STREAM_KEEP = env.int("API_STREAM_KEEP", 1000, minimum=10)
+API_STREAM_TTL_SECONDS = env.int("API_STREAM_TTL_SECONDS", 24 * 3600, minimum=60)
+# How long a socket may stay silent before its first message authenticates it.
+API_STREAM_AUTH_SECONDS = env.float("API_STREAM_AUTH_SECONDS", 10.0, minimum=0.1)
 
 # Prices: Birdeye first, DexScreener and Jupiter as fallbacks.
 PRICE_REFRESH_SECONDS = env.int("PRICE_REFRESH_SECONDS", 30, minimum=5)
@@ -123,7 +130,9 @@ INSTALLED_APPS = [
     "template_partials",
     "rest_framework",
     "rest_framework.authtoken",
+    "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "aura",
     "whales",
@@ -253,36 +262,71 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # A Helius webhook delivery carries up to 100 enhanced transactions of ~10 KB each.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
-# The read API (/api/v1/, whales/api.py, portfolios/api.py). Token auth first, so an anonymous request
-# gets 401 with `WWW-Authenticate: Token` (a phone knows to log in); the browser's session works too.
+# The API (/api/v1/, aura/api_*.py, whales/api*.py, portfolios/api*.py). Token auth first, so an anonymous
+# request gets 401 with `WWW-Authenticate: Token`; a phone signs in for JWTs (Bearer), scripts keep their
+# DRF tokens, the browser's session works too.
+API_ANONYMOUS_RATE = env.rate("API_ANONYMOUS_RATE", "100/m")  # per IP address, every anonymous request
+API_AUTH_RATE = env.rate("API_AUTH_RATE", "100/m")  # per IP address, on the sign-in and token endpoints
+API_USER_RATE = env.rate("API_USER_RATE", "1200/m")  # per signed-in user
+# How many proxies in front of Daphne append to X-Forwarded-For; 0 counts the connecting address, so a
+# client cannot pick its own address (and its own throttle bucket) by sending the header.
+API_TRUSTED_PROXIES = env.int("API_TRUSTED_PROXIES", 0, minimum=0)
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "aura.api_schema.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # Counted in the Redis cache, per user; a phone polling the feed every few seconds is far below it.
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"user": "1200/min"},
+    "DEFAULT_PERMISSION_CLASSES": [
+        "aura.api_throttling.AnonymousRequestsPerAddress",
+        "rest_framework.permissions.IsAuthenticated",
+    ],
+    # Counted in the Redis cache; a phone polling the feed every few seconds is far below the user rate.
+    "DEFAULT_THROTTLE_CLASSES": ["aura.api_throttling.RequestsPerUser"],
+    "DEFAULT_THROTTLE_RATES": {"anonymous": API_ANONYMOUS_RATE, "auth": API_AUTH_RATE, "user": API_USER_RATE},
+    "NUM_PROXIES": API_TRUSTED_PROXIES,
     "DEFAULT_PAGINATION_CLASS": "aura.pagination.CappedLimitOffsetPagination",
     "PAGE_SIZE": 50,
     # Money and amounts leave as decimal strings at their stored scale: a float would lose digits.
     "COERCE_DECIMAL_TO_STRING": True,
 }
+# A phone keeps a refresh token; each refresh hands out a new one and blacklists the old, so a stolen
+# refresh token works once at most, and signing out blacklists it for good.
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", 15, minimum=1)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", 30, minimum=1)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+}
 SPECTACULAR_SETTINGS = {
     "TITLE": "AURA API",
     "VERSION": "1.0.0",
     "DESCRIPTION": (
-        "Read API of AURA, the Solana whale tracker: the leaderboard, tracked wallets (figures per window, "
-        "open positions, closed cycles), swaps, tokens, token signals with their reasons and outcomes and the per-kind "
-        "scoreboard, and the requesting user's follows.\n\n"
-        "Authenticate with the browser's session or `Authorization: Token <key>` (tokens are made in the "
-        "admin). Amounts and money are decimal strings, times ISO 8601 in UTC. Token symbols and names "
-        "come from the chain and are returned verbatim: escape them before putting them into HTML."
+        "API of AURA, the Solana whale tracker: the leaderboard, tracked wallets (figures per window, "
+        "open positions, closed cycles), swaps, tokens and their price history, "
+        "token signals with their reasons and outcomes and the per-kind scoreboard, and the requesting user's "
+        "follows, notes and devices; staff manage the tracked wallets.\n\n"
+        "Authenticate with `Authorization: Bearer <access>` (a JWT from `POST /api/v1/auth/token/`, "
+        "renewed with `/api/v1/auth/token/refresh/`), `Authorization: Token <key>` for scripts (tokens "
+        "are made in the admin), or the browser's session. Amounts and money are decimal strings, times "
+        "ISO 8601 in UTC. Token symbols and names come from the chain and are returned verbatim: escape "
+        "them before putting them into HTML.\n\n"
+        "Limits: anonymous requests and the sign-in endpoints allow "
+        f"{API_ANONYMOUS_RATE.replace('/', ' per ')} per IP address, signed-in users "
+        f"{API_USER_RATE.replace('/', ' per ')}; past them the answer is 429 with `Retry-After` (seconds).\n\n"
+        "Live events: a WebSocket at `/ws/api/v1/` (JSON frames; its protocol is in the README, section API)."
     ),
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    # No validator badge: Swagger UI would fetch it from validator.swagger.io.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": True, "validatorUrl": None},
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 if not DEBUG:

@@ -355,3 +355,35 @@ def test_a_new_rule_hears_of_swaps_from_its_creation_on(messaging, alice, whale)
     [swap_id] = swaps(whale, 1)
     rule_to(alice, channel(alice, "telegram"))
     assert actions.alert_on_swaps([swap_id]) == []
+
+
+def test_a_fired_signal_is_alerted_once_and_its_later_evidence_alerts_nobody_again(
+    messaging, alice, monkeypatch, django_capture_on_commit_callbacks
+):
+    from signals import alerting, detection
+
+    queued = []
+    monkeypatch.setattr(alerting.current_app, "send_task", lambda name, args: queued.append((name, args)))
+    rule_to(alice, channel(alice, "telegram"), trigger=Rule.Trigger.SIGNALS, signal_kinds=["whale_accumulation"])
+    mint = address("cluster token")
+    Token.objects.create(mint=mint, symbol=HOSTILE_SYMBOL, name=HOSTILE_NAME)
+    whales = [
+        TrackedWallet.objects.create(address=address(f"cluster whale {n}"), label=f"<b>w{n}</b>") for n in range(4)
+    ]
+
+    def buy(whale: TrackedWallet, t: int) -> list[int]:
+        payload = usdc_swap(whale.address, mint, "buy", "100", "100", t, seed=f"cluster {whale.id} {t}")
+        return [swap.id for swap in whales_ingest.ingest([payload], ArrivedVia.WEBHOOK, book=False).new_swaps]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        detection.detect_swap_signals([i for n, whale in enumerate(whales[:3]) for i in buy(whale, NOW - 300 + n)])
+    with django_capture_on_commit_callbacks(execute=True):  # a fourth wallet joins the active signal
+        detection.detect_swap_signals(buy(whales[3], NOW - 200))
+
+    [(name, (event, key))] = queued
+    assert name == "alerts.tasks.alert_on_signal"
+    assert event["signal"]["kind"] == "whale_accumulation" and event["signal"]["token"]["symbol"] == HOSTILE_SYMBOL
+    assert {wallet["address"] for wallet in event["signal"]["wallets"]} == {w.address for w in whales[:3]}
+    send_all(actions.alert_on_signal(event, key))
+    [sent] = messaging.messaging.messages("telegram")
+    assert HOSTILE_SYMBOL in sent["visible_text"]  # shown as text: Telegram accepted the escaped HTML

@@ -18,8 +18,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.authtoken.models import Token as AuthToken
 from rest_framework.test import APIClient
-from rest_framework.throttling import UserRateThrottle
 
+from aura.api_throttling import RequestsPerUser
 from portfolios.models import Follow
 from tests.builders import address, usdc_swap
 from whales.ingestion.ingest import ingest
@@ -115,8 +115,8 @@ def test_the_browser_session_authenticates_the_api(client, alice):
 
 
 def test_requests_beyond_the_user_rate_are_throttled(api, alice, monkeypatch):
-    # The configured rate (1200/min) is bound when DRF loads; a tiny one shows the throttle is on.
-    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "2/min"})
+    # The configured rate (1200/m) is bound when DRF loads; a tiny one shows the throttle is on.
+    monkeypatch.setattr(RequestsPerUser, "THROTTLE_RATES", {"user": "2/m"})
     cache.delete(f"throttle_user_{alice.pk}")
 
     statuses = [api.get("/api/v1/follows/").status_code for _ in range(3)]
@@ -153,7 +153,6 @@ def leaderboard_wallets() -> None:
         {"tag": "fund"},
         {"min_cycles": "5"},
         {"q": "sam"},
-        {"window": "1y", "sort": "nonsense", "dir": "sideways", "min_cycles": "-3"},
     ],
 )
 def test_the_leaderboard_sorts_and_filters_as_the_page_does(api, params):
@@ -579,6 +578,21 @@ API_PATHS = {
     "/api/v1/signals/{id}/",
     "/api/v1/signals/scoreboard/",
     "/api/v1/schema/",
+    "/api/v1/auth/token/",
+    "/api/v1/auth/token/refresh/",
+    "/api/v1/auth/token/revoke/",
+    "/api/v1/auth/token/revoke-all/",
+    "/api/v1/me/",
+    "/api/v1/tokens/{mint}/prices/",
+    "/api/v1/notes/",
+    "/api/v1/notes/{address}/",
+    "/api/v1/devices/",
+    "/api/v1/devices/{id}/",
+    "/api/v1/admin/wallets/",
+    "/api/v1/admin/wallets/import/",
+    "/api/v1/admin/wallets/{address}/activate/",
+    "/api/v1/admin/wallets/{address}/deactivate/",
+    "/api/v1/admin/wallets/{address}/backfill/",
 }
 
 
@@ -610,7 +624,21 @@ def test_the_api_root_links_every_endpoint_and_the_schema(api):
 
     assert response.status_code == 200
     links = response.json()
-    assert set(links) == {"leaderboard", "wallets", "swaps", "tokens", "follows", "signals", "schema", "schema_json"}
+    assert set(links) == {
+        "leaderboard",
+        "wallets",
+        "swaps",
+        "tokens",
+        "follows",
+        "signals",
+        "notes",
+        "devices",
+        "admin/wallets",
+        "me",
+        "token",
+        "schema",
+        "schema_json",
+    }
     assert links["schema"] == "http://testserver/api/v1/schema/"
     assert links["schema_json"] == "http://testserver/api/v1/schema/?format=json"
     assert links["wallets"] == "http://testserver/api/v1/wallets/{address}/"

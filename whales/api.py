@@ -11,14 +11,16 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from aura.api_conditional import ConditionalGetMixin
+from aura.pagination import StrictCursorPagination, StrictPageNumberPagination
 from whales import selectors
+from whales.api_leaderboard import LeaderboardParamsSerializer
 from whales.models import (
     AMOUNT,
     PNL,
@@ -34,11 +36,8 @@ from whales.models import (
     Window,
 )
 from whales.selectors import (
-    DEFAULT_SORT,
-    DEFAULT_WINDOW,
     FEED_PAGE_SIZE,
     LEADERBOARD_PAGE_SIZE,
-    SORTS,
     LeaderboardQuery,
     RowsByIdPaginator,
 )
@@ -355,12 +354,12 @@ class SwapFilterSerializer(serializers.Serializer):
 # --- pagination --------------------------------------------------------------------------------------
 
 
-class LeaderboardPagination(PageNumberPagination):
+class LeaderboardPagination(StrictPageNumberPagination):
     page_size = LEADERBOARD_PAGE_SIZE
     django_paginator_class = RowsByIdPaginator
 
 
-class SwapPagination(CursorPagination):
+class SwapPagination(StrictCursorPagination):
     """Newest first. A phone pages back with `next` and polls by fetching the first page again."""
 
     ordering = ("-block_time", "-id")
@@ -369,7 +368,7 @@ class SwapPagination(CursorPagination):
     max_page_size = 200
 
 
-class CyclePagination(CursorPagination):
+class CyclePagination(StrictCursorPagination):
     ordering = ("-closed_at", "-id")
     page_size = 25
     page_size_query_param = "page_size"
@@ -385,26 +384,23 @@ ADDRESS_ERRORS = {
 
 
 @extend_schema(
-    parameters=[
-        OpenApiParameter("window", enum=Window.values, default=DEFAULT_WINDOW.value, description="figures window"),
-        OpenApiParameter("sort", enum=list(SORTS), default=DEFAULT_SORT, description="column to sort by"),
-        OpenApiParameter(
-            "dir", enum=["asc", "desc"], description="asc or desc; by default asc for `wallet`, desc for the rest"
-        ),
-        OpenApiParameter("tag", str, description="only wallets with this tag"),
-        OpenApiParameter("min_cycles", int, description="only wallets with at least this many closed cycles"),
-        OpenApiParameter("q", str, description="label contains, or address starts with"),
-    ],
+    parameters=[LeaderboardParamsSerializer],
+    responses={
+        200: LeaderboardRowSerializer(many=True),
+        304: OpenApiResponse(description="unchanged since `If-None-Match`"),
+    },
 )
-class LeaderboardViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """Active wallets' figures in one window, sorted and filtered exactly as the dashboard's leaderboard
-    (unknown values fall back to its defaults). Win-rate sorts put rankable wallets first."""
+class LeaderboardViewSet(ConditionalGetMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Active wallets' figures in one window, sorted and filtered exactly as the dashboard's leaderboard.
+    Win-rate sorts put rankable wallets first. Answers carry an `ETag`: send it back in `If-None-Match`
+    for a 304 while nothing changed."""
 
     queryset = WalletStats.objects.none()
     serializer_class = LeaderboardRowSerializer
     pagination_class = LeaderboardPagination
 
     def get_queryset(self) -> QuerySet[WalletStats]:
+        LeaderboardParamsSerializer.check(self.request)
         return LeaderboardQuery.from_request(self.request).stats()
 
 
@@ -432,7 +428,13 @@ class WalletViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         return self.get_paginated_response(CycleSerializer(cycles, many=True).data)
 
 
-@extend_schema(parameters=[SwapFilterSerializer])
+@extend_schema(
+    parameters=[SwapFilterSerializer],
+    responses={
+        200: SwapSerializer(many=True),
+        404: OpenApiResponse(OpenApiTypes.OBJECT, description="no tracked wallet or token has this address or mint"),
+    },
+)
 class SwapViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Swaps of tracked wallets, newest first; cursor-paginated so that pages hold still while new swaps arrive.
     An unknown wallet or token is a 404, a malformed filter a 400."""

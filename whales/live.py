@@ -15,8 +15,8 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from aura import realtime
-from whales import fragments
+from aura import realtime, stream
+from whales import events, fragments
 from whales.models import ArrivedVia, Position, Swap, Token, TrackedWallet, WalletStats, Window
 
 logger = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ def arrives_live(via: str, block_time: datetime, now: datetime) -> bool:
 
 def push_live_swaps(swaps: Sequence[Swap]) -> None:
     """Prepend these swaps' rows (their wallet and token loaded) to the live feeds showing them: all
-    swaps, their wallet's, their token's, their followers'."""
+    swaps, their wallet's, their token's, their followers' — and publish them as events for the API's socket."""
     if not swaps:
         return
     swaps = sorted(swaps, key=lambda swap: (swap.block_time, swap.id), reverse=True)
@@ -62,6 +62,7 @@ def push_live_swaps(swaps: Sequence[Swap]) -> None:
         for user_id in followers.get(swap.wallet_id, []):
             groups.setdefault(realtime.follows_group(user_id), []).append(rows[swap.id])
     realtime.send_many([(group, fragments.swap_push(html)) for group, html in groups.items()])
+    stream.publish(events.swap_events(swaps, followers))
     Swap.objects.filter(id__in=[swap.id for swap in swaps], pushed_at=None).update(pushed_at=timezone.now())
 
 

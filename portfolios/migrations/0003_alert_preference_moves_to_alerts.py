@@ -5,7 +5,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("portfolios", "0001_follows_and_alerts"),
+        ("portfolios", "0002_wallet_notes_and_devices"),
         ("alerts", "0002_browser_alerts_from_portfolios"),
     ]
 
