@@ -28,10 +28,42 @@ def signal_event(signal: Signal, labels: dict[str, str]) -> dict[str, Any]:
             "wallets": [
                 {"address": member["wallet"], "label": labels.get(member["wallet"], "")} for member in signal.wallets
             ],
-            "reasons": list(signal.reasons),
+            "reasons": reason_lines(signal.reasons),
             "fired_at": int(signal.fired_at.timestamp()),
         },
     }
+
+
+def reason_lines(reasons: list[Any]) -> list[Any]:
+    """The signal's reasons as the lines a message shows (what the signals page says); a reason of a
+    shape this does not know goes as it is (the alert renders its fields)."""
+    lines: list[Any] = []
+    for reason in reasons:
+        what = reason.get("reason") if isinstance(reason, dict) else None
+        if what == "cluster":
+            verb = "selling" if reason.get("side") == "sell" else "buying"
+            lines.append(
+                f"{reason.get('wallets')} tracked wallets net-{verb} within {_minutes(reason.get('window_seconds'))} "
+                f"(rule: at least {reason.get('min_wallets')}); net ${reason.get('net_usd')}"
+            )
+        elif what == "big_trade":
+            lines.append(
+                f"One wallet {reason.get('side')} ${reason.get('usd')} in {reason.get('swaps')} swap(s) "
+                f"(threshold ${reason.get('threshold_usd')})"
+            )
+        elif what == "listing":
+            lines.append(f"Newly listed ({reason.get('source')}), {_minutes(reason.get('age_seconds'))} ago")
+        elif what == "paid_promotion":
+            lines.append(f"Paid promotion: DexScreener boost of {reason.get('amount')}; worth no points")
+        elif what == "score":
+            lines.append(f"{reason.get('component')}: {reason.get('points')}/{reason.get('max_points')} points")
+        else:
+            lines.append(reason)
+    return lines
+
+
+def _minutes(seconds: Any) -> str:
+    return f"{int(seconds) // 60} min" if isinstance(seconds, int | float) else "?"
 
 
 def announce_fired(signal_ids: Iterable[int]) -> None:

@@ -380,10 +380,10 @@ def test_a_fired_signal_is_alerted_once_and_its_later_evidence_alerts_nobody_aga
     with django_capture_on_commit_callbacks(execute=True):  # a fourth wallet joins the active signal
         detection.detect_swap_signals(buy(whales[3], NOW - 200))
 
-    [(name, (event, key))] = queued
-    assert name == "alerts.tasks.alert_on_signal"
+    [(event, key)] = [args for name, args in queued if name == "alerts.tasks.alert_on_signal"]
     assert event["signal"]["kind"] == "whale_accumulation" and event["signal"]["token"]["symbol"] == HOSTILE_SYMBOL
     assert {wallet["address"] for wallet in event["signal"]["wallets"]} == {w.address for w in whales[:3]}
     send_all(actions.alert_on_signal(event, key))
     [sent] = messaging.messaging.messages("telegram")
-    assert HOSTILE_SYMBOL in sent["visible_text"]  # shown as text: Telegram accepted the escaped HTML
+    assert "Whale accumulation: <b>@everyone</b> & <scr" in sent["visible_text"]  # text: Telegram took the escaped HTML
+    assert "3 tracked wallets net-buying within 30 min (rule: at least 3); net $300" in sent["visible_text"]
