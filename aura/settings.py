@@ -77,6 +77,19 @@ JUPITER_API_KEY = env.str("JUPITER_API_KEY", "")
 JUPITER_RATE_PER_SECOND: float | None = env.float("JUPITER_RATE_PER_SECOND", None)  # type: ignore[arg-type]
 JUPITER_TIMEOUT_SECONDS = env.float("JUPITER_TIMEOUT_SECONDS", 10.0, minimum=0.1)
 
+# Alerts. Links in messages point at SITE_URL. Telegram: one bot; TELEGRAM_API_URL is where its Bot API
+# lives (the market simulator plays it in the demo). Discord webhook URLs are sent to DISCORD_API_URL.
+SITE_URL = env.http_url("SITE_URL", f"http://127.0.0.1:{env.int('PORT', 8000)}")
+TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", "")
+TELEGRAM_BOT_USERNAME = env.str("TELEGRAM_BOT_USERNAME", "AuraAlertsBot")
+TELEGRAM_API_URL = env.http_url("TELEGRAM_API_URL", "https://api.telegram.org")
+DISCORD_API_URL = env.http_url("DISCORD_API_URL", "https://discord.com")
+ALERTS_SEND_TIMEOUT_SECONDS = env.float("ALERTS_SEND_TIMEOUT_SECONDS", 10.0, minimum=0.1)
+# A channel sends at most its burst limit of alerts within this window; the rest wait for one digest.
+ALERTS_BURST_WINDOW_SECONDS = env.int("ALERTS_BURST_WINDOW_SECONDS", 60, minimum=1)
+ALERTS_MAX_ATTEMPTS = env.int("ALERTS_MAX_ATTEMPTS", 8, minimum=1)
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "AURA alerts <alerts@localhost>")
 # Token signals (SIGNALS.md): every parameter of the engine, with v1's defaults. Changing one changes
 # what fires from then on; the spec version stored in each signal stays the engine's.
 SIGNAL_WINDOW_SECONDS = env.int("SIGNAL_WINDOW_SECONDS", 1800, minimum=1)
@@ -155,7 +168,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "portfolios.context_processors.alerts",
+                "alerts.context_processors.alerts",
                 "aura.context_processors.live",
             ],
         },
@@ -191,7 +204,13 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", "celery")
 # Backfills have a queue (and a worker process) of their own: 200 new wallets queue 200 history
 # slices, and webhook bookings, prices, token names and the webhook sync must not wait behind them.
 CELERY_HISTORY_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}.history"
-CELERY_TASK_ROUTES = {"whales.tasks.backfill_wallet": {"queue": CELERY_HISTORY_QUEUE}}
+# Alerts have a queue (and worker) of their own too: a slow Telegram must not hold up bookings, nor
+# a backlog of bookings an alert.
+CELERY_ALERTS_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}.alerts"
+CELERY_TASK_ROUTES = {
+    "whales.tasks.backfill_wallet": {"queue": CELERY_HISTORY_QUEUE},
+    "alerts.tasks.*": {"queue": CELERY_ALERTS_QUEUE},
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SOFT_TIME_LIMIT = 120
@@ -208,6 +227,8 @@ CELERY_BEAT_SCHEDULE = {
     "book-stragglers": {"task": "whales.tasks.book_stragglers", "schedule": 120.0},
     "push-unpushed-swaps": {"task": "whales.tasks.push_unpushed_swaps", "schedule": 10.0},
     "name-unnamed-tokens": {"task": "whales.tasks.name_unnamed_tokens", "schedule": 600.0},
+    "send-due-alerts": {"task": "alerts.tasks.send_due", "schedule": 10.0},
+    "sweep-swaps-for-alerts": {"task": "alerts.tasks.sweep_swaps", "schedule": 60.0},
     "signals-poll-market": {"task": "signals.tasks.poll_market", "schedule": float(SIGNAL_MARKET_POLL_SECONDS)},
     "signals-record-outcomes": {"task": "signals.tasks.record_outcomes", "schedule": float(SIGNAL_OUTCOMES_SECONDS)},
 }

@@ -17,6 +17,7 @@ login_view = auth_views.LoginView.as_view(
 urlpatterns = [
     path("", include("whales.urls")),
     path("", include("portfolios.urls")),
+    path("", include("alerts.urls")),
     path("", include("signals.urls")),
     path("healthz", views.healthz, name="healthz"),
     # Pages link the icon; this answers what a browser asks for on its own (a JSON page, an old bookmark).

@@ -1,10 +1,10 @@
-"""Writes of the portfolios app: follows, alert preferences, private notes on wallets, devices for push."""
+"""Writes of the portfolios app: follows, private notes on wallets, devices for push."""
 
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from portfolios.models import AlertPreference, Device, Follow, WalletNote
+from portfolios.models import Device, Follow, WalletNote
 from whales.models import TrackedWallet
 
 
@@ -15,11 +15,6 @@ def set_following(user: AbstractBaseUser, wallet: TrackedWallet, follow: bool) -
     else:
         Follow.objects.filter(user=user, wallet=wallet).delete()
     return follow
-
-
-def preferences_of(user: AbstractBaseUser) -> AlertPreference:
-    """The user's alert preferences (unsaved defaults, alerts off, when they never chose)."""
-    return AlertPreference.objects.filter(user=user).first() or AlertPreference(user=user)
 
 
 def save_note(user: AbstractBaseUser, wallet: TrackedWallet, **fields: object) -> tuple[WalletNote, bool]:

@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 
 from signals import scoring
+from signals.alerting import announce_fired
 from signals.fragments import push_signals
 from signals.models import Signal, moment
 from whales.models import Token, TokenPrice
@@ -83,6 +84,7 @@ def record_events(
         latest[event.signal.key] = event.signal
     gap = timedelta(seconds=params.outcome_price_gap_seconds)
     changed: list[int] = []
+    fired: list[int] = []
     for signal in latest.values():
         token = tokens[signal.token]
         fired_at = moment(signal.fired_at)
@@ -104,6 +106,7 @@ def record_events(
             row = Signal.objects.create(
                 token=token, fired_at=fired_at, price_at_firing=price, **_row_key(signal), **values
             )
+            fired.append(row.id)
         else:
             if all(getattr(row, name) == value for name, value in values.items() if name != "active_until"):
                 continue  # a rerun: nothing new
@@ -113,6 +116,8 @@ def record_events(
         changed.append(row.id)
     if changed:
         transaction.on_commit(lambda: push_signals(changed), robust=True)
+    if fired:
+        transaction.on_commit(lambda: announce_fired(fired), robust=True)
     return changed
 
 

@@ -18,6 +18,7 @@ import pytest
 from django.conf import settings
 from django.db import connections
 
+from simulator.server.messaging import MessagingServer
 from tests.support.http import serve
 from tests.support.redis import connect_redis, unique_prefix
 
@@ -63,6 +64,28 @@ def database_url_for(settings_dict: dict) -> str:
 
 
 WEBHOOK_SECRET = "live-server-webhook-secret"
+TELEGRAM_TEST_TOKEN = "123456:TEST-alerts-token"
+_MESSAGING: MessagingServer | None = None
+
+
+def messaging_server() -> MessagingServer:
+    """The session's Telegram and Discord stand-in (simulator.server.messaging), started on first use."""
+    global _MESSAGING
+    if _MESSAGING is None:
+        _MESSAGING = MessagingServer().__enter__()
+    return _MESSAGING
+
+
+@pytest.fixture
+def messaging(settings) -> MessagingServer:
+    """Telegram's Bot API and Discord's webhooks on a local port, emptied for this test; the settings
+    point the alert senders at it."""
+    server = messaging_server()
+    server.messaging.reset()
+    settings.TELEGRAM_API_URL = server.url
+    settings.DISCORD_API_URL = server.url
+    settings.TELEGRAM_BOT_TOKEN = TELEGRAM_TEST_TOKEN
+    return server
 
 
 class LiveServer:
@@ -133,12 +156,15 @@ def live_server_env(django_db_blocker, queue: str = "celery") -> dict[str, str]:
             "LIVE_HEARTBEAT_SECONDS": "1",  # pages take 2.5 s of silence for a dropped network
             "DATABASE_POOL_SIZE": "4",  # as the Procfiles run the web process
             "CELERY_QUEUE": queue,
+            "TELEGRAM_BOT_TOKEN": TELEGRAM_TEST_TOKEN,
+            "TELEGRAM_API_URL": messaging_server().url,
+            "DISCORD_API_URL": messaging_server().url,
         }
 
 
 def worker_command(queue: str) -> list[str]:
-    """A solo Celery worker consuming `queue` and the backfills' queue beside it (settings.CELERY_HISTORY_QUEUE)."""
-    queues = f"{queue},{queue}.history"
+    """A solo Celery worker consuming `queue` and the backfills' and alerts' queues beside it."""
+    queues = f"{queue},{queue}.history,{queue}.alerts"
     return [sys.executable, "-m", "celery", "-A", "aura", "worker", "--pool=solo", "-Q", queues, "--loglevel=warning"]
 
 

@@ -101,9 +101,9 @@ window.Notification.requestPermission = function () { return Promise.resolve("gr
 
 
 def test_a_user_who_opted_in_is_notified_of_large_swaps_only(daphne_server, new_page, alice):
-    from portfolios.models import AlertPreference
+    from alerts.actions import set_browser_alerts
 
-    AlertPreference.objects.create(user=alice, desktop_notifications=True, min_usd=1000)
+    set_browser_alerts(alice, desktop=True, min_usd=1000)
     whale = TrackedWallet.objects.create(address=address("loud whale"), label="Loud whale")
     page = new_page()
     page.add_init_script(RECORD_NOTIFICATIONS)  # the browser's Notification API is the edge we observe

@@ -24,6 +24,7 @@ from simulator.payloads import enhanced_transaction, type_and_source
 from simulator.server.control import ControlApi
 from simulator.server.helius import HeliusApi
 from simulator.server.market_data import MarketDataApi
+from simulator.server.messaging import Messaging, reply_headers
 from simulator.server.protocol import Fault, HttpError, Route, _fault_reply, _json_reply, _Reply, _Request
 
 DELIVERY_WORKERS = 4
@@ -70,7 +71,8 @@ class MarketSimulator(HeliusApi, MarketDataApi, ControlApi):
 
     Use `start()` / `stop()` (or a `with` block). `url` is the base URL once started. `market`,
     `lock` and `stats` are public for tests: hold `lock` while reading the market. The request
-    handlers the routes name come from one mixin per API (`HeliusApi`, `MarketDataApi`, `ControlApi`).
+    handlers the routes name come from one mixin per API (`HeliusApi`, `MarketDataApi`, `ControlApi`);
+    Telegram and Discord are `messaging` (`simulator.server.messaging`), answered before the routes.
     """
 
     def __init__(self, config: SimulatorConfig) -> None:
@@ -105,6 +107,7 @@ class MarketSimulator(HeliusApi, MarketDataApi, ControlApi):
         # With a pinned `now` (tests), the clock runs on from it instead of jumping to today.
         self._clock_offset = 0.0 if config.now is None else config.now - time.time()
         self._routes = self._build_routes()
+        self.messaging = Messaging()  # Telegram's Bot API and Discord's webhooks, for alerts
         self.episodes: Episodes | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -352,6 +355,11 @@ class MarketSimulator(HeliusApi, MarketDataApi, ControlApi):
     def handle(self, method: str, target: str, headers: Any, body: bytes) -> _Reply:
         """Answer one request (faults included); never raises."""
         self.count("requests")
+        messaging = self.messaging.handle(method, target, body, headers)
+        if messaging is not None:  # Telegram, Discord (their faults are `/sim/messaging/faults`)
+            status, payload = messaging
+            body = b"" if payload is None else json.dumps(payload).encode()
+            return _Reply(status, body, reply_headers(status, payload))
         parts = urlsplit(target)
         path = unquote(parts.path)
         fault = self.take_fault(path)

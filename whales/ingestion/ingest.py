@@ -130,6 +130,8 @@ def ingest(
         for swap in live:  # what the rows show, already in hand: the push needs no query for it
             swap.wallet, swap.token = stored.locked[swap.wallet_id], stored.tokens_by_id[swap.token_id]
         if live:
+            # Alerts first: queueing them is one Redis write, and their worker then runs beside the push.
+            transaction.on_commit(lambda: queue.announce_live_swaps([swap.id for swap in live]), robust=True)
             transaction.on_commit(lambda: push_live_swaps(live), robust=True)
     if book:
         result.book()
