@@ -12,7 +12,7 @@ SIM := http://127.0.0.1:$(SIM_PORT)
 # Tests get embedded services of their own, so a running `make run` never sees their data, pushes or tasks.
 TEST_DATA_DIR ?= $(CURDIR)/.data/test
 
-.PHONY: run test install lint services-stop bench bench-pnl bench-live bench-api bench-signals need-wrk clean
+.PHONY: run test install lint services-stop bench bench-pnl bench-live bench-api bench-signals bench-alerts need-wrk clean
 
 install: $(INSTALLED)
 
@@ -34,9 +34,12 @@ run: export BIRDEYE_BASE_URL = $(SIM)
 run: export BIRDEYE_RATE_PER_SECOND ?= 25
 run: export DEXSCREENER_BASE_URL = $(SIM)
 run: export JUPITER_BASE_URL = $(SIM)
+run: export TELEGRAM_BOT_TOKEN ?= 100200300:aura-demo-bot
+run: export TELEGRAM_API_URL = $(SIM)
+run: export DISCORD_API_URL = $(SIM)
 run: export SIM_PORT := $(SIM_PORT)
 run: PROCFILE = Procfile.demo
-run: LOAD_DEMO = python manage.py load_demo &&
+run: LOAD_DEMO = python manage.py load_demo && python manage.py load_demo_alerts &&
 else
 run: PROCFILE = Procfile.dev
 run: LOAD_DEMO =
@@ -54,7 +57,7 @@ test: $(INSTALLED)
 	AURA_DATA_DIR=$(TEST_DATA_DIR) CHANNELS_PREFIX=aura-test-$$$$ $(PY) -m aura.embedded run -- $(PY) -m pytest $(PYTEST_ARGS)
 
 # Benchmarks print figures (bench/README.md); those with a database make one of their own and drop it at the end.
-bench: bench-pnl bench-live bench-api bench-signals
+bench: bench-pnl bench-live bench-api bench-signals bench-alerts
 
 bench-pnl: $(INSTALLED)
 	$(PY) -m aura.embedded run -- $(PY) bench/pnl.py $(PNL_ARGS)
@@ -72,17 +75,24 @@ need-wrk:
 	  echo "installing wrk (Debian package) for bench-api"; \
 	  apt-get install -y -q wrk >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null; }; }
 
-# The pure signal detector: no database, no services.
+# Swap webhook → Telegram sendMessage at the simulator's stand-in, 100 users' rules (bench/alerts.py).
+bench-alerts: $(INSTALLED)
+	$(PY) -m aura.embedded run -- $(PY) bench/alerts.py $(ALERTS_ARGS)
+
+# The pure signal detector (no database, no services), then webhook → DOM with signals on (bench/live's machinery).
 bench-signals: $(INSTALLED)
 	$(PY) bench/signals.py $(SIGNALS_ARGS)
+	$(PY) -m aura.embedded run -- $(PY) bench/signals_live.py $(SIGNALS_LIVE_ARGS)
 
 # Restarts PostgreSQL and Redis on purpose: runs its own embedded ones in .data/bench-faults.
 .PHONY: bench-faults
 bench-faults: $(INSTALLED)
 	AURA_DATA_DIR=$(CURDIR)/.data/bench-faults $(PY) bench/faults.py $(FAULTS_ARGS)
 
+# Style (ruff) and the import rules of pyproject.toml's [tool.importlinter] (lint-imports).
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 services-stop:
 	$(PY) -m aura.embedded stop

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -62,6 +63,22 @@ class Env:
             raise ImproperlyConfigured(f"{name}={value!r} is not a number.") from None
         if number < minimum:
             raise ImproperlyConfigured(f"{name}={number} is below the minimum of {minimum}.")
+        return number
+
+    def decimal(self, name: str, default: str, minimum: str | None = None, maximum: str | None = None) -> Decimal:
+        """An exact decimal (money, fractions): "10000", "0.05"; never a float."""
+        value = self.environ.get(name)
+        text = default if value is None or not value.strip() else value.strip()
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            raise ImproperlyConfigured(f"{name}={value!r} is not a decimal number.") from None
+        if not number.is_finite():
+            raise ImproperlyConfigured(f"{name}={value!r} is not a finite number.")
+        if minimum is not None and number < Decimal(minimum):
+            raise ImproperlyConfigured(f"{name}={number} is below the minimum of {minimum}.")
+        if maximum is not None and number > Decimal(maximum):
+            raise ImproperlyConfigured(f"{name}={number} is above the maximum of {maximum}.")
         return number
 
     def rate(self, name: str, default: str) -> str:

@@ -2,8 +2,9 @@
 (django-ratelimit, in the Redis cache), and past the limit the login forms refuse to check any
 password — the right one included — until the window ends, saying so, with `Retry-After`.
 
-Both login forms use it: the site's (`/accounts/login/`) and the admin's (`/admin/login/`). The
-API has no sign-in endpoint (tokens are made in the admin), so there is nothing there to guess at.
+Both login forms use it: the site's (`/accounts/login/`) and the admin's (`/admin/login/`), and so
+does the API's sign-in (aura.api_auth), which names the username it tries in `request.sign_in_username`
+(its body is JSON, not a form).
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ GROUP = "login-failures"
 
 
 def _username_key(group: str, request: HttpRequest) -> str:
-    return request.POST.get("username", "").strip().lower()[:150]
+    username = getattr(request, "sign_in_username", None)
+    if username is None:
+        username = request.POST.get("username", "")
+    return username.strip().lower()[:150]
 
 
 def _limits(request: HttpRequest) -> list[tuple[str, str | Callable, str]]:

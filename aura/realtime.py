@@ -40,12 +40,8 @@ def follows_group(user_id: int) -> str:
     return f"follows.{user_id}"
 
 
-def user_group(user_id: int) -> str:
-    return f"user.{user_id}"
-
-
 def is_public_group(name: str) -> bool:
-    """Groups any logged-in page may join (a user's own group is joined by the consumer itself)."""
+    """Groups any logged-in page may join (its own user's follows group it asks for as "follows")."""
     return bool(GROUP_PATTERN.match(name))
 
 

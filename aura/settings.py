@@ -3,6 +3,7 @@
 Unset DATABASE_URL / REDIS_URL mean the embedded PostgreSQL and Redis of `aura.embedded`.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -41,7 +42,7 @@ BIRDEYE_BASE_URL = env.http_url("BIRDEYE_BASE_URL", "https://public-api.birdeye.
 DEXSCREENER_BASE_URL = env.http_url("DEXSCREENER_BASE_URL", "https://api.dexscreener.com")
 SENTRY_DSN = env.str("SENTRY_DSN", "")
 
-# Ingestion (issue 2/4). Webhooks are the primary path; polling is the safety net, budgeted in credits.
+# Ingestion. Webhooks are the primary path; polling is the safety net, budgeted in credits.
 HELIUS_WEBHOOK_URL = env.http_url(
     "HELIUS_WEBHOOK_URL", f"http://127.0.0.1:{env.int('PORT', 8000)}/hooks/helius/", base=False
 )
@@ -55,14 +56,64 @@ POLL_CREDITS_PER_DAY = env.int("POLL_CREDITS_PER_DAY", 300_000, minimum=0)
 BACKFILL_DAYS = env.int("BACKFILL_DAYS", 30, minimum=0)
 BACKFILL_PAGES_PER_TASK = env.int("BACKFILL_PAGES_PER_TASK", 10, minimum=1)
 
-# Live pages (issue 4/4): every socket gets a heartbeat; a page hearing nothing for 2.5 of them reconnects.
+# Live pages: every socket gets a heartbeat; a page hearing nothing for 2.5 of them reconnects.
 LIVE_HEARTBEAT_SECONDS = env.float("LIVE_HEARTBEAT_SECONDS", 15.0, minimum=0.2)
 
-# Prices (issue 3/4): Birdeye first, DexScreener and Jupiter as fallbacks.
+# The API's WebSocket (aura/stream.py): events kept per group for phones that reconnect, and for how long.
+API_STREAM_KEEP = env.int("API_STREAM_KEEP", 1000, minimum=10)
+API_STREAM_TTL_SECONDS = env.int("API_STREAM_TTL_SECONDS", 24 * 3600, minimum=60)
+# How long a socket may stay silent before its first message authenticates it.
+API_STREAM_AUTH_SECONDS = env.float("API_STREAM_AUTH_SECONDS", 10.0, minimum=0.1)
+
+# Prices: Birdeye first, DexScreener and Jupiter as fallbacks.
 PRICE_REFRESH_SECONDS = env.int("PRICE_REFRESH_SECONDS", 30, minimum=5)
 BIRDEYE_RATE_PER_SECOND = env.float("BIRDEYE_RATE_PER_SECOND", 1.0)
+BIRDEYE_TIMEOUT_SECONDS = env.float("BIRDEYE_TIMEOUT_SECONDS", 10.0, minimum=0.1)
+DEXSCREENER_RATE_PER_SECOND = env.float("DEXSCREENER_RATE_PER_SECOND", 5.0)  # 300 a minute
+DEXSCREENER_TIMEOUT_SECONDS = env.float("DEXSCREENER_TIMEOUT_SECONDS", 10.0, minimum=0.1)
 JUPITER_BASE_URL = env.http_url("JUPITER_BASE_URL", "https://api.jup.ag")
 JUPITER_API_KEY = env.str("JUPITER_API_KEY", "")
+# Unset: the plan's rate for the key (0.5 a second keyless, 1 with a key).
+JUPITER_RATE_PER_SECOND: float | None = env.float("JUPITER_RATE_PER_SECOND", None)  # type: ignore[arg-type]
+JUPITER_TIMEOUT_SECONDS = env.float("JUPITER_TIMEOUT_SECONDS", 10.0, minimum=0.1)
+
+# Alerts. Links in messages point at SITE_URL. Telegram: one bot; TELEGRAM_API_URL is where its Bot API
+# lives (the market simulator plays it in the demo). Discord webhook URLs are sent to DISCORD_API_URL.
+SITE_URL = env.http_url("SITE_URL", f"http://127.0.0.1:{env.int('PORT', 8000)}")
+TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", "")
+TELEGRAM_BOT_USERNAME = env.str("TELEGRAM_BOT_USERNAME", "AuraAlertsBot")
+TELEGRAM_API_URL = env.http_url("TELEGRAM_API_URL", "https://api.telegram.org")
+DISCORD_API_URL = env.http_url("DISCORD_API_URL", "https://discord.com")
+ALERTS_SEND_TIMEOUT_SECONDS = env.float("ALERTS_SEND_TIMEOUT_SECONDS", 10.0, minimum=0.1)
+# A channel sends at most its burst limit of alerts within this window; the rest wait for one digest.
+ALERTS_BURST_WINDOW_SECONDS = env.int("ALERTS_BURST_WINDOW_SECONDS", 60, minimum=1)
+ALERTS_MAX_ATTEMPTS = env.int("ALERTS_MAX_ATTEMPTS", 8, minimum=1)
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "AURA alerts <alerts@localhost>")
+# Token signals (SIGNALS.md): every parameter of the engine, with v1's defaults. Changing one changes
+# what fires from then on; the spec version stored in each signal stays the engine's.
+SIGNAL_WINDOW_SECONDS = env.int("SIGNAL_WINDOW_SECONDS", 1800, minimum=1)
+SIGNAL_MIN_WALLETS = env.int("SIGNAL_MIN_WALLETS", 3, minimum=1)
+SIGNAL_COOLDOWN_SECONDS = env.int("SIGNAL_COOLDOWN_SECONDS", 6 * 3600, minimum=1)
+SIGNAL_BIG_TRADE_USD = env.decimal("SIGNAL_BIG_TRADE_USD", "10000", minimum="0")
+SIGNAL_BIG_TRADE_GROWTH_SECONDS = env.int("SIGNAL_BIG_TRADE_GROWTH_SECONDS", 1800, minimum=1)
+SIGNAL_MIN_CYCLES_FOR_QUALITY = env.int("SIGNAL_MIN_CYCLES_FOR_QUALITY", 5, minimum=1)
+SIGNAL_MOMENTUM_PUBLISH_SCORE = env.int("SIGNAL_MOMENTUM_PUBLISH_SCORE", 25, minimum=0)
+SIGNAL_MOMENTUM_MAX_INPUT_AGE_SECONDS = env.int("SIGNAL_MOMENTUM_MAX_INPUT_AGE_SECONDS", 3600, minimum=1)
+SIGNAL_SAFETY_MAX_TOP10_SHARE = env.decimal("SIGNAL_SAFETY_MAX_TOP10_SHARE", "0.3", minimum="0", maximum="1")
+SIGNAL_SAFETY_MIN_LIQUIDITY_USD = env.decimal("SIGNAL_SAFETY_MIN_LIQUIDITY_USD", "10000", minimum="0")
+SIGNAL_SAFETY_MAX_INPUT_AGE_SECONDS = env.int("SIGNAL_SAFETY_MAX_INPUT_AGE_SECONDS", 86400, minimum=1)
+SIGNAL_HIT_THRESHOLD = env.decimal("SIGNAL_HIT_THRESHOLD", "0.05", minimum="0")
+SIGNAL_OUTCOME_PRICE_GAP_SECONDS = env.int("SIGNAL_OUTCOME_PRICE_GAP_SECONDS", 600, minimum=1)
+# Whose record a signal shows for each wallet: its figures over this leaderboard window.
+SIGNAL_WALLET_STATS_WINDOW = env.str("SIGNAL_WALLET_STATS_WINDOW", "30d")
+if SIGNAL_WALLET_STATS_WINDOW not in ("24h", "7d", "30d", "all"):
+    raise ImproperlyConfigured(f"SIGNAL_WALLET_STATS_WINDOW={SIGNAL_WALLET_STATS_WINDOW!r} is not 24h, 7d, 30d or all.")
+# The market poll: Birdeye trending and new listings, DexScreener profiles and boosts.
+SIGNAL_MARKET_POLL_SECONDS = env.int("SIGNAL_MARKET_POLL_SECONDS", 60, minimum=5)
+SIGNAL_TRENDING_LIMIT = env.int("SIGNAL_TRENDING_LIMIT", 20, minimum=1)
+SIGNAL_NEW_LISTING_LIMIT = env.int("SIGNAL_NEW_LISTING_LIMIT", 10, minimum=1)
+SIGNAL_OUTCOMES_SECONDS = env.int("SIGNAL_OUTCOMES_SECONDS", 120, minimum=5)
 
 INSTALLED_APPS = [
     "daphne",
@@ -79,7 +130,9 @@ INSTALLED_APPS = [
     "template_partials",
     "rest_framework",
     "rest_framework.authtoken",
+    "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "aura",
     "whales",
@@ -115,7 +168,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "portfolios.context_processors.alerts",
+                "alerts.context_processors.alerts",
                 "aura.context_processors.live",
             ],
         },
@@ -151,7 +204,13 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", "celery")
 # Backfills have a queue (and a worker process) of their own: 200 new wallets queue 200 history
 # slices, and webhook bookings, prices, token names and the webhook sync must not wait behind them.
 CELERY_HISTORY_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}.history"
-CELERY_TASK_ROUTES = {"whales.tasks.backfill_wallet": {"queue": CELERY_HISTORY_QUEUE}}
+# Alerts have a queue (and worker) of their own too: a slow Telegram must not hold up bookings, nor
+# a backlog of bookings an alert.
+CELERY_ALERTS_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}.alerts"
+CELERY_TASK_ROUTES = {
+    "whales.tasks.backfill_wallet": {"queue": CELERY_HISTORY_QUEUE},
+    "alerts.tasks.*": {"queue": CELERY_ALERTS_QUEUE},
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SOFT_TIME_LIMIT = 120
@@ -168,6 +227,10 @@ CELERY_BEAT_SCHEDULE = {
     "book-stragglers": {"task": "whales.tasks.book_stragglers", "schedule": 120.0},
     "push-unpushed-swaps": {"task": "whales.tasks.push_unpushed_swaps", "schedule": 10.0},
     "name-unnamed-tokens": {"task": "whales.tasks.name_unnamed_tokens", "schedule": 600.0},
+    "send-due-alerts": {"task": "alerts.tasks.send_due", "schedule": 10.0},
+    "sweep-swaps-for-alerts": {"task": "alerts.tasks.sweep_swaps", "schedule": 60.0},
+    "signals-poll-market": {"task": "signals.tasks.poll_market", "schedule": float(SIGNAL_MARKET_POLL_SECONDS)},
+    "signals-record-outcomes": {"task": "signals.tasks.record_outcomes", "schedule": float(SIGNAL_OUTCOMES_SECONDS)},
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -199,35 +262,71 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # A Helius webhook delivery carries up to 100 enhanced transactions of ~10 KB each.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
-# The read API (/api/v1/, whales/api.py, portfolios/api.py). Token auth first, so an anonymous request
-# gets 401 with `WWW-Authenticate: Token` (a phone knows to log in); the browser's session works too.
+# The API (/api/v1/, aura/api_*.py, whales/api*.py, portfolios/api*.py). Token auth first, so an anonymous
+# request gets 401 with `WWW-Authenticate: Token`; a phone signs in for JWTs (Bearer), scripts keep their
+# DRF tokens, the browser's session works too.
+API_ANONYMOUS_RATE = env.rate("API_ANONYMOUS_RATE", "100/m")  # per IP address, every anonymous request
+API_AUTH_RATE = env.rate("API_AUTH_RATE", "100/m")  # per IP address, on the sign-in and token endpoints
+API_USER_RATE = env.rate("API_USER_RATE", "1200/m")  # per signed-in user
+# How many proxies in front of Daphne append to X-Forwarded-For; 0 counts the connecting address, so a
+# client cannot pick its own address (and its own throttle bucket) by sending the header.
+API_TRUSTED_PROXIES = env.int("API_TRUSTED_PROXIES", 0, minimum=0)
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "aura.api_schema.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # Counted in the Redis cache, per user; a phone polling the feed every few seconds is far below it.
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"user": "1200/min"},
+    "DEFAULT_PERMISSION_CLASSES": [
+        "aura.api_throttling.AnonymousRequestsPerAddress",
+        "rest_framework.permissions.IsAuthenticated",
+    ],
+    # Counted in the Redis cache; a phone polling the feed every few seconds is far below the user rate.
+    "DEFAULT_THROTTLE_CLASSES": ["aura.api_throttling.RequestsPerUser"],
+    "DEFAULT_THROTTLE_RATES": {"anonymous": API_ANONYMOUS_RATE, "auth": API_AUTH_RATE, "user": API_USER_RATE},
+    "NUM_PROXIES": API_TRUSTED_PROXIES,
     "DEFAULT_PAGINATION_CLASS": "aura.pagination.CappedLimitOffsetPagination",
     "PAGE_SIZE": 50,
     # Money and amounts leave as decimal strings at their stored scale: a float would lose digits.
     "COERCE_DECIMAL_TO_STRING": True,
 }
+# A phone keeps a refresh token; each refresh hands out a new one and blacklists the old, so a stolen
+# refresh token works once at most, and signing out blacklists it for good.
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", 15, minimum=1)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", 30, minimum=1)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+}
 SPECTACULAR_SETTINGS = {
     "TITLE": "AURA API",
     "VERSION": "1.0.0",
     "DESCRIPTION": (
-        "Read API of AURA, the Solana whale tracker: the leaderboard, tracked wallets (figures per window, "
-        "open positions, closed cycles), swaps, tokens, and the requesting user's follows.\n\n"
-        "Authenticate with the browser's session or `Authorization: Token <key>` (tokens are made in the "
-        "admin). Amounts and money are decimal strings, times ISO 8601 in UTC. Token symbols and names "
-        "come from the chain and are returned verbatim: escape them before putting them into HTML."
+        "API of AURA, the Solana whale tracker: the leaderboard, tracked wallets (figures per window, "
+        "open positions, closed cycles), swaps, tokens and their price history, "
+        "token signals with their reasons and outcomes and the per-kind scoreboard, and the requesting user's "
+        "follows, notes and devices; staff manage the tracked wallets.\n\n"
+        "Authenticate with `Authorization: Bearer <access>` (a JWT from `POST /api/v1/auth/token/`, "
+        "renewed with `/api/v1/auth/token/refresh/`), `Authorization: Token <key>` for scripts (tokens "
+        "are made in the admin), or the browser's session. Amounts and money are decimal strings, times "
+        "ISO 8601 in UTC. Token symbols and names come from the chain and are returned verbatim: escape "
+        "them before putting them into HTML.\n\n"
+        "Limits: anonymous requests and the sign-in endpoints allow "
+        f"{API_ANONYMOUS_RATE.replace('/', ' per ')} per IP address, signed-in users "
+        f"{API_USER_RATE.replace('/', ' per ')}; past them the answer is 429 with `Retry-After` (seconds).\n\n"
+        "Live events: a WebSocket at `/ws/api/v1/` (JSON frames; its protocol is in the README, section API)."
     ),
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    # No validator badge: Swagger UI would fetch it from validator.swagger.io.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": True, "validatorUrl": None},
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 if not DEBUG:

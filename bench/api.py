@@ -40,7 +40,7 @@ embedded one when it is unset; never the developer's), built the same way by ben
 functions: --wallets wallets trading --swaps swaps over 30 days, topped up to --leaderboard-wallets
 tracked wallets; then a minute-by-minute price history of the last 7 days for the 20 most traded
 tokens (what the price poller stores for a held token), and every book booked with
-`ledger.recompute_all()` (positions, cycles, realizations, the four windows' stats of every wallet),
+`recompute.recompute_all()` (positions, cycles, realizations, the four windows' stats of every wallet),
 so the pages show real figures. A database kept by an earlier run (`--keep` here or in bench/pnl.py)
 with the same sizes is reused: migrated, and booked again unless this script booked it at the same
 migration state. It is dropped at the end unless --keep is given. A run refuses to start while the

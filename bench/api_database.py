@@ -24,7 +24,7 @@ from bench.pnl import BENCH_DATABASE, SOURCE_DATABASE_URL
 from bench.pnl_build import CopyTable, create_wallets, load_swaps
 from bench.pnl_market import MB, Config, Market
 from bench.pnl_measuring import as_served
-from whales import ledger
+from whales.books import recompute
 from whales.models import Position, PositionCycle, Realization, Swap, Token, TokenPrice, TrackedWallet, WalletStats
 
 PRICE_HISTORY_TOKENS = 20
@@ -191,7 +191,7 @@ def book_database(report: DatabaseReport, config: Config) -> None:
 
     print("database  booking every wallet: ledger.recompute_all()", flush=True)
     with override_settings(DEBUG=False):
-        ledger.recompute_all(progress=progress)
+        recompute.recompute_all(progress=progress)
     report.book_s = time.perf_counter() - started
     started = time.perf_counter()
     with connection.cursor() as cursor:

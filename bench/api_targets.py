@@ -17,7 +17,7 @@ from django.urls import NoReverseMatch, get_resolver, reverse
 
 from whales import selectors
 from whales.models import Swap, Token, TrackedWallet, WalletStats
-from whales.views import LEADERBOARD_PAGE_SIZE, LeaderboardQuery
+from whales.selectors import LEADERBOARD_PAGE_SIZE, LeaderboardQuery
 
 DEEP_PAGE = 100
 

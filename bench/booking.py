@@ -1,18 +1,18 @@
-"""Booking throughput of one worker process: swaps/s through `actions.book_trades`, as ratios asserting nothing.
+"""Booking throughput of one worker process: swaps/s through `book_trades`, as ratios asserting nothing.
 
 Run it on bench/api's (or bench/pnl's) kept database, after a run with --keep:
 
     .venv/bin/python -m aura.embedded run -- .venv/bin/python bench/booking.py [--deliveries 400]
 
 Each delivery is one new swap of a trading wallet (USDC-quoted, so valued at once), stored by
-`actions.ingest(book=False)` as the webhook stores it (untimed), then booked by `actions.book_trades`
+`ingest(book=False)` as the webhook stores it (untimed), then booked by `whales.books.booking.book_trades`
 as the worker's task does (timed): the position's FIFO book, the wallet's four windows of figures,
 the pushes. The swaps are round trips in a token new to the wallet, one second apart after
 everything in the database, so each books incrementally (no replay). Two passes: no page listening
 (the pushes render nothing), then every wallet's page and every leaderboard listening (the wallet's
 stats and positions fragments and its four leaderboard rows rendered and sent). Printed: swaps/s,
-ms per delivery, and the share of `ledger.refresh_stats` (the windows' figures) and of
-`actions.push_wallet_figures`. Everything it adds is deleted at the end and the wallets' figures
+ms per delivery, and the share of `refresh_stats` (the windows' figures) and of
+`whales.live.push_wallet_figures`. Everything it adds is deleted at the end and the wallets' figures
 refreshed, so the database is left as it was.
 """
 
@@ -37,7 +37,9 @@ from django.test import override_settings  # noqa: E402
 from aura import listeners, realtime  # noqa: E402
 from bench import pnl  # noqa: E402  (on import: Django set up on the bench database)
 from tests.builders import address, usdc_swap  # noqa: E402
-from whales import actions, ledger  # noqa: E402
+from whales.books import booking  # noqa: E402
+from whales.books.stats import refresh_stats  # noqa: E402
+from whales.ingestion.ingest import ingest  # noqa: E402
 from whales.models import ArrivedVia, Position, RawTransaction, Swap, Token, TrackedWallet, Window  # noqa: E402
 
 
@@ -85,8 +87,8 @@ def deliveries(wallets: list[TrackedWallet], count: int, start: int, tag: str) -
 
 
 def run_pass(txs: list[dict]) -> dict[str, float]:
-    stored = [actions.ingest([tx], ArrivedVia.WEBHOOK, book=False) for tx in txs]
-    with Timer(ledger, "refresh_stats") as stats, Timer(actions, "push_wallet_figures") as pushes:
+    stored = [ingest([tx], ArrivedVia.WEBHOOK, book=False) for tx in txs]
+    with Timer(booking, "refresh_stats") as stats, Timer(booking, "push_wallet_figures") as pushes:
         cpu, wall = time.process_time(), time.perf_counter()
         for result in stored:
             result.book()
@@ -117,7 +119,7 @@ def clean_up(tag_mints: list[str], wallets: list[TrackedWallet]) -> None:
     Position.objects.filter(token__in=tokens).delete()
     RawTransaction.objects.filter(signature__in=signatures).delete()
     tokens.delete()
-    ledger.refresh_stats([w.id for w in wallets])
+    refresh_stats([w.id for w in wallets])
 
 
 def main(argv: list[str] | None = None) -> int:

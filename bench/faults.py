@@ -400,7 +400,7 @@ def measure(simulator: Any, cut: float) -> Report:
     from django.db import connection
     from django.db.models import Count
 
-    from whales.actions import LIVE_SWAPS
+    from whales.live import LIVE_SWAPS
     from whales.models import Quarantined, Swap, TokenTransfer, TrackedWallet
 
     tracked = set(TrackedWallet.objects.values_list("address", flat=True))

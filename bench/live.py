@@ -45,7 +45,7 @@ on the same machine as the browser and the clients, so client and server share t
    each push's slowest client, and the CPU Daphne and the client process spent per push.
 3. Where the time goes: Daphne alone (a refused webhook: no database, no Redis; `/healthz`; an empty
    delivery), what a new PostgreSQL / Redis connection costs (CONN_MAX_AGE is 0), and
-   `actions.ingest` run in this process the way Daphne runs the view (a sync thread beside an event
+   `ingest` run in this process the way Daphne runs the view (a sync thread beside an event
    loop that the channel layer sends on) with its stages timed by wrapping them: the transaction
    (store, ledger, stats), the live-row render and sends, the figure pushes, SQL time and queries.
 

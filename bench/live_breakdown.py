@@ -1,5 +1,5 @@
 """bench/live's third measurement, where the time goes: Daphne alone, new PostgreSQL and Redis
-connections, and `actions.ingest` with its stages timed.
+connections, and `ingest` with its stages timed.
 
 Imported by bench/live.py after it has pointed Django at the benchmark database and set it up.
 """
@@ -25,7 +25,9 @@ from aura import realtime
 from bench.live_servers import DaphneServer
 from bench.live_stats import Distribution
 from bench.live_world import WARMUP_PUSHES, BenchWorld
-from whales import actions, fragments, ledger
+from whales import fragments
+from whales.books import booking, ledger
+from whales.ingestion import ingest
 from whales.models import ArrivedVia
 
 
@@ -137,16 +139,16 @@ class StageClock:
 
 # (module, function, depth, what it is): each is timed where it is called during an ingest.
 INGEST_STAGES: list[tuple[Any, str, int, str]] = [
-    (actions, "ingest", 0, " (whole call)"),
-    (actions, "_store_raw", 1, ""),
-    (actions, "_store_swaps", 1, ""),
-    (actions, "push_live_swaps", 1, " (on commit)"),
+    (ingest, "ingest", 0, " (whole call)"),
+    (ingest, "_store_raw", 1, ""),
+    (ingest, "_store_swaps", 1, ""),
+    (ingest, "push_live_swaps", 1, " (on commit)"),
     (fragments, "swap_rows", 2, " (render)"),
     (fragments, "swap_push", 2, " (render)"),
-    (actions, "book_trades", 1, " (a transaction of its own)"),
+    (ingest, "book_trades", 1, " (a transaction of its own)"),
     (ledger, "apply_new_trades", 2, ""),
-    (ledger, "refresh_stats", 2, ""),
-    (actions, "push_wallet_figures", 2, " (on commit)"),
+    (booking, "refresh_stats", 2, ""),
+    (booking, "push_wallet_figures", 2, " (on commit)"),
     (fragments, "leaderboard_row", 3, " (render)"),
     (fragments, "wallet_stats", 3, " (render)"),
     (fragments, "wallet_positions", 3, " (render)"),
@@ -162,7 +164,7 @@ class IngestProfile:
 
 
 def profile_ingest(world: BenchWorld, ingests: int, debug: bool) -> IngestProfile:
-    """`actions.ingest` of one webhook swap at a time, in a sync thread beside a running event loop
+    """`ingest` of one webhook swap at a time, in a sync thread beside a running event loop
     that the channel layer sends on: the way Daphne runs the webhook view, without HTTP."""
     clock = StageClock()
 
@@ -172,7 +174,7 @@ def profile_ingest(world: BenchWorld, ingests: int, debug: bool) -> IngestProfil
             with override_settings(DEBUG=debug), connection.execute_wrapper(clock.sql):
                 for n in range(WARMUP_PUSHES + ingests):
                     transaction = world.maker.swap(wallets[n % len(wallets)], int(time.time()))
-                    actions.ingest([transaction], ArrivedVia.WEBHOOK)
+                    ingest.ingest([transaction], ArrivedVia.WEBHOOK)
                     if n < WARMUP_PUSHES:
                         clock.current.clear()
                         clock.calls.clear()

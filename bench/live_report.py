@@ -91,7 +91,7 @@ def print_connection_costs(result: ConnectionCosts) -> None:
 
 
 def print_profile(result: IngestProfile) -> None:
-    print(f"3c. actions.ingest of one webhook swap, in-process beside an event loop ({result.ingests} ingests)")
+    print(f"3c. ingest of one webhook swap, in-process beside an event loop ({result.ingests} ingests)")
     for label, timings in result.stages.items():
         calls = result.calls_per_ingest.get(label, 0)
         print(f"    {label:50} {timings.line()}  {calls:.1f} calls")

@@ -20,7 +20,7 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.builders import address, usdc_swap
-from whales import actions
+from whales.ingestion import ingest
 from whales.models import ArrivedVia, Token, TrackedWallet
 
 WARMUP_PUSHES = 5
@@ -103,7 +103,7 @@ def seed_world(history: int) -> BenchWorld:
         step = HISTORY_DAYS * DAY / max(history, 1)
         past = [maker.swap(wallet.address, int(end - (history - k) * step)) for k in range(history)]
         for batch in range(0, len(past), 100):
-            actions.ingest(past[batch : batch + 100], ArrivedVia.BACKFILL)
+            ingest.ingest(past[batch : batch + 100], ArrivedVia.BACKFILL)
     return BenchWorld(run_id, user, wallets, fanout_wallet, maker, time.perf_counter() - started)
 
 

@@ -15,17 +15,17 @@ Flags (defaults are the issue's sizes): --swaps 1000000 --wallets 1000 --leaderb
 What it measures:
 
 1. Full recompute of `--swaps` swaps over `--wallets` wallets (target: under 20 s on the machine it runs on).
-   a. Pure engine (`whales.pnl`, no database): seeded, realistic swaps are generated (several tokens
+   a. Pure engine (`whales.books.pnl`, no database): seeded, realistic swaps are generated (several tokens
       per wallet, buys, partial and full sells, some oversells, a few token transfers in and out,
-      prices as random walks, amounts and prices rounded exactly as `whales.actions` stores them,
-      times over 30 days) and turned into `pnl.Trade`s by `ledger.swap_trade` and
-      `ledger.transfer_trade`, as the app makes them; generation is timed on its own. Then each
-      wallet's trades are sorted with `ledger.replay_order` and replayed with `pnl.replay`. Figures:
+      prices as random walks, amounts and prices rounded exactly as `whales.ingestion.ingest` stores them,
+      times over 30 days) and turned into `pnl.Trade`s by `trades.swap_trade` and
+      `trades.transfer_trade`, as the app makes them; generation is timed on its own. Then each
+      wallet's trades are sorted with `trades.replay_order` and replayed with `pnl.replay`. Figures:
       generation time, sort and replay time, swaps/s, max RSS (getrusage) and the tracemalloc peak of
       a second, traced replay.
    b. From the database, the app's own code: the same swaps (and transfers) are loaded as real
       `whales_swap` (and `whales_tokentransfer`) rows with COPY, in block-time order as ingestion
-      would write them. A fresh process then runs `ledger.recompute_all()` over every wallet, as
+      would write them. A fresh process then runs `recompute.recompute_all()` over every wallet, as
       `manage.py recompute_pnl` does (batches of wallets, each one transaction: swaps streamed through
       a server-side cursor, replayed per (wallet, token), rows written with COPY, `refresh_stats`).
       Figures: its read / replay / write / stats split, total, swaps/s, max RSS, CPU of this process
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     recompute = app_path = board = None
     try:
-        print("1b. Full recompute from the database: ledger.recompute_all()", flush=True)
+        print("1b. Full recompute from the database: recompute.recompute_all()", flush=True)
         load = as_served(load_swaps, config)
         connections.close_all()
         recompute = in_fresh_process(measure_recompute_all, config)

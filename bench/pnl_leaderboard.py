@@ -24,9 +24,9 @@ from django.urls import reverse
 from bench.pnl_build import CopyTable, create_wallets
 from bench.pnl_market import Config
 from bench.pnl_measuring import Timings
-from whales import pnl
+from whales.books import pnl
 from whales.models import TrackedWallet, WalletStats, Window
-from whales.views import LEADERBOARD_PAGE_SIZE, LeaderboardQuery, RowsByIdPaginator
+from whales.selectors import LEADERBOARD_PAGE_SIZE, LeaderboardQuery, RowsByIdPaginator
 
 WINDOW_SHARE = {Window.DAY: 0.04, Window.WEEK: 0.25, Window.MONTH: 1.0, Window.ALL: 1.3}
 STATS_FIELDS = (
@@ -48,7 +48,7 @@ def _binomial(rng: random.Random, n: int, p: float) -> int:
 def wallet_stats_rows(seed: int, wallet_id: int, active: bool, end: datetime) -> Iterator[tuple]:
     """Four WalletStats rows (one per window) with a believable spread: most wallets modest, a few
     huge; win rates around a per-wallet skill; no win rate where nothing closed in the window.
-    `wallet_active` copies the wallet's flag, as `ledger.refresh_stats` writes it (the leaderboard's
+    `wallet_active` copies the wallet's flag, as `stats.refresh_stats` writes it (the leaderboard's
     partial indexes hold only active wallets' rows)."""
     rng = random.Random(f"{seed}:stats:{wallet_id}")
     activity = rng.lognormvariate(math.log(120), 1.2)  # swaps in 30 days

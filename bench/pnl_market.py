@@ -16,7 +16,7 @@ from decimal import Context, Decimal
 from typing import NamedTuple
 
 from whales.models import AMOUNT, PRICE, USD
-from whales.parsing import USDC_MINT, USDT_MINT, WSOL_MINT
+from whales.solana import USDC_MINT, USDT_MINT, WSOL_MINT
 
 DAYS = 30
 HOUR = 3600
@@ -29,7 +29,7 @@ _BYTE_TO_BASE58 = bytes.maketrans(bytes(range(256)), bytes(BASE58.encode()[i % 5
 AMOUNT_PLACES = AMOUNT["decimal_places"]
 PRICE_STEP = ONE.scaleb(-PRICE["decimal_places"])
 USD_STEP = ONE.scaleb(-USD["decimal_places"])
-PRICE_QUOTIENT = Context(prec=28)  # whales.parsing divides quote by token amount at this precision
+PRICE_QUOTIENT = Context(prec=28)  # whales.ingestion.parsing divides quote by token amount at this precision
 WIDE = Context(prec=80)
 SLOT_AT_START = 300_000_000
 SOURCES = ["JUPITER", "RAYDIUM", "PUMP_FUN", "METEORA", "ORCA", "PHOENIX"]
@@ -226,7 +226,7 @@ def wallet_profile(seed: int, index: int) -> tuple[str, str, list[str]]:
 
 def wallet_trades(market: Market, seed: int, wallet: int, count: int) -> Iterator[SwapRow | TransferRow]:
     """The wallet's `count` swaps, and a few token transfers, in block-time order, rounded as
-    `whales.actions` stores them.
+    `whales.ingestion.ingest` stores them.
 
     Each wallet trades a handful of tokens (a few heavily), alternating entries, adds, partial and
     full exits; now and then it sells more than we saw it buy, receives tokens by transfer before

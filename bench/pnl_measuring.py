@@ -23,7 +23,7 @@ from django.db.models import Count, Q, Sum
 from django.test.utils import override_settings
 
 from bench.pnl_market import EXACT, MB, ZERO, Config
-from whales import pnl
+from whales.books import pnl
 from whales.models import Position, PositionCycle, Realization
 
 

@@ -1,4 +1,4 @@
-"""bench/pnl's recompute measurements: the pure engine (1a), `ledger.recompute_all` over the
+"""bench/pnl's recompute measurements: the pure engine (1a), `recompute.recompute_all` over the
 database (1b) and the per-pair path ingest uses (1c).
 
 Imported by bench/pnl.py after it has pointed Django at the benchmark database and set it up.
@@ -19,7 +19,8 @@ from django.db.models import Q
 
 from bench.pnl_market import MB, Config, SwapRow, swaps_per_wallet, wallet_trades
 from bench.pnl_measuring import GcClock, LedgerTotals, current_rss_mb, max_rss_mb
-from whales import ledger, pnl
+from whales.books import ledger, pnl, recompute
+from whales.books import trades as book_trades
 from whales.models import Position, PositionCycle, Realization, Swap
 
 
@@ -58,13 +59,15 @@ def generate_trades(config: Config) -> tuple[list[list[pnl.Trade]], int]:
             if type(row) is SwapRow:
                 swap_key += 1
                 trades.append(
-                    ledger.swap_trade(swap_key, unix, row.side, mint, row.token_amount, row.usd_price, row.position)
+                    book_trades.swap_trade(
+                        swap_key, unix, row.side, mint, row.token_amount, row.usd_price, row.position
+                    )
                 )
             else:
                 transfer_key += 1
                 if row.direction == "out" or row.usd_price is not None:
                     trades.append(
-                        ledger.transfer_trade(transfer_key, unix, row.direction, mint, row.amount, row.usd_price)
+                        book_trades.transfer_trade(transfer_key, unix, row.direction, mint, row.amount, row.usd_price)
                     )
         trades_by_wallet.append(trades)
     return trades_by_wallet, transfer_key
@@ -76,7 +79,7 @@ def replay_wallets(trades_by_wallet: list[list[pnl.Trade]]) -> tuple[float, floa
     totals = LedgerTotals()
     for trades in trades_by_wallet:
         started = time.perf_counter()
-        ordered = sorted(trades, key=ledger.replay_order)
+        ordered = sorted(trades, key=book_trades.replay_order)
         sorted_at = time.perf_counter()
         replayed = pnl.replay(ordered)
         sort_s += sorted_at - started
@@ -127,7 +130,7 @@ def measure_pure_engine(config: Config) -> PureEngineResult:
 
 @dataclass
 class DatabaseRecomputeResult:
-    summary: ledger.RecomputeSummary
+    summary: recompute.RecomputeSummary
     gc_s: float
     client_cpu_s: float  # this process
     server_cpu_s: float | None  # the PostgreSQL backend serving it, when it runs on this machine
@@ -162,7 +165,7 @@ def backend_cpu_seconds() -> float | None:
 
 
 def measure_recompute_all(config: Config) -> DatabaseRecomputeResult:
-    """Stage 1b, in its own process: `ledger.recompute_all()` of every wallet, as `manage.py recompute_pnl`
+    """Stage 1b, in its own process: `recompute.recompute_all()` of every wallet, as `manage.py recompute_pnl`
     runs it (outside any transaction: each batch commits)."""
     load_average = os.getloadavg()[0]
     server_cpu_started, client_cpu_started = backend_cpu_seconds(), time.process_time()
@@ -172,7 +175,7 @@ def measure_recompute_all(config: Config) -> DatabaseRecomputeResult:
         print(f"    recompute_all: {done:,} of {total:,} wallets, {time.perf_counter() - started:.0f} s", flush=True)
 
     with GcClock() as gc_clock:
-        summary = ledger.recompute_all(progress=progress)
+        summary = recompute.recompute_all(progress=progress)
     client_cpu_s = time.process_time() - client_cpu_started
     server_cpu = backend_cpu_seconds()
     return DatabaseRecomputeResult(
@@ -188,17 +191,17 @@ def measure_recompute_all(config: Config) -> DatabaseRecomputeResult:
 
 
 def measure_block_time_decoding(sample: int = 100_000) -> float:
-    """µs a row that reading block_time as a datetime costs over reading it as unix seconds (ledger.UNIX_TIME)."""
+    """µs a row that reading block_time as a datetime costs over reading it as unix seconds (book_trades.UNIX_TIME)."""
     first = Swap.objects.order_by("id").values_list("id", flat=True).first() or 0
     swaps = Swap.objects.filter(id__lt=first + sample)
     seconds = {}
     with transaction.atomic():
         for name, rows in {
             "datetime": swaps.values_list("block_time"),
-            "unix": swaps.annotate(unix=ledger.UNIX_TIME).values_list("unix"),
+            "unix": swaps.annotate(unix=book_trades.UNIX_TIME).values_list("unix"),
         }.items():
             started = time.perf_counter()
-            count = sum(1 for _ in rows.iterator(chunk_size=ledger.READ_CHUNK))
+            count = sum(1 for _ in rows.iterator(chunk_size=recompute.READ_CHUNK))
             seconds[name] = time.perf_counter() - started
     return (seconds["datetime"] - seconds["unix"]) / max(1, count) * 1e6
 
@@ -231,7 +234,7 @@ def pair_rows(wallet_id: int, token_id: int) -> list[list[tuple]]:
 
 def measure_app_path(config: Config, pairs: int = 20) -> AppPathResult:
     """`ledger.recompute_position` (the per-pair path ingest uses, ORM objects) on a sample of pairs,
-    and whether it leaves those pairs' rows as `ledger.recompute_all` wrote them."""
+    and whether it leaves those pairs' rows as `recompute.recompute_all` wrote them."""
     rng = random.Random(f"{config.seed}:sample")
     everything = list(Position.objects.order_by("wallet_id", "token_id").values_list("wallet_id", "token_id"))
     sample = rng.sample(everything, min(pairs, len(everything)))

@@ -19,7 +19,7 @@ from bench.pnl_leaderboard import LeaderboardResult
 from bench.pnl_market import Config
 from bench.pnl_measuring import rate
 from bench.pnl_recompute import AppPathResult, DatabaseRecomputeResult, PureEngineResult
-from whales import ledger
+from whales.books import recompute
 
 RECOMPUTE_TARGET_S = 20.0
 LEADERBOARD_TARGET_MS = 50.0
@@ -66,7 +66,7 @@ def print_header(config: Config, migrate_s: float | None) -> None:
 
 def print_pure_engine(result: PureEngineResult) -> None:
     each_us = result.sort_and_replay_s / result.swaps * 1e6
-    print("1a. Pure engine (whales.pnl, no database)")
+    print("1a. Pure engine (whales.books.pnl, no database)")
     print(
         f"    generate {result.swaps:,} swaps + {result.transfers:,} transfers → {result.trades:,} Trades"
         f" {result.generate_s:.2f} s   (setup, not part of the recompute)"
@@ -95,8 +95,8 @@ def print_database_recompute(load: LoadResult, result: DatabaseRecomputeResult, 
         f" whales_swap {load.table_mb:,.0f} MB + indexes {load.indexes_mb:,.0f} MB"
     )
     print(
-        f"    ledger.recompute_all(): {summary.wallets:,} wallets in {summary.batches} batches"
-        f" (one transaction each, up to {ledger.BATCH_SWAPS:,} swaps)"
+        f"    recompute.recompute_all(): {summary.wallets:,} wallets in {summary.batches} batches"
+        f" (one transaction each, up to {recompute.BATCH_SWAPS:,} swaps)"
     )
     other = summary.seconds - summary.read_seconds - summary.replay_seconds - summary.write_seconds
     other -= summary.stats_seconds

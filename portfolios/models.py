@@ -1,12 +1,9 @@
-"""What each user follows and how they want to be alerted."""
+"""What each user follows (how they want to be alerted lives in the alerts app)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from decimal import Decimal
-
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 
@@ -23,39 +20,38 @@ class Follow(models.Model):
     def __str__(self) -> str:
         return f"{self.user} follows {self.wallet}"
 
-    @classmethod
-    def followers_of(cls, wallet_ids: Iterable[int]) -> dict[int, list[int]]:
-        """wallet id → ids of the users following it (wallets nobody follows are absent)."""
-        followers: dict[int, list[int]] = {}
-        for wallet_id, user_id in cls.objects.filter(wallet_id__in=list(wallet_ids)).values_list(
-            "wallet_id", "user_id"
-        ):
-            followers.setdefault(wallet_id, []).append(user_id)
-        return followers
 
+class WalletNote(models.Model):
+    """A user's private note and labels on a tracked wallet: nobody else reads them."""
 
-class AlertPreference(models.Model):
-    """A user's alert settings; a user without a row gets the defaults (alerts off)."""
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wallet_notes")
+    wallet = models.ForeignKey("whales.TrackedWallet", on_delete=models.CASCADE, related_name="private_notes")
+    text = models.TextField(blank=True, max_length=5000)
+    labels = ArrayField(models.CharField(max_length=40), default=list, blank=True, size=20)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
-    class Scope(models.TextChoices):
-        ALL = "all", "every tracked wallet"
-        FOLLOWED = "followed", "only wallets I follow"
-
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alert_preference")
-    desktop_notifications = models.BooleanField(default=False)
-    sound = models.BooleanField(default=False)
-    min_usd = models.DecimalField(
-        "minimum swap size (USD)",
-        max_digits=14,
-        decimal_places=2,
-        default=Decimal("10000"),
-        validators=[MinValueValidator(Decimal("0"))],
-    )
-    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.ALL)
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "wallet"], name="one_note_per_user_and_wallet")]
 
     def __str__(self) -> str:
-        return f"alerts of {self.user}"
+        return f"{self.user}'s note on {self.wallet}"
 
-    @property
-    def enabled(self) -> bool:
-        return self.desktop_notifications or self.sound
+
+class Device(models.Model):
+    """A phone registered by a user for push notifications. A push token names one app install: when
+    another user signs in on it and registers it, it becomes theirs."""
+
+    class Platform(models.TextChoices):
+        IOS = "ios", "iOS (APNs)"
+        ANDROID = "android", "Android (FCM)"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="devices")
+    platform = models.CharField(max_length=10, choices=Platform.choices)
+    push_token = models.CharField(max_length=512, unique=True)
+    name = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.get_platform_display()} device of {self.user}"

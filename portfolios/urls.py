@@ -5,5 +5,4 @@ from portfolios import views
 urlpatterns = [
     path("wallets/<str:address>/follow/", views.follow, name="follow"),
     path("following/", views.following, name="following"),
-    path("settings/alerts/", views.alert_settings, name="alert_settings"),
 ]

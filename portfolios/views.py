@@ -1,10 +1,9 @@
-"""Following wallets and alert preferences: thin views over portfolios.actions."""
+"""Following wallets: thin views over portfolios.actions."""
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,10 +11,8 @@ from django.views.decorators.http import require_POST
 
 from aura.realtime import leaderboard_group
 from portfolios import actions
-from portfolios.forms import AlertPreferenceForm
 from whales.models import TrackedWallet, WalletStats, Window
-from whales.selectors import FeedFilter, swap_feed
-from whales.views import FEED_PAGE_SIZE, LeaderboardQuery
+from whales.selectors import FEED_PAGE_SIZE, FeedFilter, LeaderboardQuery, swap_feed
 
 
 @login_required
@@ -50,14 +47,3 @@ def following(request: HttpRequest) -> HttpResponse:
         "live_groups": f"follows,{leaderboard_group(query.window)}",
     }
     return render(request, "portfolios/following.html", context)
-
-
-@login_required
-def alert_settings(request: HttpRequest) -> HttpResponse:
-    preference = actions.preferences_of(request.user)
-    form = AlertPreferenceForm(request.POST or None, instance=preference)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, "Alert settings saved.")
-        return redirect("alert_settings")
-    return render(request, "portfolios/alerts.html", {"form": form})

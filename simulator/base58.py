@@ -1,6 +1,6 @@
 """Base58 encoding (Bitcoin alphabet), the text form of Solana addresses and signatures.
 
-`whales.addresses` only decodes; the simulator needs to mint addresses and signatures, and
+`whales.solana` only decodes; the simulator needs to mint addresses and signatures, and
 imports nothing from the app, so the encoder lives here.
 """
 

@@ -18,7 +18,9 @@ import pytest
 from django.conf import settings
 from django.db import connections
 
-from tests.test_http_client import connect_redis, serve, unique_prefix
+from simulator.server.messaging import MessagingServer
+from tests.support.http import serve
+from tests.support.redis import connect_redis, unique_prefix
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -62,6 +64,28 @@ def database_url_for(settings_dict: dict) -> str:
 
 
 WEBHOOK_SECRET = "live-server-webhook-secret"
+TELEGRAM_TEST_TOKEN = "123456:TEST-alerts-token"
+_MESSAGING: MessagingServer | None = None
+
+
+def messaging_server() -> MessagingServer:
+    """The session's Telegram and Discord stand-in (simulator.server.messaging), started on first use."""
+    global _MESSAGING
+    if _MESSAGING is None:
+        _MESSAGING = MessagingServer().__enter__()
+    return _MESSAGING
+
+
+@pytest.fixture
+def messaging(settings) -> MessagingServer:
+    """Telegram's Bot API and Discord's webhooks on a local port, emptied for this test; the settings
+    point the alert senders at it."""
+    server = messaging_server()
+    server.messaging.reset()
+    settings.TELEGRAM_API_URL = server.url
+    settings.DISCORD_API_URL = server.url
+    settings.TELEGRAM_BOT_TOKEN = TELEGRAM_TEST_TOKEN
+    return server
 
 
 class LiveServer:
@@ -132,12 +156,15 @@ def live_server_env(django_db_blocker, queue: str = "celery") -> dict[str, str]:
             "LIVE_HEARTBEAT_SECONDS": "1",  # pages take 2.5 s of silence for a dropped network
             "DATABASE_POOL_SIZE": "4",  # as the Procfiles run the web process
             "CELERY_QUEUE": queue,
+            "TELEGRAM_BOT_TOKEN": TELEGRAM_TEST_TOKEN,
+            "TELEGRAM_API_URL": messaging_server().url,
+            "DISCORD_API_URL": messaging_server().url,
         }
 
 
 def worker_command(queue: str) -> list[str]:
-    """A solo Celery worker consuming `queue` and the backfills' queue beside it (settings.CELERY_HISTORY_QUEUE)."""
-    queues = f"{queue},{queue}.history"
+    """A solo Celery worker consuming `queue` and the backfills' and alerts' queues beside it."""
+    queues = f"{queue},{queue}.history,{queue}.alerts"
     return [sys.executable, "-m", "celery", "-A", "aura", "worker", "--pool=solo", "-Q", queues, "--loglevel=warning"]
 
 
@@ -279,7 +306,7 @@ def redis_of_our_own():
 
 @pytest.fixture
 def server():
-    """A scripted local HTTP server (tests.test_http_client.ScriptedServer) standing in for an API."""
+    """A scripted local HTTP server (tests.support.http.ScriptedServer) standing in for an API."""
     yield from serve()
 
 
@@ -295,9 +322,23 @@ def key_prefix(redis_client):
     yield from unique_prefix(redis_client)
 
 
+# The named characters: alice owns things, bob shares them, carol must be refused. One password for all.
+PASSWORD = "correct horse battery staple"
+
+
 @pytest.fixture
 def alice(django_user_model):
-    return django_user_model.objects.create_user("alice", password="correct horse battery staple")
+    return django_user_model.objects.create_user("alice", password=PASSWORD)
+
+
+@pytest.fixture
+def bob(django_user_model):
+    return django_user_model.objects.create_user("bob", password=PASSWORD)
+
+
+@pytest.fixture
+def carol(django_user_model):
+    return django_user_model.objects.create_user("carol", password=PASSWORD)
 
 
 def log_in(page, server: LiveServer, username: str, password: str) -> None:

@@ -16,7 +16,7 @@ def test_a_logged_in_user_sees_the_empty_dashboard(client, alice):
     assert response.status_code == 200
     assert "No swaps yet" in html
     assert "No wallets tracked yet" in html
-    assert 'ws-connect="/ws/live/?groups=feed.trades,leaderboard.7d"' in html
+    assert 'ws-connect="/ws/live/?groups=feed.trades,feed.signals,leaderboard.7d"' in html
     assert '"X-CSRFToken": "' in html
 
 

@@ -1,4 +1,4 @@
-"""whales.birdeye against a real local HTTP server serving the recorded Birdeye payloads, and Redis."""
+"""providers.birdeye against a real local HTTP server serving the recorded Birdeye payloads, and Redis."""
 
 from __future__ import annotations
 
@@ -6,29 +6,22 @@ import json
 import logging
 from decimal import Decimal
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import redis
 
-from tests.test_http_client import (
-    REDIS_URL,
-    Recorded,
-    Reply,
-    ScriptedServer,
-    Sleeps,
-    dead_redis,
-)
-from whales.birdeye import (
+from providers.birdeye import (
     BirdeyeClient,
     BirdeyeError,
     BirdeyePrice,
-    ResponseCache,
     TokenOverview,
     TrendingToken,
     TrendingTokens,
 )
+from providers.http import ResponseCache
+from tests.support.http import Recorded, Reply, ScriptedServer, Sleeps
+from tests.support.redis import REDIS_URL, dead_redis
 
 FIXTURES = Path(__file__).parent / "fixtures" / "birdeye"
 API_KEY = "birdeye-test-key"
@@ -561,21 +554,17 @@ def test_calls_go_through_the_shared_redis_rate_limiter(
     assert redis_client.exists(f"{key_prefix}:ratelimit:birdeye") == 1
 
 
-def test_from_settings_reads_django_settings(
-    server: ScriptedServer, monkeypatch: pytest.MonkeyPatch, key_prefix: str
-) -> None:
-    fake_settings = SimpleNamespace(
-        BIRDEYE_BASE_URL=server.url + "/",
-        BIRDEYE_API_KEY=API_KEY,
-        BIRDEYE_TIMEOUT_SECONDS=3,
-        REDIS_URL=REDIS_URL,
-    )
-    monkeypatch.setattr("django.conf.settings", fake_settings)
+def test_from_settings_reads_django_settings(server: ScriptedServer, settings, key_prefix: str) -> None:
+    settings.BIRDEYE_BASE_URL = server.url + "/"
+    settings.BIRDEYE_API_KEY = API_KEY
+    settings.BIRDEYE_TIMEOUT_SECONDS = 3
+    settings.BIRDEYE_RATE_PER_SECOND = 1.0  # Birdeye's Standard plan
+    settings.REDIS_URL = REDIS_URL
     server.script(Reply(200, fixture_bytes("birdeye_defi_price.json")))
 
     birdeye = BirdeyeClient.from_settings(key_prefix=key_prefix, sleep=Sleeps())
 
     assert birdeye.price(JUP).value == Decimal("0.38622452197470425")
-    assert birdeye.http.rate_limiter.rate_per_second == 1.0  # the default: Birdeye's Standard plan
+    assert birdeye.http.rate_limiter.rate_per_second == 1.0
     assert server.requests[0].path == "/defi/price"
     assert server.requests[0].headers["x-api-key"] == API_KEY

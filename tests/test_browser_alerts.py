@@ -6,18 +6,18 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from alerts.actions import set_browser_alerts
 from aura.realtime import FEED_TRADES, send_html
-from portfolios.models import AlertPreference
 from tests.builders import address, usdc_swap
-from tests.conftest import log_in, off_the_browser_thread
-from tests.test_browser_live import PASSWORD, RECORD_NOTIFICATIONS
+from tests.conftest import PASSWORD, log_in, off_the_browser_thread
+from tests.test_browser_live import RECORD_NOTIFICATIONS
 from whales.models import TrackedWallet
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_sound_of_alerts_starts_with_the_first_click(daphne_server, new_page, alice):
-    AlertPreference.objects.create(user=alice, sound=True, min_usd=1000)
+    set_browser_alerts(alice, sound=True, min_usd=1000)
     page = new_page()
     log_in(page, daphne_server, "alice", PASSWORD)
     assert page.evaluate("window.AURA.audioState()") in ("none", "suspended")
@@ -28,7 +28,7 @@ def test_the_sound_of_alerts_starts_with_the_first_click(daphne_server, new_page
 
 
 def test_desktop_alerts_fire_on_a_wallet_page_and_the_settings_page_too(daphne_server, new_page, alice):
-    AlertPreference.objects.create(user=alice, desktop_notifications=True, min_usd=1000)
+    set_browser_alerts(alice, desktop=True, min_usd=1000)
     quiet = TrackedWallet.objects.create(address=address("quiet whale"), label="Quiet whale")
     loud = TrackedWallet.objects.create(address=address("loud whale elsewhere"), label="Loud whale")
     pages = []

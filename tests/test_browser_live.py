@@ -10,24 +10,18 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.builders import address, usdc_swap
-from tests.conftest import log_in, off_the_browser_thread
-from whales import actions
+from tests.conftest import PASSWORD, log_in, off_the_browser_thread
+from whales.ingestion.ingest import ingest
 from whales.models import ArrivedVia, Swap, TrackedWallet
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 FIXTURES = Path(__file__).parent / "fixtures" / "helius"
 JUPITER_TRADER = "FCHTRYx6npkQCogtpZtEFLJeevAFGbDHhJyvqvT6F4kX"
-PASSWORD = "correct horse battery staple"
 
 
 def real_payload(name: str) -> dict:
     return json.loads((FIXTURES / name).read_text())
-
-
-@pytest.fixture
-def bob(django_user_model):
-    return django_user_model.objects.create_user("bob", password=PASSWORD)
 
 
 def test_a_webhook_delivery_appears_in_two_users_feeds_and_updates_the_leaderboard_row(
@@ -36,7 +30,7 @@ def test_a_webhook_delivery_appears_in_two_users_feeds_and_updates_the_leaderboa
     trader = TrackedWallet.objects.create(address=JUPITER_TRADER, label="Jupiter trader")
     # An earlier swap, so the trader already has a leaderboard row when the pages open.
     off_the_browser_thread(
-        actions.ingest, [real_payload("helius_swap_JUPITER_usdc_to_sol_invariant.json")], ArrivedVia.POLL
+        ingest, [real_payload("helius_swap_JUPITER_usdc_to_sol_invariant.json")], ArrivedVia.POLL
     )
     pages = []
     for user in ("alice", "bob"):
@@ -74,7 +68,7 @@ def test_swaps_ingested_while_the_socket_is_down_appear_exactly_once_after_it_co
     def swap_at(n: int) -> dict:
         return usdc_swap(whale.address, token, "buy", str(n), str(n), 1_760_000_000 + n, seed=f"reconnect {n}")
 
-    off_the_browser_thread(actions.ingest, [swap_at(1)], ArrivedVia.WEBHOOK)
+    off_the_browser_thread(ingest, [swap_at(1)], ArrivedVia.WEBHOOK)
     page = new_page()
     log_in(page, own_daphne_server, "alice", PASSWORD)
     expect(page.locator("#connection")).to_have_text("live")
@@ -83,7 +77,7 @@ def test_swaps_ingested_while_the_socket_is_down_appear_exactly_once_after_it_co
     own_daphne_server.stop()
     expect(page.locator("#connection")).to_have_text("reconnecting…")
     for n in (2, 3, 4):  # committed and pushed while no socket listens: this page misses the pushes
-        off_the_browser_thread(actions.ingest, [swap_at(n)], ArrivedVia.WEBHOOK)
+        off_the_browser_thread(ingest, [swap_at(n)], ArrivedVia.WEBHOOK)
     own_daphne_server.start()
 
     expect(page.locator("#connection")).to_have_text("live", timeout=30_000)
@@ -107,9 +101,9 @@ window.Notification.requestPermission = function () { return Promise.resolve("gr
 
 
 def test_a_user_who_opted_in_is_notified_of_large_swaps_only(daphne_server, new_page, alice):
-    from portfolios.models import AlertPreference
+    from alerts.actions import set_browser_alerts
 
-    AlertPreference.objects.create(user=alice, desktop_notifications=True, min_usd=1000)
+    set_browser_alerts(alice, desktop=True, min_usd=1000)
     whale = TrackedWallet.objects.create(address=address("loud whale"), label="Loud whale")
     page = new_page()
     page.add_init_script(RECORD_NOTIFICATIONS)  # the browser's Notification API is the edge we observe
@@ -141,7 +135,7 @@ def test_the_page_shows_when_its_connection_drops_and_catches_up_when_the_networ
     page.context.set_offline(True)
     expect(page.locator("#connection")).to_have_text("reconnecting…")
     off_the_browser_thread(
-        actions.ingest, [usdc_swap(whale.address, token, "buy", "7", "7", 1_760_000_000)], ArrivedVia.WEBHOOK
+        ingest, [usdc_swap(whale.address, token, "buy", "7", "7", 1_760_000_000)], ArrivedVia.WEBHOOK
     )
     page.context.set_offline(False)
 

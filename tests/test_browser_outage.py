@@ -21,8 +21,11 @@ from playwright.sync_api import expect
 
 from tests.builders import address, usdc_swap
 from tests.conftest import REPO_DIR, LiveServer, live_server_env, log_in, off_the_browser_thread, worker_command
-from tests.test_live_resilience import layer_at
-from whales import actions
+from tests.support.redis import layer_at
+from whales.books.booking import book_stragglers
+from whales.ingestion.ingest import ingest
+from whales.live import push_unpushed_swaps
+from whales.market.prices import refresh_prices
 from whales.models import Swap, Token, TrackedWallet
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -82,7 +85,7 @@ def test_swaps_stored_while_redis_is_down_reach_the_open_page_once_it_is_back(
     expect(page.locator("#swap-feed .feed-row")).to_have_count(4, timeout=15_000)
     # The sweep beat runs pushes what was stored while Redis was down; the page keeps each row once.
     with override_settings(CHANNEL_LAYERS={"default": layer_at(redis_of_our_own.url, server.channels_prefix)}):
-        swept = off_the_browser_thread(actions.push_unpushed_swaps, now=timezone.now() + timedelta(seconds=10))
+        swept = off_the_browser_thread(push_unpushed_swaps, now=timezone.now() + timedelta(seconds=10))
     assert swept == 3
     assert not Swap.objects.filter(pushed_at=None).exists()
     assert server.post_webhook([swap(5)]).status_code == 200  # and pushes flow again
@@ -91,17 +94,17 @@ def test_swaps_stored_while_redis_is_down_reach_the_open_page_once_it_is_back(
     assert ids == [f"swap-{pk}" for pk in Swap.objects.order_by("-block_time").values_list("id", flat=True)]
     assert page.evaluate("window.__sameDocument") is True  # no reload
     # Their bookings could not be queued while Redis was down: the straggler sweep books them.
-    off_the_browser_thread(actions.book_stragglers, older_than=timedelta(0))
+    off_the_browser_thread(book_stragglers, older_than=timedelta(0))
     assert not Swap.objects.filter(in_books=False).exists()
 
 
 def test_a_price_tick_refreshes_the_figures_of_an_open_wallet_page(daphne_server, new_page, alice, server):
-    from tests.test_http_client import Reply
+    from tests.support.http import Reply
 
     whale = TrackedWallet.objects.create(address=address("ticked whale"), label="Ticked whale")
     mint = address("ticked token")
     off_the_browser_thread(
-        actions.ingest, [usdc_swap(whale.address, mint, "buy", "100", "100", int(time.time()) - 60)], "webhook"
+        ingest, [usdc_swap(whale.address, mint, "buy", "100", "100", int(time.time()) - 60)], "webhook"
     )
     page = new_page()
     log_in(page, daphne_server, "alice", PASSWORD)
@@ -112,11 +115,11 @@ def test_a_price_tick_refreshes_the_figures_of_an_open_wallet_page(daphne_server
     server.responder = lambda request: Reply(
         200, {"success": True, "data": {mint: {"value": 3, "updateUnixTime": int(time.time())}}}
     )
-    from whales.birdeye import BirdeyeClient
-    from whales.prices import PriceSources
+    from providers.birdeye import BirdeyeClient
+    from whales.market.prices import PriceSources
 
     sources = PriceSources(birdeye=BirdeyeClient(server.url, "key", rate_per_second=0, max_attempts=1))
-    assert off_the_browser_thread(actions.refresh_prices, sources) >= 1
+    assert off_the_browser_thread(refresh_prices, sources) >= 1
     assert Token.objects.get(mint=mint).price_usd == Decimal(3)
 
     # 100 held at a cost of $1 each, now $3: $200 unrealized.

@@ -14,10 +14,9 @@ from playwright.sync_api import expect
 
 from portfolios.models import Follow
 from tests.builders import address, usdc_swap
-from tests.conftest import log_in, off_the_browser_thread
-from tests.test_browser_live import PASSWORD
+from tests.conftest import PASSWORD, log_in, off_the_browser_thread
 from tests.test_numbers import RULE
-from whales import actions
+from whales.ingestion.ingest import ingest
 from whales.models import ArrivedVia, BackfillState, Token, TokenPrice, TrackedWallet, WalletStats, Window
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -122,7 +121,7 @@ def test_on_a_390_px_phone_no_page_is_wider_than_the_screen_and_the_leaderboard_
     trader = TrackedWallet.objects.get(label__startswith="Whale 000")
     mint = address("phone token")
     trades = [usdc_swap(trader.address, mint, "buy", "123456789.123", "98765.43", 1_760_000_000 + n) for n in range(3)]
-    off_the_browser_thread(actions.ingest, trades, ArrivedVia.WEBHOOK)
+    off_the_browser_thread(ingest, trades, ArrivedVia.WEBHOOK)
     path = {"wallet": f"/wallets/{trader.address}/", "token": f"/tokens/{mint}/"}.get(path, path)
     admin_user.set_password(PASSWORD)
     admin_user.save()
@@ -205,7 +204,7 @@ def test_the_realized_pnl_chart_reads_in_dollars_and_cents(daphne_server, new_pa
         usdc_swap(trader.address, mint, "sell", "50", "80", 1_760_000_600),
         usdc_swap(trader.address, mint, "sell", "50", "90.5", 1_760_001_200),
     ]
-    off_the_browser_thread(actions.ingest, trades, ArrivedVia.WEBHOOK)
+    off_the_browser_thread(ingest, trades, ArrivedVia.WEBHOOK)
     page = new_page()
     page.set_viewport_size(DESKTOP)
     log_in(page, daphne_server, "alice", PASSWORD)

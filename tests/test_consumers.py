@@ -10,7 +10,7 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 
 from aura.consumers import CLOSE_UNAUTHENTICATED, LiveConsumer
-from aura.realtime import user_group
+from aura.realtime import follows_group
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 WALLET = "9WzDXwBbmkg8ZTbNMqUxvQRAyrZzDsGYdLVL9zYtAWWM"
@@ -40,16 +40,17 @@ async def test_it_forwards_html_pushed_to_a_group_the_page_joined(django_user_mo
     await communicator.disconnect()
 
 
-async def test_it_joins_the_users_own_group_but_ignores_made_up_groups(django_user_model):
+async def test_it_joins_only_the_users_own_follows_and_ignores_other_users_and_made_up_groups(django_user_model):
     alice = await database_sync_to_async(django_user_model.objects.create_user)("alice")
     bob = await database_sync_to_async(django_user_model.objects.create_user)("bob")
-    communicator = communicator_for(alice, f"groups=user.{bob.id},feed.everything")
+    communicator = communicator_for(alice, f"groups=follows.{bob.id},user.{bob.id},feed.everything,follows")
     connected, _ = await communicator.connect()
     assert connected
     layer = get_channel_layer()
-    await layer.group_send(user_group(bob.id), {"type": "html.push", "html": "<p>for bob</p>"})
+    await layer.group_send(follows_group(bob.id), {"type": "html.push", "html": "<p>for bob</p>"})
+    await layer.group_send(f"user.{bob.id}", {"type": "html.push", "html": "<p>for bob too</p>"})
     await layer.group_send("feed.everything", {"type": "html.push", "html": "<p>nobody</p>"})
-    await layer.group_send(user_group(alice.id), {"type": "html.push", "html": "<p>for alice</p>"})
+    await layer.group_send(follows_group(alice.id), {"type": "html.push", "html": "<p>for alice</p>"})
     assert await communicator.receive_from(timeout=5) == "<p>for alice</p>"
     assert await communicator.receive_nothing(timeout=0.3)
     await communicator.disconnect()
@@ -57,7 +58,7 @@ async def test_it_joins_the_users_own_group_but_ignores_made_up_groups(django_us
 
 async def test_an_ingested_swap_is_pushed_to_the_feed_its_wallet_and_the_leaderboard(django_user_model):
     from tests.builders import address, usdc_swap
-    from whales import actions
+    from whales.ingestion.ingest import ingest
     from whales.models import ArrivedVia, Swap, TrackedWallet
 
     alice = await database_sync_to_async(django_user_model.objects.create_user)("alice")
@@ -69,7 +70,7 @@ async def test_an_ingested_swap_is_pushed_to_the_feed_its_wallet_and_the_leaderb
         assert (await communicator.connect())[0]
 
     tx = usdc_swap(WALLET, address("pushed token"), "buy", "500", "250", 1_760_000_000)
-    await database_sync_to_async(actions.ingest)([tx], ArrivedVia.WEBHOOK)
+    await database_sync_to_async(ingest)([tx], ArrivedVia.WEBHOOK)
     swap = await database_sync_to_async(Swap.objects.get)()
 
     pushed = await feed.receive_from(timeout=5)
@@ -90,7 +91,8 @@ async def test_a_swap_a_poll_finds_long_after_it_happened_is_history_not_pushed(
     import time
 
     from tests.builders import address, usdc_swap
-    from whales import actions
+    from whales.ingestion.ingest import ingest
+    from whales.live import POLLED_LIVE_FOR
     from whales.models import ArrivedVia, Swap, TrackedWallet
 
     alice = await database_sync_to_async(django_user_model.objects.create_user)("alice")
@@ -99,10 +101,10 @@ async def test_a_swap_a_poll_finds_long_after_it_happened_is_history_not_pushed(
     assert (await feed.connect())[0]
     token, now = address("polled token"), int(time.time())
 
-    late = usdc_swap(WALLET, token, "buy", "1", "1", now - int(actions.POLLED_LIVE_FOR.total_seconds()) - 60)
-    await database_sync_to_async(actions.ingest)([late], ArrivedVia.POLL)  # a minute past the live window
+    late = usdc_swap(WALLET, token, "buy", "1", "1", now - int(POLLED_LIVE_FOR.total_seconds()) - 60)
+    await database_sync_to_async(ingest)([late], ArrivedVia.POLL)  # a minute past the live window
     assert await feed.receive_nothing(timeout=0.5)
-    await database_sync_to_async(actions.ingest)([usdc_swap(WALLET, token, "buy", "2", "2", now - 30)], ArrivedVia.POLL)
+    await database_sync_to_async(ingest)([usdc_swap(WALLET, token, "buy", "2", "2", now - 30)], ArrivedVia.POLL)
     recent = await database_sync_to_async(Swap.objects.get)(token_amount=2)
 
     assert f'id="swap-{recent.id}"' in await feed.receive_from(timeout=5)
@@ -114,7 +116,7 @@ async def test_a_swap_a_poll_finds_long_after_it_happened_is_history_not_pushed(
 async def test_the_follows_group_carries_only_the_swaps_of_wallets_the_user_follows(django_user_model):
     from portfolios.models import Follow
     from tests.builders import address, usdc_swap
-    from whales import actions
+    from whales.ingestion.ingest import ingest
     from whales.models import ArrivedVia, TrackedWallet
 
     alice = await database_sync_to_async(django_user_model.objects.create_user)("alice")
@@ -127,10 +129,10 @@ async def test_the_follows_group_carries_only_the_swaps_of_wallets_the_user_foll
         assert (await communicator.connect())[0]
 
     token = address("followed token")
-    await database_sync_to_async(actions.ingest)(
+    await database_sync_to_async(ingest)(
         [usdc_swap(other.address, token, "buy", "1", "1", 1_760_000_000)], ArrivedVia.WEBHOOK
     )
-    await database_sync_to_async(actions.ingest)(
+    await database_sync_to_async(ingest)(
         [usdc_swap(WALLET, token, "buy", "2", "2", 1_760_000_001)], ArrivedVia.WEBHOOK
     )
 
@@ -180,7 +182,8 @@ async def test_a_socket_notes_its_groups_while_open_and_the_note_expires_without
 
 async def test_a_booking_renders_and_pushes_figures_only_where_a_page_listens(django_user_model):
     from tests.builders import address, usdc_swap
-    from whales import actions, fragments
+    from whales import fragments
+    from whales.ingestion.ingest import ingest
     from whales.models import ArrivedVia, TrackedWallet
 
     alice = await database_sync_to_async(django_user_model.objects.create_user)("alice")
@@ -194,7 +197,7 @@ async def test_a_booking_renders_and_pushes_figures_only_where_a_page_listens(dj
     ]
 
     with patch.object(fragments, "wallet_stats", wraps=fragments.wallet_stats) as stats_rendered:
-        await database_sync_to_async(actions.ingest)(txs, ArrivedVia.WEBHOOK)
+        await database_sync_to_async(ingest)(txs, ArrivedVia.WEBHOOK)
 
     assert [call.args[0].id for call in stats_rendered.call_args_list] == [watched.id]
     messages = [await wallet_page.receive_from(timeout=5), await wallet_page.receive_from(timeout=5)]

@@ -1,4 +1,4 @@
-"""whales.dexscreener against a real local HTTP server serving recorded DexScreener responses."""
+"""providers.dexscreener against a real local HTTP server serving recorded DexScreener responses."""
 
 from __future__ import annotations
 
@@ -6,19 +6,14 @@ import copy
 import json
 from decimal import Decimal
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import redis
 
-from tests.test_http_client import (
-    REDIS_URL,
-    Reply,
-    ScriptedServer,
-    Sleeps,
-)
-from whales.dexscreener import DexScreenerClient, DexScreenerError, PairPrice
+from providers.dexscreener import DexScreenerClient, DexScreenerError, PairPrice
+from tests.support.http import Reply, ScriptedServer, Sleeps
+from tests.support.redis import REDIS_URL
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dexscreener"
 SOL = "So11111111111111111111111111111111111111112"
@@ -161,9 +156,11 @@ def test_a_rate_limited_call_is_retried_after_retry_after(server: ScriptedServer
 
 
 def test_from_settings_shares_a_300_a_minute_budget_through_redis(
-    server: ScriptedServer, monkeypatch: pytest.MonkeyPatch, redis_client: redis.Redis, key_prefix: str
+    server: ScriptedServer, settings, redis_client: redis.Redis, key_prefix: str
 ) -> None:
-    monkeypatch.setattr("django.conf.settings", SimpleNamespace(DEXSCREENER_BASE_URL=server.url, REDIS_URL=REDIS_URL))
+    settings.DEXSCREENER_BASE_URL = server.url
+    settings.DEXSCREENER_RATE_PER_SECOND = 5.0
+    settings.REDIS_URL = REDIS_URL
     server.responder = lambda request: Reply(200, [])
     worker_a = DexScreenerClient.from_settings(key_prefix=key_prefix, sleep=Sleeps())
     worker_b = DexScreenerClient.from_settings(key_prefix=key_prefix, sleep=(sleeps_b := Sleeps()))

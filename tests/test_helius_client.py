@@ -1,24 +1,18 @@
-"""whales.helius against a real local HTTP server (tests.test_http_client.ScriptedServer) and Redis."""
+"""providers.helius against a real local HTTP server (tests.support.http.ScriptedServer) and Redis."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import redis
 
-from tests.test_http_client import (
-    REDIS_URL,
-    Recorded,
-    Reply,
-    ScriptedServer,
-    Sleeps,
-)
-from whales.helius import HeliusClient, HeliusError
+from providers.helius import HeliusClient, HeliusError
+from tests.support.http import Recorded, Reply, ScriptedServer, Sleeps
+from tests.support.redis import REDIS_URL
 
 FIXTURES = Path(__file__).parent / "fixtures" / "helius"
 WHALE = "9WzDXwBbmkg8ZTbNMqUxvQRAyrZzDsGYdLVL9zYtAWWM"
@@ -348,30 +342,36 @@ def test_sync_webhook_updates_a_changed_auth_header(server: ScriptedServer) -> N
     assert server.requests[-1].body["authHeader"] == "Bearer new"
 
 
-def test_create_webhook_is_not_repeated_after_a_server_error(server: ScriptedServer) -> None:
-    server.script(Reply(500, {"error": "internal"}), Reply(200, {"webhookID": "dup"}))
+def test_a_webhook_create_is_not_repeated_after_a_server_error(server: ScriptedServer) -> None:
+    server.script(Reply(200, []), Reply(500, {"error": "internal"}), Reply(200, {"webhookID": "dup"}))
     helius, _ = make_helius(server)
 
     with pytest.raises(HeliusError) as caught:
-        helius.create_webhook("https://aura.example/hook", ["alice-wallet"], "Bearer s3cret")
+        helius.sync_webhook("https://aura.example/hook", ["alice-wallet"], "Bearer s3cret")
 
     assert caught.value.transient is True
-    assert len(server.requests) == 1
+    assert [(r.method, r.path) for r in server.requests] == [("GET", "/v0/webhooks"), ("POST", "/v0/webhooks")]
 
 
-def test_update_and_delete_webhook(server: ScriptedServer, redis_client: redis.Redis, key_prefix: str) -> None:
-    server.responder = store = FakeWebhookStore()
-    helius, _ = make_helius(server, redis=redis_client, key_prefix=key_prefix)
-    created = helius.create_webhook("https://aura.example/hook", ["alice-wallet"], "Bearer s3cret", "raw")
+def test_a_webhook_gone_between_listing_and_update_is_a_permanent_error(server: ScriptedServer) -> None:
+    url = "https://aura.example/hook"
+    listed = {
+        "webhookID": "wh-9",
+        "webhookURL": url,
+        "transactionTypes": ["ANY"],
+        "accountAddresses": ["alice-wallet"],
+        "webhookType": "enhanced",
+        "authHeader": "Bearer old",
+    }
+    server.script(Reply(200, [listed]), Reply(404, {"error": "webhook not found"}))
+    helius, sleeps = make_helius(server)
 
-    updated = helius.update_webhook(created["webhookID"], "https://aura.example/hook", ["bob-wallet"], "Bearer x")
-    helius.delete_webhook(created["webhookID"])
+    with pytest.raises(HeliusError) as caught:
+        helius.sync_webhook(url, ["alice-wallet"], "Bearer new")
 
-    assert created["webhookType"] == "raw"
-    assert updated["accountAddresses"] == ["bob-wallet"]
-    assert store.webhooks == {}
-    assert helius.list_webhooks() == []
-    assert credits_spent(redis_client, key_prefix)[0] == 300
+    assert (caught.value.status, caught.value.transient) == (404, False)
+    assert [(r.method, r.path) for r in server.requests] == [("GET", "/v0/webhooks"), ("PUT", "/v0/webhooks/wh-9")]
+    assert sleeps == []
 
 
 # -- rate limiting and configuration ----------------------------------------------------------
@@ -393,24 +393,20 @@ def test_calls_go_through_the_shared_redis_rate_limiter(
     assert redis_client.exists(f"{key_prefix}:ratelimit:helius") == 1
 
 
-def test_from_settings_reads_django_settings(
-    server: ScriptedServer, monkeypatch: pytest.MonkeyPatch, key_prefix: str
-) -> None:
-    fake_settings = SimpleNamespace(
-        HELIUS_BASE_URL=server.url + "/v0/",
-        HELIUS_API_KEY=API_KEY,
-        HELIUS_HISTORY_BEFORE_PARAM="before",
-        HELIUS_TIMEOUT_SECONDS=3,
-        REDIS_URL=REDIS_URL,
-    )
-    monkeypatch.setattr("django.conf.settings", fake_settings)
+def test_from_settings_reads_django_settings(server: ScriptedServer, settings, key_prefix: str) -> None:
+    settings.HELIUS_BASE_URL = server.url + "/v0/"
+    settings.HELIUS_API_KEY = API_KEY
+    settings.HELIUS_HISTORY_BEFORE_PARAM = "before"
+    settings.HELIUS_TIMEOUT_SECONDS = 3
+    settings.HELIUS_RATE_PER_SECOND = 2.0
+    settings.REDIS_URL = REDIS_URL
     server.script(Reply(200, [tx(1)]), Reply(200, []))
 
     helius = HeliusClient.from_settings(key_prefix=key_prefix, sleep=Sleeps())
     list(helius.iter_address_history(WHALE))
 
     assert helius.before_param == "before"
-    assert helius.http.rate_limiter.rate_per_second == 2.0  # the default
+    assert helius.http.rate_limiter.rate_per_second == 2.0
     assert [r.path for r in server.requests] == [f"/v0/addresses/{WHALE}/transactions"] * 2
     assert server.requests[1].param("before") == sig(1)
     assert server.requests[1].param("api-key") == API_KEY

@@ -81,12 +81,12 @@ def world(staff):
     """A followed whale with a closed cycle, so every list has rows to page through."""
     from portfolios.models import Follow
     from tests.builders import address, usdc_swap
-    from whales import actions
+    from whales.ingestion.ingest import ingest
     from whales.models import ArrivedVia, TrackedWallet
 
     whale = TrackedWallet.objects.create(address=address("hostile whale"))
     mint = address("hostile token")
-    actions.ingest(
+    ingest(
         [
             usdc_swap(whale.address, mint, "buy", "10", "10", 1_760_000_000),
             usdc_swap(whale.address, mint, "sell", "10", "20", 1_760_000_060),

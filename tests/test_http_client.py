@@ -1,33 +1,21 @@
-"""aura.http against a real HTTP server on 127.0.0.1 and the machine's Redis.
+"""providers.http against a real HTTP server on 127.0.0.1 and the machine's Redis.
 
-`ScriptedServer` (also used by test_helius_client.py) answers each request from a script of
+The server is `tests.support.http.ScriptedServer`: it answers each request from a script of
 `Reply`s or from a responder function, and records every request it receives.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import pickle
-import socket
-import threading
 import time
-import uuid
-from collections import deque
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
-from aura.http import (
+from providers.http import (
     CreditMeter,
     JsonHttpClient,
     LocalRateLimiter,
@@ -35,155 +23,8 @@ from aura.http import (
     RedisRateLimiter,
     parse_retry_after,
 )
-
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
-
-# -- a real, scripted HTTP server ------------------------------------------------------------
-
-
-@dataclass
-class Reply:
-    """What the server sends: `body` is JSON-encoded unless it is bytes.
-
-    `delay` sleeps before answering; `truncate` announces the full Content-Length, sends half
-    the body and drops the connection.
-    """
-
-    status: int = 200
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-    truncate: bool = False
-
-    def encoded(self) -> bytes:
-        if self.body is None:
-            return b""
-        if isinstance(self.body, bytes):
-            return self.body
-        return json.dumps(self.body).encode()
-
-
-@dataclass
-class Recorded:
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    body: Any
-
-    def param(self, name: str) -> str | None:
-        values = self.query.get(name)
-        return values[-1] if values else None
-
-
-class ScriptedServer:
-    """A ThreadingHTTPServer on 127.0.0.1:<free port>; `url` is its base URL."""
-
-    def __init__(self) -> None:
-        self.requests: list[Recorded] = []
-        self.responder: Callable[[Recorded], Reply] | None = None
-        self._script: deque[Reply] = deque()
-        self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._httpd.daemon_threads = True
-        self._httpd.handle_error = lambda request, address: None  # clients that time out hang up
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def script(self, *replies: Reply) -> None:
-        self._script.extend(replies)
-
-    def start(self) -> ScriptedServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-    def answer(self, recorded: Recorded) -> Reply:
-        with self._lock:
-            self.requests.append(recorded)
-            if self.responder is not None:
-                return self.responder(recorded)
-            if self._script:
-                return self._script.popleft()
-        return Reply(599, {"error": f"unscripted request {recorded.method} {recorded.path}"})
-
-
-def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, as real APIs do
-        disable_nagle_algorithm = True  # headers and body are separate writes: avoid 40 ms stalls
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def _handle(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            url = urlsplit(self.path)
-            recorded = Recorded(
-                method=self.command,
-                path=url.path,
-                query=parse_qs(url.query, keep_blank_values=True),
-                headers={k.lower(): v for k, v in self.headers.items()},
-                body=json.loads(raw) if raw else None,
-            )
-            reply = server.answer(recorded)
-            if reply.delay:
-                time.sleep(reply.delay)
-            payload = reply.encoded()
-            self.send_response(reply.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            if reply.truncate:
-                self.wfile.write(payload[: len(payload) // 2])
-                self.wfile.flush()
-                self.close_connection = True
-                self.connection.shutdown(socket.SHUT_RDWR)
-                return
-            self.wfile.write(payload)
-
-        do_GET = do_POST = do_PUT = do_DELETE = _handle
-
-    return Handler
-
-
-def serve() -> Iterator[ScriptedServer]:
-    """Body of a `server` fixture: a started ScriptedServer, stopped afterwards."""
-    scripted = ScriptedServer().start()
-    yield scripted
-    scripted.stop()
-
-
-def connect_redis() -> Iterator[redis.Redis]:
-    """Body of a `redis_client` fixture: the machine's Redis (REDIS_URL, db 15 by default)."""
-    client = redis.Redis.from_url(REDIS_URL)
-    yield client
-    client.close()
-
-
-def unique_prefix(client: redis.Redis) -> Iterator[str]:
-    """Body of a `key_prefix` fixture: a fresh key prefix whose keys are deleted afterwards."""
-    prefix = f"test:{uuid.uuid4().hex}"
-    yield prefix
-    for key in client.scan_iter(f"{prefix}*"):
-        client.delete(key)
-
-
-class Sleeps(list):
-    """An injectable `sleep` that records the delays instead of sleeping."""
-
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
+from tests.support.http import Reply, ScriptedServer, Sleeps, closed_port
+from tests.support.redis import REDIS_URL, dead_redis
 
 
 def make_client(server: ScriptedServer, **options: Any) -> tuple[JsonHttpClient, Sleeps]:
@@ -199,12 +40,6 @@ def make_client(server: ScriptedServer, **options: Any) -> tuple[JsonHttpClient,
     }
     settings.update(options)
     return JsonHttpClient(server.url, **settings), sleeps
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # -- JsonHttpClient ---------------------------------------------------------------------------
@@ -447,11 +282,6 @@ def test_a_rate_of_zero_disables_the_limiter(redis_client: redis.Redis, key_pref
 
     assert sleeps == []
     assert redis_client.exists(f"{key_prefix}:rl") == 0
-
-
-def dead_redis() -> redis.Redis:
-    """A client of a Redis that is not there, failing fast (no client-side retries)."""
-    return redis.Redis(port=closed_port(), socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0))
 
 
 def test_the_limiter_keeps_spacing_calls_in_process_when_redis_is_down(

@@ -3,86 +3,53 @@
 from __future__ import annotations
 
 import copy
-import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
 
 import pytest
 from django.test import override_settings
 from django.utils import timezone
 
 from tests.builders import address, spl_transfer, usdc_swap
-from tests.test_http_client import Recorded, Reply, ScriptedServer
-from whales import actions, tasks
-from whales.helius import HeliusClient
+from tests.support.helius import (
+    RAYDIUM_BUYER,
+    SECRET,
+    fixture_tx,
+    helius_for,
+    paged,
+    post_webhook,
+    raydium_buy,
+    raydium_history,
+    signature,
+)
+from tests.support.http import Reply
+from whales import tasks
+from whales.books.booking import positions_rewritten
+from whales.ingestion.ingest import ingest
+from whales.ingestion.reparse import reparse
+from whales.ingestion.sources import (
+    POLL_OVERLAP,
+    backfill_retry_delay,
+    backfill_step,
+    claim_due_wallets,
+    poll_budget_stretch,
+    poll_interval,
+    poll_plan,
+    poll_wallet,
+    start_backfill,
+)
+from whales.market.prices import sol_token
 from whales.models import ArrivedVia, BackfillState, Position, RawTransaction, Swap, TokenTransfer, TrackedWallet
 
 pytestmark = pytest.mark.django_db
 
-FIXTURES = Path(__file__).parent / "fixtures" / "helius"
-RAYDIUM_BUYER = "Ezi9Bn5WAfbVHmWbVHuMCdDhgyZKWxRCGGcexx3EXV8L"
 PUMP_TOKEN = "9ky9gGxHiqUidFXvJ46muFgrJCweBiwKzamCidHmpump"
 JUPITER_TRADER = "FCHTRYx6npkQCogtpZtEFLJeevAFGbDHhJyvqvT6F4kX"
-SECRET = "webhook-secret-for-tests"
-B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-
-
-def fixture_tx(name: str) -> dict[str, Any]:
-    data = json.loads((FIXTURES / name).read_text())
-    return data[0] if isinstance(data, list) else data
-
-
-def raydium_buy() -> dict[str, Any]:
-    return fixture_tx("helius_swap_RAYDIUM_sol_to_pump_token.json")
-
-
-def signature(n: int) -> str:
-    digits = ""
-    while True:
-        n, rest = divmod(n, 58)
-        digits = B58[rest] + digits
-        if n == 0:
-            break
-    return "4sig" + digits.rjust(84, "z")
-
-
-def raydium_history(count: int, newest_time: int = 1_719_909_927) -> list[dict[str, Any]]:
-    """`count` copies of the real Raydium buy with distinct signatures, newest first, a minute apart."""
-    txs = []
-    for n in range(count):
-        tx = copy.deepcopy(raydium_buy())
-        tx["signature"] = signature(n)
-        tx["timestamp"] = newest_time - 60 * n
-        tx["slot"] = 274_000_000 - n
-        txs.append(tx)
-    return txs
 
 
 @pytest.fixture
 def raydium_whale() -> TrackedWallet:
     return TrackedWallet.objects.create(address=RAYDIUM_BUYER, label="Raydium whale")
-
-
-def helius_for(server: ScriptedServer) -> HeliusClient:
-    return HeliusClient(server.url, "test-key", rate_per_second=0, sleep=lambda _: None, max_attempts=2)
-
-
-def paged(txs: list[dict[str, Any]], fail_after_pages: int | None = None):
-    """A Helius history responder over `txs`; with `fail_after_pages`, later pages answer 400 (a dead worker)."""
-    served = []
-
-    def respond(request: Recorded) -> Reply:
-        if fail_after_pages is not None and len(served) >= fail_after_pages:
-            return Reply(400, {"error": "simulated crash"})
-        limit = int(request.param("limit") or 100)
-        cursor = request.param("before-signature")
-        start = 0 if cursor is None else [t["signature"] for t in txs].index(cursor) + 1
-        served.append(start)
-        return Reply(200, txs[start : start + limit])
-
-    return respond
 
 
 def stored_swaps() -> list[tuple]:
@@ -92,12 +59,6 @@ def stored_swaps() -> list[tuple]:
 
 
 # --- the webhook ---------------------------------------------------------------------------------
-
-
-def post_webhook(client, body: Any, secret: str | None = SECRET):
-    headers = {} if secret is None else {"HTTP_AUTHORIZATION": secret}
-    raw = body if isinstance(body, bytes) else json.dumps(body)
-    return client.post("/hooks/helius/", data=raw, content_type="application/json", **headers)
 
 
 @override_settings(HELIUS_WEBHOOK_SECRET=SECRET)
@@ -132,7 +93,7 @@ def test_the_same_transaction_by_webhook_twice_and_by_poll_is_one_row(client, ra
     raydium_whale.newest_signature = "1" * 64  # an older cursor, so the poll walks down to it
     raydium_whale.save()
 
-    assert actions.poll_wallet(raydium_whale, helius_for(server)) == 0
+    assert poll_wallet(raydium_whale, helius_for(server)) == 0
 
     assert Swap.objects.count() == 1
     assert RawTransaction.objects.count() == 1
@@ -205,7 +166,7 @@ def test_a_get_on_the_webhook_is_not_allowed(client):
 
 def test_usdc_quoted_swaps_are_valued_one_to_one(raydium_whale):
     TrackedWallet.objects.create(address=JUPITER_TRADER)
-    actions.ingest([fixture_tx("helius_swap_JUPITER_usdc_to_sol_raydium_clmm.json")], ArrivedVia.WEBHOOK)
+    ingest([fixture_tx("helius_swap_JUPITER_usdc_to_sol_raydium_clmm.json")], ArrivedVia.WEBHOOK)
 
     swap = Swap.objects.get(wallet__address=JUPITER_TRADER)
     assert (swap.token.mint, swap.quote_amount, swap.usd_value) == (
@@ -217,12 +178,12 @@ def test_usdc_quoted_swaps_are_valued_one_to_one(raydium_whale):
 
 
 def test_sol_quoted_swaps_take_the_nearest_sol_price_within_ten_minutes(raydium_whale):
-    sol = actions.sol_token()
+    sol = sol_token()
     at = datetime.fromtimestamp(1719909927 - 300, UTC)
     sol.prices.create(at=at, price_usd=Decimal("145.50"), source="birdeye")
     sol.prices.create(at=at - timedelta(hours=1), price_usd=Decimal("999"), source="birdeye")
 
-    actions.ingest([raydium_buy()], ArrivedVia.WEBHOOK)
+    ingest([raydium_buy()], ArrivedVia.WEBHOOK)
 
     swap = Swap.objects.get()
     assert swap.usd_value == Decimal("1.455")  # 0.01 SOL at $145.50
@@ -230,7 +191,7 @@ def test_sol_quoted_swaps_take_the_nearest_sol_price_within_ten_minutes(raydium_
 
 
 def test_a_sol_quoted_swap_without_a_near_sol_price_waits_unvalued(raydium_whale):
-    actions.ingest([raydium_buy()], ArrivedVia.WEBHOOK)
+    ingest([raydium_buy()], ArrivedVia.WEBHOOK)
 
     assert Swap.objects.get().usd_value is None
 
@@ -246,21 +207,21 @@ def test_a_poll_killed_after_its_first_page_and_run_again_leaves_exactly_the_row
     raydium_whale.save()
 
     server.responder = paged(history, fail_after_pages=1)
-    actions.poll_wallet(raydium_whale, helius_for(server))
+    poll_wallet(raydium_whale, helius_for(server))
     raydium_whale.refresh_from_db()
     assert Swap.objects.count() == 100  # the first page is in ...
     assert raydium_whale.newest_signature == signature(249)  # ... but the cursor did not move
     assert "simulated crash" in raydium_whale.last_error
 
     server.responder = paged(history)
-    actions.poll_wallet(raydium_whale, helius_for(server))
+    poll_wallet(raydium_whale, helius_for(server))
     interrupted_then_rerun = stored_swaps()
 
     Swap.objects.all().delete()
     RawTransaction.objects.all().delete()
     TrackedWallet.objects.filter(id=raydium_whale.id).update(newest_signature=signature(249), last_polled_at=None)
     raydium_whale.refresh_from_db()
-    actions.poll_wallet(raydium_whale, helius_for(server))
+    poll_wallet(raydium_whale, helius_for(server))
 
     assert interrupted_then_rerun == stored_swaps()
     assert len(interrupted_then_rerun) == 249  # everything newer than the old cursor, once
@@ -272,7 +233,7 @@ def test_a_poll_killed_after_its_first_page_and_run_again_leaves_exactly_the_row
 def test_a_poll_of_a_wallet_never_seen_reads_only_its_newest_page(raydium_whale, server):
     server.responder = paged(raydium_history(250))
 
-    actions.poll_wallet(raydium_whale, helius_for(server))
+    poll_wallet(raydium_whale, helius_for(server))
 
     assert Swap.objects.count() == 100
     assert len(server.requests) == 1
@@ -288,10 +249,10 @@ def test_a_poll_whose_cursor_helius_no_longer_lists_stops_at_the_last_polls_time
     raydium_whale.save()
     server.responder = paged(history)
 
-    actions.poll_wallet(raydium_whale, helius_for(server))
+    poll_wallet(raydium_whale, helius_for(server))
 
     # The first page reaches back 99 minutes, past the last poll less the hour's overlap: it stops there.
-    assert newest - history[99]["timestamp"] > 10 * 60 + actions.POLL_OVERLAP.total_seconds()
+    assert newest - history[99]["timestamp"] > 10 * 60 + POLL_OVERLAP.total_seconds()
     assert (len(server.requests), Swap.objects.count()) == (1, 100)
     raydium_whale.refresh_from_db()
     assert (raydium_whale.newest_signature, raydium_whale.last_error) == (signature(0), "")
@@ -303,25 +264,25 @@ def test_recently_active_wallets_are_due_sooner_than_dormant_ones(raydium_whale)
     dormant = TrackedWallet.objects.create(address=JUPITER_TRADER)
     raydium_whale.last_swap_at = now - timedelta(hours=1)
 
-    assert actions.poll_interval(raydium_whale, now) == timedelta(seconds=60)
-    assert actions.poll_interval(dormant, now) == timedelta(seconds=3600)
+    assert poll_interval(raydium_whale, now) == timedelta(seconds=60)
+    assert poll_interval(dormant, now) == timedelta(seconds=3600)
 
 
 @override_settings(POLL_ACTIVE_SECONDS=60, POLL_DORMANT_SECONDS=600, POLL_CREDITS_PER_DAY=288_000)
 def test_the_poll_cadence_stretches_to_stay_within_the_credit_budget(raydium_whale):
     TrackedWallet.objects.create(address=JUPITER_TRADER)
     # Two dormant wallets at one 100-credit poll every 10 minutes: 28,800 credits a day, 10 % of the budget.
-    assert actions.planned_poll_credits_per_day() == 28_800
-    assert actions.poll_budget_stretch() == 1.0
+    assert poll_plan().configured_credits == 28_800
+    assert poll_budget_stretch() == 1.0
     with override_settings(POLL_CREDITS_PER_DAY=14_400):
-        assert actions.poll_budget_stretch() == 2.0
+        assert poll_budget_stretch() == 2.0
 
 
 def test_due_wallets_are_claimed_once(raydium_whale):
     TrackedWallet.objects.create(address=JUPITER_TRADER, next_poll_at=timezone.now() + timedelta(hours=1))
 
-    assert actions.claim_due_wallets() == [raydium_whale.id]
-    assert actions.claim_due_wallets() == []
+    assert claim_due_wallets() == [raydium_whale.id]
+    assert claim_due_wallets() == []
 
 
 # --- backfill ------------------------------------------------------------------------------------
@@ -331,17 +292,17 @@ def test_a_backfill_resumes_where_it_stopped_and_reports_progress(raydium_whale,
     newest = int(timezone.now().timestamp()) - 60
     history = raydium_history(350, newest_time=newest)  # 350 minutes of history, all within the window
     server.responder = paged(history)
-    actions.start_backfill(raydium_whale, days=1)
+    start_backfill(raydium_whale, days=1)
     raydium_whale.refresh_from_db()
 
-    assert actions.backfill_step(raydium_whale, helius_for(server), max_pages=2) is False
+    assert backfill_step(raydium_whale, helius_for(server), max_pages=2) is False
     raydium_whale.refresh_from_db()
     assert (raydium_whale.backfill_cursor, raydium_whale.backfill_transactions) == (signature(199), 200)
     assert raydium_whale.newest_signature == signature(0)  # polling takes over from the top
     assert 0 < raydium_whale.backfill_progress() < 100
     assert Swap.objects.filter(arrived_via=ArrivedVia.BACKFILL).count() == 200
 
-    assert actions.backfill_step(raydium_whale, helius_for(server), max_pages=10) is True
+    assert backfill_step(raydium_whale, helius_for(server), max_pages=10) is True
     raydium_whale.refresh_from_db()
     assert raydium_whale.backfill_state == BackfillState.DONE
     assert raydium_whale.backfill_progress() == 100
@@ -352,11 +313,11 @@ def test_a_backfill_resumes_where_it_stopped_and_reports_progress(raydium_whale,
 def test_a_backfill_stops_at_its_depth(raydium_whale, server):
     newest = int(timezone.now().timestamp()) - 60
     server.responder = paged(raydium_history(300, newest_time=newest))  # one a minute: 5 hours
-    actions.start_backfill(raydium_whale, days=0)
+    start_backfill(raydium_whale, days=0)
     raydium_whale.refresh_from_db()
     raydium_whale.backfill_until = timezone.now() - timedelta(minutes=90)
 
-    assert actions.backfill_step(raydium_whale, helius_for(server), max_pages=10) is True
+    assert backfill_step(raydium_whale, helius_for(server), max_pages=10) is True
     assert 85 <= Swap.objects.count() <= 90
 
 
@@ -367,22 +328,22 @@ def test_a_backfill_the_provider_fails_waits_longer_after_each_failure_and_clear
     history = raydium_history(50, newest_time=newest)
     healthy = paged(history)
     server.responder = lambda request: Reply(503, {"error": "down"})
-    actions.start_backfill(raydium_whale, days=1)
+    start_backfill(raydium_whale, days=1)
 
     waits = []
     for _ in range(3):
         raydium_whale.refresh_from_db()
-        assert actions.backfill_step(raydium_whale, helius_for(server), max_pages=10) is False
+        assert backfill_step(raydium_whale, helius_for(server), max_pages=10) is False
         raydium_whale.refresh_from_db()
         waits.append(round((raydium_whale.backfill_retry_at - timezone.now()).total_seconds()))
     assert waits == [30, 60, 120]
     assert raydium_whale.backfill_failures == 3
     assert raydium_whale.backfill_state == BackfillState.RUNNING  # a provider outage is not the end of it
     assert raydium_whale.last_error.startswith("backfill: ") and "attempt 3" in raydium_whale.last_error
-    assert actions.backfill_retry_delay(20) == timedelta(minutes=30)
+    assert backfill_retry_delay(20) == timedelta(minutes=30)
 
     server.responder = healthy
-    assert actions.backfill_step(raydium_whale, helius_for(server), max_pages=10) is True
+    assert backfill_step(raydium_whale, helius_for(server), max_pages=10) is True
     raydium_whale.refresh_from_db()
     assert (raydium_whale.backfill_state, raydium_whale.backfill_failures) == (BackfillState.DONE, 0)
     assert (raydium_whale.last_error, raydium_whale.backfill_retry_at) == ("", None)
@@ -392,7 +353,7 @@ def test_a_backfill_the_provider_fails_waits_longer_after_each_failure_and_clear
 def test_the_beat_leaves_a_backfill_waiting_out_a_failure_to_its_queued_retry(raydium_whale):
     waiting = TrackedWallet.objects.create(address=JUPITER_TRADER, label="waiting")
     for wallet in (raydium_whale, waiting):
-        actions.start_backfill(wallet)
+        start_backfill(wallet)
     TrackedWallet.objects.filter(id=waiting.id).update(
         backfill_failures=2, backfill_retry_at=timezone.now() + timedelta(seconds=50)
     )
@@ -404,7 +365,7 @@ def test_the_beat_leaves_a_backfill_waiting_out_a_failure_to_its_queued_retry(ra
 
 
 def test_reparse_rebuilds_swaps_from_the_stored_raw_transactions(raydium_whale):
-    actions.ingest([raydium_buy()], ArrivedVia.WEBHOOK)
+    ingest([raydium_buy()], ArrivedVia.WEBHOOK)
     original = stored_swaps()
     swap = Swap.objects.get()
     Swap.objects.filter(id=swap.id).update(token_amount=Decimal("1"), side="sell")  # an old parser's mistake
@@ -415,7 +376,7 @@ def test_reparse_rebuilds_swaps_from_the_stored_raw_transactions(raydium_whale):
         arrived_via=ArrivedVia.POLL,
     )
 
-    result = actions.reparse(RawTransaction.objects.order_by("id"))
+    result = reparse(RawTransaction.objects.order_by("id"))
 
     assert (result.transactions, result.created, result.updated, result.deleted) == (2, 1, 1, 0)
     assert Swap.objects.get(id=swap.id).side == "buy"  # fixed in place, same row
@@ -425,11 +386,11 @@ def test_reparse_rebuilds_swaps_from_the_stored_raw_transactions(raydium_whale):
 
 def test_reparse_rebuilds_transfers_too_and_replays_their_positions(raydium_whale):
     mint = address("reparsed token")
-    actions.ingest([spl_transfer(address("someone"), RAYDIUM_BUYER, mint, "40", 1_760_000_000)], ArrivedVia.WEBHOOK)
+    ingest([spl_transfer(address("someone"), RAYDIUM_BUYER, mint, "40", 1_760_000_000)], ArrivedVia.WEBHOOK)
     TokenTransfer.objects.all().delete()  # as if an older parser had not seen it
 
-    result = actions.reparse(RawTransaction.objects.order_by("id"))
-    actions.positions_rewritten(result.changed_pairs)
+    result = reparse(RawTransaction.objects.order_by("id"))
+    positions_rewritten(result.changed_pairs)
 
     transfer = TokenTransfer.objects.get()
     assert (transfer.direction, transfer.amount, transfer.arrived_via) == ("in", Decimal("40"), ArrivedVia.WEBHOOK)
@@ -441,7 +402,7 @@ def test_huge_amounts_and_high_prices_are_stored_exactly(raydium_whale):
     bonk_bag = usdc_swap(RAYDIUM_BUYER, address("ten billion"), "buy", "10000000000", "250000", 1_760_000_000)
     bitcoin = usdc_swap(RAYDIUM_BUYER, address("wrapped btc"), "buy", "0.5", "50000.25", 1_760_000_060, decimals=8)
 
-    result = actions.ingest([bonk_bag, bitcoin], ArrivedVia.WEBHOOK)
+    result = ingest([bonk_bag, bitcoin], ArrivedVia.WEBHOOK)
 
     assert result.rejected == [] and len(result.new_swaps) == 2
     bag, btc = Swap.objects.order_by("block_time")

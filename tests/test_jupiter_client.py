@@ -1,17 +1,16 @@
-"""whales.jupiter against a real local HTTP server serving Jupiter's documented price v3 answers."""
+"""providers.jupiter against a real local HTTP server serving Jupiter's documented price v3 answers."""
 
 from __future__ import annotations
 
 import json
 from decimal import Decimal
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from tests.test_http_client import Recorded, Reply, ScriptedServer, Sleeps
-from whales.jupiter import JupiterClient, JupiterError, JupiterPrice
+from providers.jupiter import JupiterClient, JupiterError, JupiterPrice
+from tests.support.http import Recorded, Reply, ScriptedServer, Sleeps
 
 FIXTURES = Path(__file__).parent / "fixtures" / "jupiter"
 API_KEY = "jupiter-test-key"
@@ -112,9 +111,11 @@ def test_a_rejected_key_is_not_retried_and_not_shown(server: ScriptedServer) -> 
     assert len(server.requests) == 1 and sleeps == []
 
 
-def test_from_settings_reads_base_url_and_key(server: ScriptedServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    fake_settings = SimpleNamespace(JUPITER_BASE_URL=server.url, JUPITER_API_KEY=API_KEY, REDIS_URL=None)
-    monkeypatch.setattr("django.conf.settings", fake_settings)
+def test_from_settings_reads_base_url_and_key(server: ScriptedServer, settings) -> None:
+    settings.JUPITER_BASE_URL = server.url
+    settings.JUPITER_API_KEY = API_KEY
+    settings.JUPITER_RATE_PER_SECOND = None
+    settings.REDIS_URL = None
     server.script(Reply(200, fixture_bytes("jupiter_price_v3_docs_example.json")))
 
     jupiter = JupiterClient.from_settings(sleep=Sleeps())

@@ -1,4 +1,4 @@
-"""`ledger.recompute_all` and `manage.py recompute_pnl`: the bulk rebuild writes exactly the rows the
+"""`recompute_all` and `manage.py recompute_pnl`: the bulk rebuild writes exactly the rows the
 per-pair replay and incremental ingest write, for the wallets asked for and no others."""
 
 from __future__ import annotations
@@ -14,7 +14,11 @@ from django.db import models
 from django.utils import timezone
 
 from tests.builders import address, spl_transfer, usdc_swap
-from whales import actions, ledger
+from whales.books import ledger, pnl, recompute
+from whales.books.booking import book_stragglers
+from whales.books.recompute import recompute_all
+from whales.books.stats import refresh_stats
+from whales.ingestion import ingest as ingestion
 from whales.models import (
     ArrivedVia,
     Position,
@@ -44,17 +48,17 @@ PRICES = {BONK: Decimal("0.0123"), WIF: Decimal("1.87"), MEW: Decimal("0.0042"),
 
 
 @pytest.fixture
-def alice() -> TrackedWallet:
+def alice_wallet() -> TrackedWallet:
     return TrackedWallet.objects.create(address=ALICE, label="Alice")
 
 
 @pytest.fixture
-def bob() -> TrackedWallet:
+def bob_wallet() -> TrackedWallet:
     return TrackedWallet.objects.create(address=BOB, label="Bob")
 
 
 @pytest.fixture
-def carol() -> TrackedWallet:
+def carol_wallet() -> TrackedWallet:
     return TrackedWallet.objects.create(address=CAROL, label="Carol")
 
 
@@ -66,7 +70,7 @@ def priced_tokens() -> None:
 
 
 def ingest(*txs: dict, via: str = ArrivedVia.WEBHOOK) -> None:
-    actions.ingest(list(txs), via)
+    ingestion.ingest(list(txs), via)
 
 
 def history(seed: int, trades: int = 90) -> list[dict]:
@@ -137,14 +141,14 @@ def recompute_every_pair() -> None:
         *TokenTransfer.objects.values_list("wallet_id", "token_id"),
         *Position.objects.values_list("wallet_id", "token_id"),
     }
-    ledger.refresh_stats(ledger.recompute_positions(pairs))
+    refresh_stats(ledger.recompute_positions(pairs))
 
 
-def test_it_writes_exactly_the_rows_incremental_ingest_left(alice, bob, priced_tokens):
+def test_it_writes_exactly_the_rows_incremental_ingest_left(alice_wallet, bob_wallet, priced_tokens):
     ingest_in_random_order(history(seed=1), seed=2)
     incremental = stored_pnl()
 
-    summary = ledger.recompute_all()
+    summary = recompute_all()
 
     assert stored_pnl() == incremental
     counts = {name: len(rows) for name, rows in incremental.items()}
@@ -160,59 +164,60 @@ def test_it_writes_exactly_the_rows_incremental_ingest_left(alice, bob, priced_t
     )
 
 
-def test_the_history_covers_what_the_bulk_path_must_get_right(alice, bob, priced_tokens):
+def test_the_history_covers_what_the_bulk_path_must_get_right(alice_wallet, bob_wallet, priced_tokens):
     ingest_in_random_order(history(seed=1), seed=2)
 
-    ledger.recompute_all()
+    recompute_all()
 
     assert Realization.objects.filter(missing_amount__gt=0).count() >= 2  # oversells
     assert PositionCycle.objects.filter(complete=False).exists()  # a transfer out or an oversell in it
-    assert PositionCycle.objects.filter(wallet=bob, opened_key__startswith="t").exists()  # opened by alice's transfer
+    # One opened by alice's transfer.
+    assert PositionCycle.objects.filter(wallet=bob_wallet, opened_key__startswith="t").exists()
     assert TokenTransfer.objects.filter(direction="out").count() >= 2
     assert PositionCycle.objects.filter(closed_at=None).exists()  # open cycles: running figures
     assert Position.objects.filter(unrealized_pnl__isnull=False).exists()
-    popcat = Position.objects.get(wallet=alice, token__mint=POPCAT)
+    popcat = Position.objects.get(wallet=alice_wallet, token__mint=POPCAT)
     assert (popcat.pending_trades, popcat.holdings, popcat.missing_amount) == (1, 0, Decimal("200"))
-    mew = Position.objects.get(wallet=bob, token__mint=MEW)  # from a transfer alone
+    mew = Position.objects.get(wallet=bob_wallet, token__mint=MEW)  # from a transfer alone
     assert (mew.holdings, mew.cost_basis, mew.unrealized_pnl) == (Decimal("400"), Decimal("2"), Decimal("-0.32"))
     swaps = Swap.objects.values_list("wallet_id", "block_time")
     assert len(set(swaps)) < len(swaps)  # same-second trades
 
 
-def test_it_writes_exactly_the_rows_of_recompute_position_pair_by_pair(alice, bob, priced_tokens):
+def test_it_writes_exactly_the_rows_of_recompute_position_pair_by_pair(alice_wallet, bob_wallet, priced_tokens):
     ingest_in_random_order(history(seed=3), seed=4)
-    alices_bonk = Swap.objects.filter(wallet=alice, token__mint=BONK)
+    alices_bonk = Swap.objects.filter(wallet=alice_wallet, token__mint=BONK)
     first_five = alices_bonk.order_by("block_time", "id").values_list("id", flat=True)[:5]
     Swap.objects.filter(id__in=list(first_five)).update(usd_price=None, usd_value=None)  # waiting to be valued
     for trades in (Swap.objects, TokenTransfer.objects):  # bob's WIF position stays, empty
-        trades.filter(wallet=bob, token__mint=WIF).delete()
+        trades.filter(wallet=bob_wallet, token__mint=WIF).delete()
     recompute_every_pair()
     per_pair = stored_pnl()
 
-    ledger.recompute_all()
+    recompute_all()
 
     assert stored_pnl() == per_pair
-    assert Position.objects.get(wallet=alice, token__mint=BONK).pending_trades == 5
-    assert Position.objects.get(wallet=bob, token__mint=WIF).book == ledger.pnl.TokenBook(WIF).to_dict()
+    assert Position.objects.get(wallet=alice_wallet, token__mint=BONK).pending_trades == 5
+    assert Position.objects.get(wallet=bob_wallet, token__mint=WIF).book == pnl.TokenBook(WIF).to_dict()
 
 
 def test_batches_of_a_few_wallets_write_the_same_rows_and_report_progress(
-    alice, bob, carol, priced_tokens, monkeypatch
+    alice_wallet, bob_wallet, carol_wallet, priced_tokens, monkeypatch
 ):
     ingest_in_random_order(history(seed=5), seed=6)
-    ledger.refresh_stats([carol.id])  # she never traded: she has stats once something refreshed them
+    refresh_stats([carol_wallet.id])  # she never traded: she has stats once something refreshed them
     incremental = stored_pnl()
-    monkeypatch.setattr(ledger, "BATCH_SWAPS", 1)  # one wallet a batch
+    monkeypatch.setattr(recompute, "BATCH_SWAPS", 1)  # one wallet a batch
     calls = []
 
-    summary = ledger.recompute_all(progress=lambda done, total: calls.append((done, total)))
+    summary = recompute_all(progress=lambda done, total: calls.append((done, total)))
 
     assert stored_pnl() == incremental
     assert calls == [(1, 3), (2, 3), (3, 3)]
     assert summary.batches == 3
 
 
-def test_it_only_touches_the_wallets_asked_for(alice, bob, priced_tokens):
+def test_it_only_touches_the_wallets_asked_for(alice_wallet, bob_wallet, priced_tokens):
     ingest_in_random_order(history(seed=7), seed=8)
     expected = stored_pnl()
     Position.objects.update(realized_pnl=Decimal("999"))
@@ -220,27 +225,27 @@ def test_it_only_touches_the_wallets_asked_for(alice, bob, priced_tokens):
     Realization.objects.update(realized_pnl=Decimal("999"))
     WalletStats.objects.update(realized_pnl=Decimal("999"))
 
-    summary = ledger.recompute_all([alice.id, 10**9])  # and an id of no wallet
+    summary = recompute_all([alice_wallet.id, 10**9])  # and an id of no wallet
 
     assert summary.wallets == 1
     for model in (Position, PositionCycle, Realization, WalletStats):
-        assert set(model.objects.filter(wallet=bob).values_list("realized_pnl", flat=True)) == {Decimal("999")}
+        assert set(model.objects.filter(wallet=bob_wallet).values_list("realized_pnl", flat=True)) == {Decimal("999")}
     after = stored_pnl()
     for name in expected:
-        alices = [row for row in after[name] if alice.id in row[:3]]
-        assert alices == [row for row in expected[name] if alice.id in row[:3]], name
+        alices = [row for row in after[name] if alice_wallet.id in row[:3]]
+        assert alices == [row for row in expected[name] if alice_wallet.id in row[:3]], name
 
 
-def test_what_it_replayed_is_booked_so_the_straggler_sweep_leaves_it_alone(alice, bob, priced_tokens):
+def test_what_it_replayed_is_booked_so_the_straggler_sweep_leaves_it_alone(alice_wallet, bob_wallet, priced_tokens):
     ingest_in_random_order(history(seed=13), seed=14)
     expected = stored_pnl()
     a_while_ago = timezone.now() - timedelta(minutes=10)
     for trades in (Swap.objects, TokenTransfer.objects):  # as a bulk import leaves them
         trades.update(in_books=False, ingested_at=a_while_ago)
 
-    ledger.recompute_all()
+    recompute_all()
 
-    assert actions.book_stragglers() == 0
+    assert book_stragglers() == 0
     assert stored_pnl() == expected
     assert not Swap.objects.filter(in_books=False).exists()
     unbooked = TokenTransfer.objects.filter(in_books=False)  # incoming without a price: pending, not in books
@@ -248,26 +253,26 @@ def test_what_it_replayed_is_booked_so_the_straggler_sweep_leaves_it_alone(alice
     assert unbooked.filter(token__mint=POPCAT).exists()
 
 
-def test_derived_rows_go_with_the_swaps_and_wallets_they_come_from(alice, bob, priced_tokens):
+def test_derived_rows_go_with_the_swaps_and_wallets_they_come_from(alice_wallet, bob_wallet, priced_tokens):
     # Their keys carry no database constraint (whales.models.DERIVED): deleting goes through Django.
     ingest_in_random_order(history(seed=5), seed=6)
-    sell = Realization.objects.filter(wallet=alice).earliest("at").swap_id
+    sell = Realization.objects.filter(wallet=alice_wallet).earliest("at").swap_id
 
     Swap.objects.filter(id=sell).delete()  # as reparse deletes a swap its parser no longer finds
     assert not Realization.objects.filter(swap_id=sell).exists()
-    TrackedWallet.objects.filter(id=alice.id).delete()
+    TrackedWallet.objects.filter(id=alice_wallet.id).delete()
 
     for model in (Realization, PositionCycle, Position):
-        assert not model.objects.filter(wallet_id=alice.id).exists()
-        assert model.objects.filter(wallet_id=bob.id).exists()
+        assert not model.objects.filter(wallet_id=alice_wallet.id).exists()
+        assert model.objects.filter(wallet_id=bob_wallet.id).exists()
 
 
-def test_a_wallet_with_no_trades_gets_empty_stats_and_no_positions(carol):
-    summary = ledger.recompute_all([carol.id])
+def test_a_wallet_with_no_trades_gets_empty_stats_and_no_positions(carol_wallet):
+    summary = recompute_all([carol_wallet.id])
 
     assert (summary.wallets, summary.swaps, summary.positions, summary.realizations) == (1, 0, 0, 0)
     assert not Position.objects.exists()
-    stats = WalletStats.objects.filter(wallet=carol)
+    stats = WalletStats.objects.filter(wallet=carol_wallet)
     assert sorted(stats.values_list("window", "total_pnl", "swap_count", "win_rate")) == [
         ("24h", Decimal("0"), 0, None),
         ("30d", Decimal("0"), 0, None),
@@ -277,7 +282,7 @@ def test_a_wallet_with_no_trades_gets_empty_stats_and_no_positions(carol):
 
 
 def test_nothing_to_do_is_fine():
-    summary = ledger.recompute_all([])
+    summary = recompute_all([])
 
     assert (summary.wallets, summary.batches, summary.swaps) == (0, 0, 0)
 
@@ -285,7 +290,7 @@ def test_nothing_to_do_is_fine():
 # --- the command -------------------------------------------------------------------------------------
 
 
-def test_the_command_rebuilds_one_wallet_and_says_what_it_did(alice, bob, priced_tokens):
+def test_the_command_rebuilds_one_wallet_and_says_what_it_did(alice_wallet, bob_wallet, priced_tokens):
     ingest_in_random_order(history(seed=9), seed=10)
     expected = stored_pnl()
     Position.objects.update(realized_pnl=Decimal("999"))
@@ -293,17 +298,17 @@ def test_the_command_rebuilds_one_wallet_and_says_what_it_did(alice, bob, priced
 
     call_command("recompute_pnl", "--wallet", ALICE, stdout=out)
 
-    assert set(Position.objects.filter(wallet=bob).values_list("realized_pnl", flat=True)) == {Decimal("999")}
-    positions = [row for row in stored_pnl()["positions"] if row[0] == alice.id]
-    assert positions == [row for row in expected["positions"] if row[0] == alice.id]
+    assert set(Position.objects.filter(wallet=bob_wallet).values_list("realized_pnl", flat=True)) == {Decimal("999")}
+    positions = [row for row in stored_pnl()["positions"] if row[0] == alice_wallet.id]
+    assert positions == [row for row in expected["positions"] if row[0] == alice_wallet.id]
     lines = out.getvalue().splitlines()
     assert lines[0].startswith("  1 of 1 wallets, ")
-    swaps = Swap.objects.filter(wallet=alice).count()
+    swaps = Swap.objects.filter(wallet=alice_wallet).count()
     assert lines[-1].startswith(f"Recomputed P&L of 1 wallets from {swaps} swaps and ")
     assert " s (" in lines[-1] and "swaps/s; read " in lines[-1]
 
 
-def test_the_command_rebuilds_every_wallet_by_default_even_from_nothing(alice, bob, priced_tokens):
+def test_the_command_rebuilds_every_wallet_by_default_even_from_nothing(alice_wallet, bob_wallet, priced_tokens):
     ingest_in_random_order(history(seed=11), seed=12)
     expected = stored_pnl()
     for model in (Position, PositionCycle, Realization, WalletStats):  # as after a bulk import of swaps
@@ -320,6 +325,6 @@ def test_the_command_refuses_an_address_that_is_not_one():
         call_command("recompute_pnl", "--wallet", typo, stdout=StringIO())
 
 
-def test_the_command_refuses_a_wallet_that_is_not_tracked(alice):
+def test_the_command_refuses_a_wallet_that_is_not_tracked(alice_wallet):
     with pytest.raises(CommandError, match=f"--wallet {CAROL}: not a tracked wallet"):
         call_command("recompute_pnl", "--wallet", ALICE, "--wallet", CAROL, stdout=StringIO())

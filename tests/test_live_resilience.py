@@ -16,20 +16,16 @@ from django.utils import timezone
 from aura.consumers import HEARTBEAT, LiveConsumer
 from tests.builders import address, usdc_swap
 from tests.conftest import free_port
-from tests.test_ingest import helius_for, paged
-from whales import actions
+from tests.support.helius import helius_for, paged
+from tests.support.redis import layer_at
+from whales.ingestion.ingest import ingest
+from whales.ingestion.sources import poll_wallet, sync_webhook
+from whales.live import push_unpushed_swaps
 from whales.models import ArrivedVia, Swap, TrackedWallet
+from whales.wallets import import_wallets
 
 pytestmark = pytest.mark.django_db(transaction=True)
 WALLET = "9WzDXwBbmkg8ZTbNMqUxvQRAyrZzDsGYdLVL9zYtAWWM"
-
-
-def layer_at(url: str, prefix: str = "aura-resilience") -> dict:
-    """A channel layer as settings.CHANNEL_LAYERS declares it, on the Redis at `url`."""
-    return {
-        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": [{"address": url, "socket_timeout": None}], "prefix": prefix},
-    }
 
 
 class OwnLayerConsumer(LiveConsumer):
@@ -75,18 +71,18 @@ async def test_a_swap_stored_while_redis_was_unreachable_is_pushed_once_by_the_s
     tx = usdc_swap(WALLET, address("sweep token"), "buy", "3", "6", int(time.time()) - 5)
 
     with override_settings(CHANNEL_LAYERS={"default": layer_at(f"redis://127.0.0.1:{free_port()}/0")}):
-        await database_sync_to_async(actions.ingest)([tx], ArrivedVia.WEBHOOK)  # stored; its push fails
+        await database_sync_to_async(ingest)([tx], ArrivedVia.WEBHOOK)  # stored; its push fails
     swap = await database_sync_to_async(Swap.objects.get)()
     assert swap.live and swap.pushed_at is None
     assert await feed.receive_nothing(timeout=0.5)
 
     later = timezone.now() + timedelta(seconds=10)
-    assert await database_sync_to_async(actions.push_unpushed_swaps)(now=later) == 1
+    assert await database_sync_to_async(push_unpushed_swaps)(now=later) == 1
 
     pushed = await feed.receive_from(timeout=5)
     assert f'id="swap-{swap.id}"' in pushed
     assert (await database_sync_to_async(Swap.objects.get)()).pushed_at is not None
-    assert await database_sync_to_async(actions.push_unpushed_swaps)(now=later) == 0  # once
+    assert await database_sync_to_async(push_unpushed_swaps)(now=later) == 0  # once
     assert await feed.receive_nothing(timeout=0.5)
     await feed.disconnect()
 
@@ -97,7 +93,7 @@ def test_a_wallets_first_poll_is_its_past_and_is_not_pushed_live(server):
     recent_past = [usdc_swap(WALLET, address("first poll"), "buy", str(n), "1", now - 60 * n) for n in (1, 2, 3)]
     server.responder = paged(recent_past)
 
-    actions.poll_wallet(whale, helius_for(server))
+    poll_wallet(whale, helius_for(server))
 
     assert Swap.objects.count() == 3
     assert not Swap.objects.filter(live=True).exists()
@@ -106,7 +102,7 @@ def test_a_wallets_first_poll_is_its_past_and_is_not_pushed_live(server):
     whale.refresh_from_db()
     news = usdc_swap(WALLET, address("first poll"), "sell", "1", "2", now)
     server.responder = paged([news, *recent_past])
-    actions.poll_wallet(whale, helius_for(server))
+    poll_wallet(whale, helius_for(server))
     assert Swap.objects.get(signature=news["signature"]).live
 
 
@@ -120,7 +116,7 @@ def test_new_wallets_get_the_webhook_before_their_backfills(settings):
 
     before_task_publish.connect(note, weak=False)
     try:
-        actions.import_wallets([(n, {"address": address(f"new whale {n}")}) for n in range(3)])
+        import_wallets([(n, {"address": address(f"new whale {n}")}) for n in range(3)])
     finally:
         before_task_publish.disconnect(note)
 
@@ -135,8 +131,8 @@ def test_two_webhook_syncs_at_once_make_one_webhook_not_two(server, settings):
 
     from django.db import connections
 
-    from tests.test_http_client import Reply
-    from whales.helius import HeliusClient
+    from providers.helius import HeliusClient
+    from tests.support.http import Reply
 
     settings.HELIUS_WEBHOOK_URL = "https://aura.example.com/hooks/helius/"
     settings.HELIUS_WEBHOOK_SECRET = "sync-secret"
@@ -157,7 +153,7 @@ def test_two_webhook_syncs_at_once_make_one_webhook_not_two(server, settings):
 
     def sync() -> None:
         try:
-            actions.sync_webhook(HeliusClient(server.url, "key", rate_per_second=0, max_attempts=1))
+            sync_webhook(HeliusClient(server.url, "key", rate_per_second=0, max_attempts=1))
         finally:
             connections.close_all()
 

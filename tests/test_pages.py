@@ -13,15 +13,23 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.builders import address, usdc_swap
-from whales import actions, fragments, views
+from whales import fragments, views
+from whales.ingestion.ingest import ingest
 from whales.models import ArrivedVia, Swap, Token, TokenPrice, TrackedWallet, WalletStats
 from whales.views import latency_last_hour
+from whales.wallets import set_active
 
 pytestmark = pytest.mark.django_db
 
 NOW = int(timezone.now().timestamp())
 HOSTILE_SYMBOL = "<script>alert(1)</script>"
 HOSTILE_NAME = '"><img src=x onerror=alert(2)>'
+# Queries a page takes, whatever the number of wallets, swaps and positions behind it (session and
+# user included).
+LEADERBOARD_QUERIES = 8
+WALLET_PAGE_QUERIES = 12
+TOKEN_PAGE_QUERIES = 8
+FEED_PAGE_QUERIES = 5
 
 
 def trade_round_trips(label: str, wins: int, losses: int, tags: list[str] | None = None) -> TrackedWallet:
@@ -35,7 +43,7 @@ def trade_round_trips(label: str, wins: int, losses: int, tags: list[str] | None
             usdc_swap(wallet.address, mint, "buy", "100", "10", start),
             usdc_swap(wallet.address, mint, "sell", "100", exit_usdc, start + 600),
         ]
-    actions.ingest(txs, ArrivedVia.WEBHOOK)
+    ingest(txs, ArrivedVia.WEBHOOK)
     return wallet
 
 
@@ -115,7 +123,7 @@ def test_the_wallet_page_query_count_does_not_grow_with_its_history(admin_client
     with CaptureQueriesContext(connection) as few:
         admin_client.get(f"/wallets/{wallet.address}/")
     more = [usdc_swap(wallet.address, address(f"t{n}"), "buy", "5", "1", NOW - n * 60) for n in range(30)]
-    actions.ingest(more, ArrivedVia.WEBHOOK)
+    ingest(more, ArrivedVia.WEBHOOK)
     with CaptureQueriesContext(connection) as many:
         response = admin_client.get(f"/wallets/{wallet.address}/")
 
@@ -148,7 +156,7 @@ def test_a_long_history_charts_in_bounded_buckets_and_the_page_does_not_grow(adm
                 usdc_swap(wallet.address, mint, "sell", "5", "1", at + 30),
                 usdc_swap(wallet.address, mint, "sell", "5", "1", at + 60),
             ]
-        actions.ingest(txs, ArrivedVia.WEBHOOK)
+        ingest(txs, ArrivedVia.WEBHOOK)
 
     trade(range(0, 60))  # enough to fill the first page of swaps and of cycles
     before = len(admin_client.get(f"/wallets/{wallet.address}/").content)
@@ -183,7 +191,7 @@ def test_chain_supplied_names_are_escaped_everywhere(admin_client):
     wallet = trade_round_trips("victim", 1, 0)
     mint = address("victim token")
     Token.objects.filter(mint=mint).update(symbol=HOSTILE_SYMBOL, name=HOSTILE_NAME)
-    actions.ingest([usdc_swap(wallet.address, mint, "buy", "1", "1", NOW - 30)], ArrivedVia.WEBHOOK)
+    ingest([usdc_swap(wallet.address, mint, "buy", "1", "1", NOW - 30)], ArrivedVia.WEBHOOK)
     swap = Swap.objects.select_related("wallet", "token").latest("id")
 
     pages = [
@@ -200,13 +208,14 @@ def test_chain_supplied_names_are_escaped_everywhere(admin_client):
 
 
 def test_feed_catch_up_returns_only_live_swaps_after_the_newest_the_page_holds(admin_client):
+    now = int(timezone.now().timestamp())  # not the module's NOW: a poll is news for 10 minutes of the clock
     wallet = TrackedWallet.objects.create(address=address("feeder"), label="feeder")
     mint = address("feed token")
-    actions.ingest([usdc_swap(wallet.address, mint, "buy", "1", "1", NOW - 300)], ArrivedVia.WEBHOOK)
+    ingest([usdc_swap(wallet.address, mint, "buy", "1", "1", now - 300)], ArrivedVia.WEBHOOK)
     held = Swap.objects.get().id
-    actions.ingest([usdc_swap(wallet.address, mint, "buy", "2", "2", NOW - 200)], ArrivedVia.POLL)
-    actions.ingest([usdc_swap(wallet.address, mint, "buy", "3", "3", NOW - 9000)], ArrivedVia.BACKFILL)
-    actions.ingest([usdc_swap(wallet.address, mint, "buy", "4", "4", NOW - 3600)], ArrivedVia.POLL)  # found late
+    ingest([usdc_swap(wallet.address, mint, "buy", "2", "2", now - 200)], ArrivedVia.POLL)
+    ingest([usdc_swap(wallet.address, mint, "buy", "3", "3", now - 9000)], ArrivedVia.BACKFILL)
+    ingest([usdc_swap(wallet.address, mint, "buy", "4", "4", now - 3600)], ArrivedVia.POLL)  # found late
 
     html = admin_client.get("/feed/", {"after": held}).content.decode()
 
@@ -219,7 +228,7 @@ def test_feed_catch_up_returns_only_live_swaps_after_the_newest_the_page_holds(a
 
 def test_older_swaps_load_page_by_page(admin_client):
     wallet = TrackedWallet.objects.create(address=address("history"), label="history")
-    actions.ingest(
+    ingest(
         [usdc_swap(wallet.address, address("h"), "buy", str(n + 1), "1", NOW - n * 60) for n in range(60)],
         ArrivedVia.BACKFILL,
     )
@@ -304,7 +313,7 @@ def test_a_deactivated_wallet_leaves_the_leaderboard_and_comes_back_when_activat
     quiet = trade_round_trips("going quiet", 1, 0)
     trade_round_trips("staying", 1, 0)
 
-    actions.set_active([quiet.id], False)
+    set_active([quiet.id], False)
     assert leaderboard_labels(admin_client.get("/")) == ["staying"]
 
     admin_client.post(
@@ -317,7 +326,7 @@ def test_a_deactivated_wallet_leaves_the_leaderboard_and_comes_back_when_activat
 def test_a_positions_lots_load_when_its_row_is_opened(admin_client):
     wallet = TrackedWallet.objects.create(address=address("lots"), label="lots")
     mint = address("lot token")
-    actions.ingest(
+    ingest(
         [usdc_swap(wallet.address, mint, "buy", str(n), str(n), NOW - 3600 + n * 60) for n in (1, 2, 3)],
         ArrivedVia.WEBHOOK,
     )
@@ -366,7 +375,7 @@ def test_the_status_page_warns_when_helius_spending_passes_the_budget(admin_clie
     import redis as redis_lib
     from django.conf import settings
 
-    from aura.http import CreditMeter
+    from providers.http import CreditMeter
 
     meter = CreditMeter(redis_lib.Redis.from_url(settings.REDIS_URL), "aura:credits")
     meter.add("helius", 500)
@@ -386,7 +395,7 @@ def test_the_token_page_lists_holders_first_and_sold_out_wallets_apart_sortable_
         trades = [usdc_swap(wallet.address, mint, "buy", bought, bought, NOW - 900)]
         if sold != "0":
             trades.append(usdc_swap(wallet.address, mint, "sell", sold, str(int(sold) * 2), NOW - 600))
-        actions.ingest(trades, ArrivedVia.WEBHOOK)
+        ingest(trades, ArrivedVia.WEBHOOK)
         holders[label] = wallet
 
     by_holdings = admin_client.get(f"/tokens/{mint}/")
@@ -405,7 +414,7 @@ def test_the_token_page_lists_holders_first_and_sold_out_wallets_apart_sortable_
 def test_the_feed_narrows_by_side_size_and_token_symbol_and_catch_up_keeps_the_filters(admin_client):
     wallet = TrackedWallet.objects.create(address=address("narrowed"), label="narrowed")
     bonk, wif = address("bonk mint"), address("wif mint")
-    actions.ingest(
+    ingest(
         [
             usdc_swap(wallet.address, bonk, "buy", "1", "5000", NOW - 300),
             usdc_swap(wallet.address, bonk, "sell", "1", "50", NOW - 200),
@@ -453,3 +462,47 @@ def test_the_tag_filter_lists_tags_from_the_cache_and_a_wallet_saved_with_new_ta
     assert admin_client.get("/").context["tags"] == ["fund", "sniper"]
     wallet.delete()
     assert admin_client.get("/").context["tags"] == []
+
+
+# --- query counts, pinned: a page's queries are the same number whatever the data behind it ------------
+
+
+def busy_market(wallets: int, swaps_each: int) -> tuple[list[TrackedWallet], str]:
+    """`wallets` wallets each trading one shared token `swaps_each` times (and a token of their own)."""
+    shared = address("shared token")
+    traders = []
+    for n in range(wallets):
+        wallet = trade_round_trips(f"trader {n}", 1, 0)
+        txs = [usdc_swap(wallet.address, shared, "buy", "5", "1", NOW - 3600 - k * 60) for k in range(swaps_each)]
+        ingest(txs, ArrivedVia.WEBHOOK)
+        traders.append(wallet)
+    return traders, shared
+
+
+@pytest.mark.parametrize("size", [(2, 1), (12, 6)])
+def test_the_leaderboard_page_takes_a_fixed_number_of_queries(admin_client, django_assert_num_queries, size):
+    busy_market(*size)
+    with django_assert_num_queries(LEADERBOARD_QUERIES):
+        assert admin_client.get("/").status_code == 200
+
+
+@pytest.mark.parametrize("size", [(2, 1), (12, 6)])
+def test_the_wallet_page_takes_a_fixed_number_of_queries(admin_client, django_assert_num_queries, size):
+    traders, _ = busy_market(*size)
+    with django_assert_num_queries(WALLET_PAGE_QUERIES):
+        assert admin_client.get(f"/wallets/{traders[0].address}/").status_code == 200
+
+
+@pytest.mark.parametrize("size", [(2, 1), (12, 6)])
+def test_the_token_page_takes_a_fixed_number_of_queries(admin_client, django_assert_num_queries, size):
+    _, shared = busy_market(*size)
+    with django_assert_num_queries(TOKEN_PAGE_QUERIES):
+        assert admin_client.get(f"/tokens/{shared}/").status_code == 200
+
+
+@pytest.mark.parametrize("size", [(2, 1), (12, 6)])
+def test_a_page_of_the_feed_takes_a_fixed_number_of_queries(admin_client, django_assert_num_queries, size):
+    busy_market(*size)
+    newest = Swap.objects.latest("block_time", "id")
+    with django_assert_num_queries(FEED_PAGE_QUERIES):
+        assert admin_client.get("/feed/", {"before": newest.id}).status_code == 200

@@ -1,4 +1,5 @@
-"""whales.parsing and `manage.py parse_swaps`, over the real Helius payloads and edits of them.
+"""whales.ingestion.parsing over the real Helius payloads and edits of them (the command that
+prints them: test_parse_swaps_cli.py).
 
 Every expected amount here was worked out by hand from the payload: the wallet's balance deltas,
 the network fee, token account rent, bot and platform fees. The working sits beside each case.
@@ -7,94 +8,72 @@ Prices were divided with `bc` and are compared to 15 significant digits.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
-from whales.parsing import (
-    USDC_MINT,
-    WSOL_MINT,
+from tests.support.payloads import (
+    BODI,
+    BONDING_CURVE,
+    BONDING_CURVE_TOKEN_ACCOUNT,
+    BOT_FEE,
+    CAROL,
+    CLMM,
+    CLMM_POOL,
+    CLMM_POOL_USDC,
+    CLMM_POOL_WSOL,
+    FIXTURES,
+    INVARIANT,
+    JITO_TIP,
+    JUP_MINT,
+    JUP_TEMP_WSOL_ACCOUNT,
+    JUP_TOKEN_ACCOUNT,
+    JUP_USDC_ACCOUNT,
+    JUP_WALLET,
+    METEORA,
+    NFT_SALE_WEBHOOK,
+    PLATFORM_FEE,
+    PLATFORM_FEE_ACCOUNT,
+    POOL_B,
+    POOL_B_USDC,
+    POOL_B_WSOL,
+    PUMP_AMM,
+    PUMP_FUN_FEE,
+    PUMP_POOL,
+    PUMP_POOL_TOKEN_ACCOUNT,
+    PUMP_POOL_WSOL_ACCOUNT,
+    PUMP_TOKEN,
+    PUMP_TOKEN_ACCOUNT,
+    PUMP_WALLET,
+    PUMP_WSOL_ACCOUNT,
+    RAY_POOL_WSOL_ACCOUNT,
+    RAY_TOKEN_ACCOUNT,
+    RAY_WALLET,
+    RAYDIUM,
+    RELAYER,
+    RENT,
+    SOL_TRANSFER,
+    SOL_TRANSFER_XRAY,
+    SPL_TRANSFER,
+    TWO_HOPS,
+    UNKNOWN,
+    entry_of,
+    fixture,
+    load,
+    relayer_paid_buy,
+)
+from whales.ingestion.parsing import (
     MalformedTransaction,
     ParsedSwap,
     accounts_involved,
     parse_activity,
     parse_swaps,
 )
-
-REPO_DIR = Path(__file__).resolve().parent.parent
-FIXTURES = REPO_DIR / "tests" / "fixtures" / "helius"
-
-RAYDIUM = "helius_swap_RAYDIUM_sol_to_pump_token.json"
-CLMM = "helius_swap_JUPITER_usdc_to_sol_raydium_clmm.json"
-TWO_HOPS = "helius_swap_JUPITER_usdc_to_sol_2hop_raydium_clmm_via_usdt.json"
-METEORA = "helius_swap_JUPITER_usdc_to_sol_meteora_dlmm_nativeFees.json"
-INVARIANT = "helius_swap_JUPITER_usdc_to_sol_invariant.json"
-PUMP_AMM = "helius_swap_PUMP_AMM_buy_webhook_abridged.json"
-SPL_TRANSFER = "helius_transfer_PHANTOM_spl_token.json"
-SOL_TRANSFER = "helius_transfer_SYSTEM_PROGRAM_sol.json"
-SOL_TRANSFER_XRAY = "helius_transfer_SYSTEM_PROGRAM_sol_xray.json"
-UNKNOWN = "helius_unknown_type_UNKNOWN.json"
-NFT_SALE_WEBHOOK = "helius_webhook_enhanced_payload_NFT_SALE_docs.json"
-
-# Parties in the real payloads.
-RAY_WALLET = "Ezi9Bn5WAfbVHmWbVHuMCdDhgyZKWxRCGGcexx3EXV8L"
-RAY_TOKEN_ACCOUNT = "6onv3JAaAkvQQCzTwe2uDPKfoScKeBhW9ZMovVTKMgjE"
-RAY_POOL_WSOL_ACCOUNT = "Zb4A4QWXdyzwciSoWUCf3Dd5FqQH3wi9ZokioZFE6ud"
-BODI = "9ky9gGxHiqUidFXvJ46muFgrJCweBiwKzamCidHmpump"
-JUP_WALLET = "FCHTRYx6npkQCogtpZtEFLJeevAFGbDHhJyvqvT6F4kX"
-JUP_USDC_ACCOUNT = "46dExdsFZVPG2xXwrUryHjvUKoGEnzt5Ac6PhG4nxkaS"
-JUP_TEMP_WSOL_ACCOUNT = "7nGRdhmKhbdB2Liy3e7zzfUkRTkUxMogas1YX9tcvxNK"
-CLMM_POOL = "8sLbNZoA1cfnvMJLPfp98ZLAnFSYCFApfJKMbiXNLwxj"
-CLMM_POOL_USDC = "6mK4Pxs6GhwnessH7CvPivqDYauiHZmAdbEFDpXFk9zt"
-CLMM_POOL_WSOL = "6P4tvbzRY6Bh3MiWDHuLqyHywovsRwRpfskPvyeSoHsz"
-PUMP_WALLET = "DNfuF1L62WWyW3pNakVkyGGFzVVhj4Yr52jSmdTyeBHm"
-PUMP_TOKEN = "9hWxtLoiCKz6BAKGzdCqTCE8w3ZkeMu2RBjiwDd5Vtuy"
-PUMP_TOKEN_ACCOUNT = "2u6ZyeucH2e84iHfTntorAAFGfg6vKuMS49z5LbSaK6Z"
-PUMP_WSOL_ACCOUNT = "CsC8RP9RENePYwJUW34Gs6Te4Cf78KJYJBL2Z3qzc9md"
-PUMP_POOL = "GfyvVT78eH9mDb2QAMZ8jwe6YmRgQHFtCVf3JBzDPNwL"
-PUMP_POOL_TOKEN_ACCOUNT = "6GZY9K1uqQCazQ3iQvnSQYEumAjyGoQqh58VHYhrw61G"
-PUMP_POOL_WSOL_ACCOUNT = "2rPBHopg3PwwQVyZtGHRpm24HUhBhyPMqPRGe81Y9x5m"
-BOT_FEE = "9yMwSPk9mrXSN7yDHUuZurAh1sjbJsfpUqjZ7SvVtdco"
-PUMP_FUN_FEE = "CebN5WGQ4jvEPvsVU4EoHEpgzq1VV7AbicfhtW4xC9iM"
-JUP_MINT = "JUPyiwrYJFskUPiHa7hkeR8VUtAeFoSYbKedZNsDvCN"
-
-# Parties the edited payloads need (valid addresses: base58 of sha256 of the name).
-CAROL = "68GLr8rYqhXTRgYuH5MN7BeswuPxjeEZRLMzunr9JQCt"  # in no payload
-RELAYER = "36FVq4f34HycqqNNxByhaPQTKxGCyY7HZMY6sUuJZbJi"
-BONDING_CURVE = "EnnmSAG2VAF176zyhFF4h98z7cUJBhrvoPQqFJ6hJcpn"
-BONDING_CURVE_TOKEN_ACCOUNT = "EY5bnwpBK1atcWHE6eeHYbktBiPUWD5DDo5dTWSpYyAy"
-PLATFORM_FEE = "8sYWG5oodyG1UxG7Kd8fyRmzHG9h3xd65xadFUQxtLgX"
-PLATFORM_FEE_ACCOUNT = "HtRDRo9q4oRxT9VBoboL9uuKfALU7gpqvTQh4sUMTLix"
-POOL_B = "6smtnZmTVQWVEL8jQyRkSxDnuRpk3oZiELhTgdqUQPBU"
-POOL_B_USDC = "5hA6qeg4fSKbThSW2M3NVz51htVPyfa7g73Locf2nCq7"
-POOL_B_WSOL = "8sxhPM7i74efETsxJMvgAxmLjdQeg2FPJqyJASuyFehs"
-JUP_TOKEN_ACCOUNT = "GNFiczXQe9csMe5dcSWV5PkExJttkyeJjQeg7PyYMtqz"
-JITO_TIP = "AjWhbcPMpj2W9qnxtbkQMYwiFKoxLZDFQQwXK8PcNnzP"
-
-RENT = 2_039_280  # lamports in a new token account (APIS.md §7.2)
+from whales.solana import USDC_MINT, WSOL_MINT
 
 Trade = tuple[str, str, Decimal, str, Decimal]  # side, token mint, token amount, quote mint, quote amount
-
-
-def load(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text())
-
-
-def fixture(name: str) -> dict:
-    """A fresh copy of the one transaction in a fixture file (a bare object or a one-element array)."""
-    data = load(name)
-    if isinstance(data, list):
-        (data,) = data
-    return data
 
 
 def trade(swap: ParsedSwap) -> Trade:
@@ -110,12 +89,6 @@ def the_swap(tx: dict, wallet: str) -> ParsedSwap:
 def assert_price(price: Decimal, expected: str) -> None:
     """`price` equals the hand-divided quotient to 15 significant digits."""
     assert abs(price - Decimal(expected)) <= Decimal(expected) * Decimal("1e-15"), price
-
-
-def entry_of(tx: dict, account: str) -> dict:
-    """The accountData entry of `account`."""
-    (entry,) = [entry for entry in tx["accountData"] if entry["account"] == account]
-    return entry
 
 
 def balance(owner: str, token_account: str, mint: str, raw: int, decimals: int) -> dict:
@@ -532,15 +505,6 @@ def test_it_reports_a_bought_token_net_of_a_platform_fee_taken_from_it(wallet_ba
     assert_price(swap.price, "0.000000541221459713763283")  # 0.01 / 18476.724861
 
 
-def relayer_paid_buy() -> dict:
-    """The Raydium CLMM buy with the network fee paid by a relayer instead of the wallet."""
-    tx = fixture(CLMM)
-    tx["feePayer"] = RELAYER
-    entry_of(tx, JUP_WALLET)["nativeBalanceChange"] = 1_000_197_360  # was +1,000,092,360 after the fee
-    tx["accountData"].insert(0, {"account": RELAYER, "nativeBalanceChange": -tx["fee"], "tokenBalanceChanges": []})
-    return tx
-
-
 def test_it_finds_the_wallets_swap_in_a_transaction_a_relayer_paid_for() -> None:
     swap = the_swap(relayer_paid_buy(), JUP_WALLET)
     # +1,000,197,360 with no fee to add back: the relayer's 105,000 is not the wallet's.
@@ -742,244 +706,6 @@ def test_every_wallet_with_a_swap_is_among_the_accounts_involved() -> None:
     for tx, wallet in cases:
         assert parse_swaps(tx, wallet), wallet
         assert wallet in accounts_involved(tx)
-
-
-# --- manage.py parse_swaps ------------------------------------------------------------------------
-
-
-def parse_swaps_command(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "manage.py", "parse_swaps", *args],
-        cwd=REPO_DIR,
-        env=os.environ.copy(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def printed_swaps(*args: str) -> list[dict]:
-    result = parse_swaps_command(*args)
-    assert (result.returncode, result.stderr) == (0, ""), result.stderr
-    return json.loads(result.stdout)
-
-
-def assert_refused_in_one_line(result: subprocess.CompletedProcess[str]) -> None:
-    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
-    assert result.stdout == ""
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].strip(), result.stderr
-
-
-def test_the_command_prints_the_swap_in_a_fixture_file() -> None:
-    assert printed_swaps(str(FIXTURES / TWO_HOPS)) == [
-        {
-            "signature": "2hUNXDt4F5TgFiySgdubost3TKDiP1Sva2xex9HUdqvAhY4Kk6Csq3Eym8hK33gqzy6MbMyHGmAVMExFdXsKbgdq",
-            "wallet": JUP_WALLET,
-            "side": "buy",
-            "token_mint": WSOL_MINT,
-            "token_amount": "0.1",
-            "quote_mint": USDC_MINT,
-            "quote_amount": "13.279846",
-            "price": "132.79846",
-            "block_time": 1725303149,
-            "source": "JUPITER",
-        }
-    ]
-
-
-def test_the_command_reads_an_array_of_transactions_in_order(tmp_path: Path) -> None:
-    batch = tmp_path / "history.json"
-    batch.write_text(json.dumps([fixture(RAYDIUM), fixture(SOL_TRANSFER), fixture(METEORA), fixture(PUMP_AMM)]))
-    swaps = printed_swaps(str(batch))
-    assert [(s["wallet"], s["side"], s["token_mint"], s["token_amount"], s["quote_amount"]) for s in swaps] == [
-        (RAY_WALLET, "buy", BODI, "18663.358445", "0.01"),
-        (JUP_WALLET, "buy", WSOL_MINT, "0.661030656", "100"),
-        (PUMP_WALLET, "buy", PUMP_TOKEN, "19418974.01253", "20.260000004"),
-    ]
-
-
-def test_the_command_reads_a_webhook_delivery_with_no_swap_in_it() -> None:
-    assert printed_swaps(str(FIXTURES / NFT_SALE_WEBHOOK)) == []
-
-
-def test_the_command_prints_nothing_for_a_wallet_not_involved() -> None:
-    assert printed_swaps(str(FIXTURES / RAYDIUM), "--wallet", CAROL) == []
-
-
-def test_the_command_finds_a_relayer_paid_swap_for_the_wallet_named(tmp_path: Path) -> None:
-    payload = tmp_path / "relayed.json"
-    payload.write_text(json.dumps(relayer_paid_buy()))
-    (swap,) = printed_swaps(str(payload), "--wallet", JUP_WALLET)
-    assert (swap["wallet"], swap["side"], swap["token_amount"], swap["quote_amount"]) == (
-        JUP_WALLET,
-        "buy",
-        "1.00019736",
-        "150",
-    )
-    assert printed_swaps(str(payload)) == []  # read for its fee payer, the relayer
-
-
-@pytest.mark.parametrize(
-    "content",
-    [b"[{", b"", b"{'signature': 'x'}", b"[" * 100_000 + b"]" * 100_000, b'{"signature": "\xff"}'],
-    ids=["cut-short", "empty", "single-quotes", "nested-too-deep", "not-utf-8"],
-)
-def test_the_command_refuses_malformed_json_in_one_line(tmp_path: Path, content: bytes) -> None:
-    payload = tmp_path / "bad.json"
-    payload.write_bytes(content)
-    assert_refused_in_one_line(parse_swaps_command(str(payload)))
-
-
-def raydium_with(**fields: Any) -> dict:
-    tx = fixture(RAYDIUM)
-    tx.update(fields)
-    return tx
-
-
-@pytest.mark.parametrize(
-    "data",
-    [
-        42,
-        [1],
-        "a transaction",
-        None,
-        [[]],
-        raydium_with(fee="abc"),
-        [fixture(SOL_TRANSFER), raydium_with(feePayer=7)],
-        raydium_with(signature=None),
-        raydium_with(accountData={"account": RAY_WALLET}),
-    ],
-    ids=[
-        "number",
-        "array-of-number",
-        "string",
-        "null",
-        "array-of-array",
-        "fee-text",
-        "fee-payer-number",
-        "no-signature",
-        "accountData-object",
-    ],
-)
-def test_the_command_refuses_json_that_is_not_transactions_in_one_line(tmp_path: Path, data: Any) -> None:
-    payload = tmp_path / "odd.json"
-    payload.write_text(json.dumps(data))
-    assert_refused_in_one_line(parse_swaps_command(str(payload)))
-
-
-def test_the_command_refuses_a_file_it_cannot_read_in_one_line(tmp_path: Path) -> None:
-    assert_refused_in_one_line(parse_swaps_command(str(tmp_path / "missing.json")))
-
-
-@pytest.mark.parametrize(
-    "wallet",
-    ["abc", "0OIl" * 11, "", "   ", f" {JUP_WALLET}", f"{JUP_WALLET}\n", JUP_WALLET[:-2], JUP_WALLET + "z" * 30],
-    ids=["too-short", "not-base58", "empty", "spaces", "leading-space", "trailing-newline", "31-bytes", "too-long"],
-)
-def test_the_command_refuses_an_invalid_wallet_in_one_line(wallet: str) -> None:
-    result = parse_swaps_command(str(FIXTURES / RAYDIUM), "--wallet", wallet)
-    assert_refused_in_one_line(result)
-    assert "--wallet" in result.stderr
-
-
-# --- Fuzzing ---------------------------------------------------------------------------------------
-
-GARBAGE = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(),
-    st.sampled_from([-1, -(2**63), 2**64, 10**40, 10**400, -(10**5000)]),
-    st.floats(),
-    st.text(max_size=12),
-    st.sampled_from(["", "-1", "1e9", "NaN", "١٢٣", "\u2028", "💸", "0" * 50]),
-    st.lists(st.integers(), max_size=2),
-    st.dictionaries(st.text(max_size=4), st.none(), max_size=2),
-)
-
-
-def nodes(value: Any, path: tuple = ()) -> Iterator[tuple]:
-    """Paths to every value inside `value`, itself included (as the empty path)."""
-    yield path
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from nodes(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from nodes(item, (*path, index))
-
-
-def value_at(tx: Any, path: tuple) -> Any:
-    for step in path:
-        tx = tx[step]
-    return tx
-
-
-def mutated(tx: Any, data: st.DataObject) -> Any:
-    """`tx` with one value replaced by garbage, deleted, turned from a list into a dict, or stretched.
-
-    Half the time the value is a scalar: amounts (numbers, or strings of digits) are where the parser
-    does arithmetic, and a pick among all paths mostly lands on addresses deep in `instructions`.
-    """
-    paths = list(nodes(tx))
-    scalars = [path for path in paths if path and isinstance(value_at(tx, path), int | float | str)]
-    path = data.draw(st.sampled_from(scalars if scalars and data.draw(st.booleans()) else paths))
-    if not path:
-        return data.draw(GARBAGE)
-    parent = tx
-    for step in path[:-1]:
-        parent = parent[step]
-    key, value = path[-1], parent[path[-1]]
-    kinds = ["replace", "delete"]
-    if isinstance(value, list):
-        kinds.append("dictify")
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        kinds += ["negate", "enlarge", "explode"]
-        if isinstance(value, float) or abs(value) < 10**1000:  # str() of a longer int raises by design
-            kinds.append("stringify")
-    kind = data.draw(st.sampled_from(kinds))
-    if kind == "delete":
-        del parent[key]
-    elif kind == "dictify":
-        parent[key] = {str(index): item for index, item in enumerate(value)}
-    elif kind == "negate":
-        parent[key] = -value
-    elif kind == "enlarge":
-        parent[key] = value * 10**30
-    elif kind == "explode":
-        parent[key] = -(10**5000) if value < 0 else 10**5000  # past Python's int-to-text limit
-    elif kind == "stringify":
-        parent[key] = str(value)
-    else:
-        parent[key] = data.draw(GARBAGE)
-    return tx
-
-
-@settings(
-    max_examples=400,
-    deadline=None,
-    database=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-@given(data=st.data())
-def test_a_mutated_payload_gives_swaps_or_malformed_transaction_and_nothing_else(data: st.DataObject) -> None:
-    tx: Any = fixture(data.draw(st.sampled_from(sorted(path.name for path in FIXTURES.glob("*.json")))))
-    wallet = data.draw(st.sampled_from(sorted(accounts_involved(tx)) + [CAROL, ""]))
-    for _ in range(data.draw(st.integers(min_value=1, max_value=4))):
-        tx = mutated(tx, data)
-    assert all(isinstance(address, str) for address in accounts_involved(tx))
-    try:
-        swaps = parse_swaps(tx, wallet)
-    except MalformedTransaction as error:
-        assert "\n" not in str(error)
-        return
-    assert isinstance(swaps, list)
-    for swap in swaps:
-        assert isinstance(swap, ParsedSwap)
-        assert swap.side in ("buy", "sell") and swap.token_amount > 0 and swap.quote_amount > 0
-        json.dumps(swap.as_json())
 
 
 # --- transfers: tokens that move without a trade ---------------------------------------------------

@@ -10,9 +10,12 @@ import pytest
 from django.utils import timezone
 
 from tests.builders import address, usdc_swap
-from tests.test_ingest import RAYDIUM_BUYER, raydium_history
-from whales import actions, ledger
+from tests.support.helius import RAYDIUM_BUYER, raydium_history
+from whales.books import ledger
+from whales.books.stats import refresh_stats
+from whales.ingestion.ingest import ingest
 from whales.models import ArrivedVia, BackfillState, Position, Token, TrackedWallet, WalletStats
+from whales.wallets import import_wallets
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +33,7 @@ def test_wallets_are_on_the_leaderboard_the_moment_they_are_tracked_with_their_f
     admin_client, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        actions.import_wallets([(1, {"address": address("fresh one"), "label": "Fresh one"}),
+        import_wallets([(1, {"address": address("fresh one"), "label": "Fresh one"}),
                                 (2, {"address": address("fresh two"), "label": "Fresh two"})])
 
     html = admin_client.get("/").content.decode()
@@ -57,7 +60,7 @@ def test_an_open_position_in_a_token_without_a_price_reads_pricing_not_zero(admi
     wallet = TrackedWallet.objects.create(address=address("early buyer"), label="early buyer")
     TrackedWallet.objects.filter(id=wallet.id).update(backfill_state=BackfillState.DONE)
     mint = address("unpriced token")
-    actions.ingest([usdc_swap(wallet.address, mint, "buy", "1000", "250", NOW - 600)], ArrivedVia.WEBHOOK)
+    ingest([usdc_swap(wallet.address, mint, "buy", "1000", "250", NOW - 600)], ArrivedVia.WEBHOOK)
     assert Token.objects.get(mint=mint).price_usd is None
 
     row = cells(admin_client.get("/").content.decode(), wallet)
@@ -70,14 +73,14 @@ def test_an_open_position_in_a_token_without_a_price_reads_pricing_not_zero(admi
     assert "pricing…" in positions and "$0.00" not in positions.split("</tr>")[1]
 
     Token.objects.filter(mint=mint).update(price_usd=Decimal("0.3"), price_updated_at=timezone.now())
-    ledger.refresh_stats(ledger.revalue_open_positions([Token.objects.get(mint=mint).id], [wallet.id]))  # as a tick
+    refresh_stats(ledger.revalue_open_positions([Token.objects.get(mint=mint).id], [wallet.id]))  # as a tick
     row = cells(admin_client.get("/").content.decode(), wallet)
     assert row["unrealized"] == "+$50.00" and row["total"] == "+$50.00"
 
 
 def test_a_wallet_whose_buys_wait_for_a_sol_price_shows_them_as_pricing_not_as_no_positions(admin_client):
     wallet = TrackedWallet.objects.create(address=RAYDIUM_BUYER, label="two buys", backfill_state=BackfillState.DONE)
-    actions.ingest(raydium_history(2), ArrivedVia.WEBHOOK)  # quoted in SOL; no SOL/USD price stored
+    ingest(raydium_history(2), ArrivedVia.WEBHOOK)  # quoted in SOL; no SOL/USD price stored
     assert Position.objects.get(wallet=wallet).pending_trades == 2
 
     page = admin_client.get(f"/wallets/{wallet.address}/").content.decode()
@@ -95,8 +98,8 @@ def test_figures_partly_known_show_their_number_and_the_row_says_what_waits_for_
         usdc_swap(wallet.address, mint, "buy", "100", "100", NOW - 900),
         usdc_swap(wallet.address, mint, "sell", "100", "130", NOW - 600),
     ]
-    actions.ingest(round_trip, ArrivedVia.WEBHOOK)
-    actions.ingest(raydium_history(1, newest_time=NOW - 300), ArrivedVia.WEBHOOK)  # one SOL buy, not valued yet
+    ingest(round_trip, ArrivedVia.WEBHOOK)
+    ingest(raydium_history(1, newest_time=NOW - 300), ArrivedVia.WEBHOOK)  # one SOL buy, not valued yet
 
     html = admin_client.get("/").content.decode()
     row = cells(html, wallet)

@@ -1,4 +1,4 @@
-"""whales.pnl: the worked examples of METRICS.md, one test each, numbers written out."""
+"""whales.books.pnl: the worked examples of METRICS.md, one test each, numbers written out."""
 
 from __future__ import annotations
 
@@ -9,11 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from whales.pnl import (
-    DEAD_BAG_AGE_DAYS,
-    DEAD_BAG_LOSS,
-    DUST_FRACTION,
-    MIN_CYCLES_TO_RANK,
+from whales.books.pnl import (
     WINDOWS,
     CycleClosed,
     CycleOpened,
@@ -208,13 +204,15 @@ def test_a_sell_leaving_a_twentieth_of_a_percent_closes_the_cycle_but_five_perce
     closes = replay([buy("b1", 1, 10000, 1), sell("s1", 2, 9995, 2)])
     stays_open = replay([buy("b1", 1, 10000, 1), sell("s1", 2, 9500, 2)])
     at_the_line = replay([buy("b1", 1, 10000, 1), sell("s1", 2, 9990, 2)])
+    just_above = replay([buy("b1", 1, 10000, 1), sell("s1", 2, 9989, 2)])
 
     assert closes.closed_cycles() == [CycleClosed(BONK, "b1", "s1", 1, 2, D(9995), True)]
     assert (closes.books[BONK].holdings, closes.books[BONK].cycle) == (D(5), None)
     assert stays_open.closed_cycles() == []
     assert stays_open.books[BONK].cycle.peak == D(10000)
     assert len(at_the_line.closed_cycles()) == 1  # exactly 0.1 % left is dust
-    assert DUST_FRACTION == D("0.001")
+    assert just_above.closed_cycles() == []  # 0.11 % left is not
+    assert just_above.books[BONK].holdings == D(11)
 
 
 def test_leftover_dust_is_sold_first_in_the_next_cycle():
@@ -368,7 +366,7 @@ def test_dead_bags_count_as_losses_in_the_adjusted_win_rate():
     assert dead_bag_adjusted_win_rate(cycles, positions, now).rate == D("0.6")
     assert cycle_win_rate(cycles) == WinRate.of(3, 4)
     assert dead_bag_adjusted_win_rate(cycles, positions, now, since=now - DAY // 2) == WinRate.of(0, 1)
-    assert (DEAD_BAG_AGE_DAYS, DEAD_BAG_LOSS) == (7, D("-0.5"))
+    assert is_dead_bag(OpenPosition(WIF, now - 7 * DAY - 1, D(100), D("-50.01"), True), now)  # just past both lines
     assert is_dead_bag(positions[1], now, age_days=2)
 
 
@@ -378,7 +376,6 @@ def test_dead_bags_count_as_losses_in_the_adjusted_win_rate():
 def test_a_wallet_ranks_by_win_rate_only_with_five_complete_closed_cycles():
     four = [closed(1)] * 4 + [closed(1, complete=False)] * 3
 
-    assert MIN_CYCLES_TO_RANK == 5
     assert not is_rankable(cycle_win_rate(four))
     assert is_rankable(cycle_win_rate([*four, closed(-1)]))
     assert is_rankable(cycle_win_rate(four), minimum=4)

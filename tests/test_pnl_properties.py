@@ -1,4 +1,4 @@
-"""whales.pnl over random trade sequences (hypothesis): incremental = replay, and cost is conserved."""
+"""whales.books.pnl over random trade sequences (hypothesis): incremental = replay, and cost is conserved."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from decimal import Decimal, localcontext
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from whales.pnl import (
+from whales.books.pnl import (
     ACQUISITIONS,
     CycleClosed,
     CycleOpened,

@@ -1,4 +1,4 @@
-"""whales.prices.current_prices with real Birdeye, DexScreener and Jupiter clients, each aimed at its
+"""whales.market.prices.current_prices with real Birdeye, DexScreener and Jupiter clients, each aimed at its
 own local HTTP server serving the recorded payloads."""
 
 from __future__ import annotations
@@ -9,16 +9,16 @@ import logging
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from tests.test_http_client import Recorded, Reply, ScriptedServer, Sleeps, serve
-from whales.birdeye import BirdeyeClient
-from whales.dexscreener import DexScreenerClient
-from whales.jupiter import JupiterClient
-from whales.prices import STALE_AFTER_SECONDS, PriceQuote, PriceSources, current_prices, json_decimal
+from providers.birdeye import BirdeyeClient
+from providers.dexscreener import DexScreenerClient
+from providers.http import json_decimal
+from providers.jupiter import JupiterClient
+from tests.support.http import Recorded, Reply, ScriptedServer, Sleeps, serve
+from whales.market.prices import STALE_AFTER_SECONDS, PriceQuote, PriceSources, current_prices
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SOL = "So11111111111111111111111111111111111111112"
@@ -110,13 +110,13 @@ def test_dexscreener_fills_in_while_birdeye_keeps_failing_with_500(
     birdeye_server.responder = lambda request: Reply(500, {"success": False, "message": "Internal Server Error"})
     dexscreener_server.script(Reply(200, DEXSCREENER_SOL))
 
-    with caplog.at_level(logging.WARNING, logger="whales.prices"):
+    with caplog.at_level(logging.WARNING, logger="whales.market.prices"):
         quotes = current_prices([SOL], sources, now=NOW)
 
     assert quotes == {SOL: PriceQuote(SOL, Decimal("100.17"), "dexscreener", NOW, False)}
     assert len(birdeye_server.requests) == 2  # retried once, then given up on
     assert jupiter_server.requests == []
-    (warning,) = [r.message for r in caplog.records if r.name == "whales.prices"]
+    (warning,) = [r.message for r in caplog.records if r.name == "whales.market.prices"]
     assert warning.startswith("prices: birdeye could not price 1 mints, trying the next source: birdeye: GET ")
 
 
@@ -155,12 +155,12 @@ def test_a_mint_every_source_fails_on_is_simply_absent(
     dexscreener_server.responder = lambda request: Reply(429, {"error": "Too Many Requests"}, {"Retry-After": "1"})
     jupiter_server.responder = lambda request: Reply(200, b"[]")  # wrong shape: permanent
 
-    with caplog.at_level(logging.WARNING, logger="whales.prices"):
+    with caplog.at_level(logging.WARNING, logger="whales.market.prices"):
         quotes = current_prices([SOL, BONK], sources, now=NOW)
 
     assert quotes == {}
     assert [len(s.requests) for s in (birdeye_server, dexscreener_server, jupiter_server)] == [2, 2, 1]
-    assert [r.message.split(" could not")[0] for r in caplog.records if r.name == "whales.prices"] == [
+    assert [r.message.split(" could not")[0] for r in caplog.records if r.name == "whales.market.prices"] == [
         "prices: birdeye",
         "prices: dexscreener",
         "prices: jupiter",
@@ -229,15 +229,12 @@ def test_a_zero_birdeye_price_counts_as_no_price(
 
 
 def test_price_sources_from_settings_leaves_birdeye_out_without_a_key(
-    monkeypatch: pytest.MonkeyPatch, dexscreener_server: ScriptedServer, jupiter_server: ScriptedServer
+    settings, dexscreener_server: ScriptedServer, jupiter_server: ScriptedServer
 ) -> None:
-    fake_settings = SimpleNamespace(
-        BIRDEYE_API_KEY="",
-        DEXSCREENER_BASE_URL=dexscreener_server.url,
-        JUPITER_BASE_URL=jupiter_server.url,
-        REDIS_URL=None,
-    )
-    monkeypatch.setattr("django.conf.settings", fake_settings)
+    settings.BIRDEYE_API_KEY = ""
+    settings.DEXSCREENER_BASE_URL = dexscreener_server.url
+    settings.JUPITER_BASE_URL = jupiter_server.url
+    settings.REDIS_URL = None
     dexscreener_server.script(Reply(200, DEXSCREENER_SOL))
 
     sources = PriceSources.from_settings()

@@ -10,13 +10,16 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
+from providers.birdeye import BirdeyeClient
 from tests.builders import address, usdc_swap
-from tests.test_http_client import Reply, ScriptedServer, Sleeps
-from tests.test_ingest import SECRET, helius_for, paged, post_webhook
-from whales import actions
-from whales.birdeye import BirdeyeClient
+from tests.support.helius import SECRET, helius_for, paged, post_webhook
+from tests.support.http import Reply, ScriptedServer, Sleeps
+from whales.ingestion.ingest import ingest, retry_quarantined
+from whales.ingestion.sources import backfill_step, poll_wallet, start_backfill
+from whales.market.metadata import refresh_token_metadata
 from whales.models import ArrivedVia, BackfillState, Quarantined, RawTransaction, Swap, Token, TrackedWallet
 from whales.sanitise import clean_json, clean_text, raw_text
+from whales.wallets import import_wallets
 
 pytestmark = pytest.mark.django_db
 
@@ -132,7 +135,7 @@ def test_a_poll_page_with_a_poisoned_transaction_moves_the_cursor_and_records_no
     whale.save()
     server.responder = paged(page)
 
-    assert actions.poll_wallet(whale, helius_for(server)) == 3
+    assert poll_wallet(whale, helius_for(server)) == 3
 
     whale.refresh_from_db()
     assert whale.newest_signature == page[0]["signature"]
@@ -140,7 +143,7 @@ def test_a_poll_page_with_a_poisoned_transaction_moves_the_cursor_and_records_no
     assert Quarantined.objects.get().key == page[1]["signature"]
     assert Quarantined.objects.get().arrived_via == ArrivedVia.POLL
 
-    assert actions.poll_wallet(whale, helius_for(server)) == 0  # the next poll is a no-op, not an error
+    assert poll_wallet(whale, helius_for(server)) == 0  # the next poll is a no-op, not an error
     whale.refresh_from_db()
     assert whale.last_error == ""
 
@@ -148,11 +151,11 @@ def test_a_poll_page_with_a_poisoned_transaction_moves_the_cursor_and_records_no
 def test_a_backfill_page_with_a_poisoned_transaction_goes_on_past_it(whale, server):
     page = [good(whale, n) for n in range(3)]
     page.insert(1, poisoned(whale, "timestamp 1e12"))
-    actions.start_backfill(whale, days=365 * 20)
+    start_backfill(whale, days=365 * 20)
     whale.refresh_from_db()
     server.responder = paged(page)
 
-    assert actions.backfill_step(whale, helius_for(server), max_pages=5) is True
+    assert backfill_step(whale, helius_for(server), max_pages=5) is True
 
     whale.refresh_from_db()
     assert whale.backfill_state == BackfillState.DONE
@@ -176,7 +179,7 @@ def test_a_metadata_batch_with_a_nul_symbol_names_every_token_and_finishes(serve
     server.responder = overview
     client = BirdeyeClient(server.url, "key", rate_per_second=0, sleep=Sleeps(), max_attempts=1)
 
-    assert actions.refresh_token_metadata(mints, client) == 3
+    assert refresh_token_metadata(mints, client) == 3
 
     named = dict(Token.objects.filter(mint__in=mints).values_list("mint", "symbol"))
     assert named == {mints[0]: "GOOD", mints[1]: "EVIL\ufffd", mints[2]: "FINE"}
@@ -185,20 +188,20 @@ def test_a_metadata_batch_with_a_nul_symbol_names_every_token_and_finishes(serve
 
 def test_a_quarantined_transaction_can_be_tried_again_once_it_is_readable(whale, client, django_user_model):
     bad = poisoned(whale, "timestamp 1e12")
-    actions.ingest([bad], ArrivedVia.WEBHOOK)
+    ingest([bad], ArrivedVia.WEBHOOK)
     held = Quarantined.objects.get()
 
-    assert actions.retry_quarantined([held.id]) == (0, 1)  # still unreadable: kept
+    assert retry_quarantined([held.id]) == (0, 1)  # still unreadable: kept
     fixed = copy.deepcopy(bad)
     fixed["timestamp"] = NOW
     Quarantined.objects.filter(id=held.id).update(raw=json.dumps(fixed))
-    assert actions.retry_quarantined([held.id]) == (1, 0)
+    assert retry_quarantined([held.id]) == (1, 0)
     assert Swap.objects.filter(signature=bad["signature"]).exists()
     assert not Quarantined.objects.exists()
 
 
 def test_the_admin_tries_a_quarantined_transaction_again_and_says_what_happened(client, whale, django_user_model):
-    actions.ingest([poisoned(whale, "amount 1e39")], ArrivedVia.WEBHOOK)
+    ingest([poisoned(whale, "amount 1e39")], ArrivedVia.WEBHOOK)
     held = Quarantined.objects.get()
     staff = django_user_model.objects.create_user("staff", password="pw", is_staff=True, is_superuser=True)
     client.force_login(staff)
@@ -212,7 +215,7 @@ def test_the_admin_tries_a_quarantined_transaction_again_and_says_what_happened(
 
 
 def test_staff_see_quarantined_transactions_on_the_status_page_and_in_the_admin(client, whale, django_user_model):
-    actions.ingest([poisoned(whale, "amount 1e39")], ArrivedVia.WEBHOOK)
+    ingest([poisoned(whale, "amount 1e39")], ArrivedVia.WEBHOOK)
     staff = django_user_model.objects.create_user("staff", password="pw", is_staff=True, is_superuser=True)
     client.force_login(staff)
 
@@ -226,7 +229,7 @@ def test_staff_see_quarantined_transactions_on_the_status_page_and_in_the_admin(
 
 
 def test_a_csv_import_with_nul_in_a_label_or_tag_imports_the_wallet_cleaned():
-    outcomes = actions.import_wallets(
+    outcomes = import_wallets(
         [(2, {"address": address("csv whale"), "label": "Big\x00 one", "tags": "a\x00b;c"})]
     )
 

@@ -18,8 +18,11 @@ from django.db import connections
 from django.utils import timezone
 
 from tests.builders import address, sol_swap, usdc_swap
-from tests.test_http_client import Recorded, Reply, ScriptedServer
-from whales import actions, ledger, tasks
+from tests.support.http import Recorded, Reply, ScriptedServer
+from whales import tasks
+from whales.books.recompute import recompute_all
+from whales.ingestion.ingest import ingest
+from whales.market.prices import sol_token
 from whales.models import (
     ArrivedVia,
     Position,
@@ -30,7 +33,7 @@ from whales.models import (
     TrackedWallet,
     WalletStats,
 )
-from whales.parsing import WSOL_MINT
+from whales.solana import WSOL_MINT
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -169,7 +172,7 @@ def test_booking_sweeping_valuing_and_repricing_at_once_leave_the_books_a_full_r
     server.responder = birdeye_answers
     whales = [TrackedWallet.objects.create(address=address(f"race whale {n}")) for n in range(WALLETS)]
     trading = Trading(whales, [address(f"race token {n}") for n in range(TOKENS)], seed=9)
-    actions.sol_token()
+    sol_token()
     failures: list[str] = []
     booked_by_workers: list[int] = []
     crashed: list[int] = []
@@ -181,17 +184,17 @@ def test_booking_sweeping_valuing_and_repricing_at_once_leave_the_books_a_full_r
 
     def webhook() -> None:
         # A delivery: stored and pushed by the web process, booked by a worker.
-        result = actions.ingest(trading.live(), ArrivedVia.WEBHOOK, book=False)
+        result = ingest(trading.live(), ArrivedVia.WEBHOOK, book=False)
         run_task(tasks.book_trades, [s.id for s in result.new_swaps], [t.id for t in result.new_transfers])
         booked_by_workers.extend(s.id for s in result.new_swaps)
 
     def backfill() -> None:
         # A history page: older than the books, SOL-quoted with no SOL price yet.
-        actions.ingest(trading.history(), ArrivedVia.BACKFILL)
+        ingest(trading.history(), ArrivedVia.BACKFILL)
 
     def crash() -> None:
         # A delivery whose worker died before booking it, found later by the sweep.
-        result = actions.ingest(trading.live(), ArrivedVia.WEBHOOK, book=False)
+        result = ingest(trading.live(), ArrivedVia.WEBHOOK, book=False)
         ids = [s.id for s in result.new_swaps]
         Swap.objects.filter(id__in=ids).update(ingested_at=timezone.now() - timedelta(minutes=5))
         crashed.extend(ids)
@@ -237,7 +240,7 @@ def test_booking_sweeping_valuing_and_repricing_at_once_leave_the_books_a_full_r
     assert Realization.objects.exists() and PositionCycle.objects.exists()
 
     incremental = books()
-    ledger.recompute_all()
+    recompute_all()
     assert books() == incremental
 
 
@@ -247,7 +250,7 @@ def test_a_booking_that_loses_a_deadlock_is_run_again_and_books_its_trades():
 
     first, second = (TrackedWallet.objects.create(address=address(f"deadlock whale {n}")) for n in range(2))
     mint = address("deadlock token")
-    delivered = actions.ingest(
+    delivered = ingest(
         [
             usdc_swap(w.address, mint, "buy", "5", "10", int(time.time()) - 60 + n)
             for n, w in enumerate((first, second))

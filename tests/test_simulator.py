@@ -28,8 +28,8 @@ from simulator.market import (
     demo_wallets,
 )
 from simulator.payloads import PUMP_FUN_FEE_RECIPIENT, enhanced_transaction
-from whales.addresses import b58decode, validate_solana_address
-from whales.parsing import parse_swaps
+from whales.ingestion.parsing import parse_swaps
+from whales.solana import b58decode, validate_solana_address
 
 NOW = 1_760_000_000
 FIXTURES = Path(__file__).parent / "fixtures" / "helius"
@@ -135,7 +135,7 @@ def test_a_price_path_is_the_same_however_far_ahead_it_was_extended() -> None:
 
 
 def test_every_generated_swap_parses_to_the_swap_the_simulator_meant(market: Market) -> None:
-    """Each transaction, as JSON on the wire, read by whales.parsing for every whale it touches."""
+    """Each transaction, as JSON on the wire, read by whales.ingestion.parsing for every whale it touches."""
     whales = set(market.wallets_by_address)
     mismatches = []
     swaps_checked = 0

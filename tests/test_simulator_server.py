@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
+from providers.helius import HeliusClient
 from simulator.market import USDC_MINT, WSOL_MINT, demo_wallets
 from simulator.server import MarketSimulator, SimulatorConfig
-from whales.helius import HeliusClient
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEED = 11
@@ -473,9 +473,9 @@ def test_jupiter_prices_answer_in_the_real_shape_and_omit_unknown_mints(http: ht
 
 
 def test_the_apps_price_clients_read_the_simulator(simulator: MarketSimulator) -> None:
-    from whales.birdeye import BirdeyeClient
-    from whales.dexscreener import DexScreenerClient
-    from whales.jupiter import JupiterClient
+    from providers.birdeye import BirdeyeClient
+    from providers.dexscreener import DexScreenerClient
+    from providers.jupiter import JupiterClient
 
     mints = [WSOL_MINT, JUP]
     with BirdeyeClient(simulator.url, "k", redis=None, rate_per_second=0) as birdeye, \

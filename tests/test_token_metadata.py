@@ -1,5 +1,5 @@
 """Token metadata from Birdeye's token overview: looked up after a token's first trade, and again by
-beat's sweep (`actions.name_unnamed_tokens`) when that lookup failed."""
+beat's sweep (`name_unnamed_tokens`) when that lookup failed."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from tests.test_http_client import Reply, ScriptedServer, Sleeps
-from whales import actions
-from whales.birdeye import BirdeyeClient
+from providers.birdeye import BirdeyeClient
+from tests.support.http import Reply, ScriptedServer, Sleeps
+from whales.market.metadata import name_unnamed_tokens, refresh_token_metadata
 from whales.models import Token
 
 pytestmark = pytest.mark.django_db
@@ -30,12 +30,12 @@ def test_a_lookup_that_failed_is_made_again_by_the_sweep(server: ScriptedServer)
     unnamed = Token.objects.create(mint="Unnamed1111111111111111111111111111111111111")
     server.script(Reply(503, {"message": "upstream down"}))
 
-    assert actions.refresh_token_metadata([unnamed.mint], birdeye(server)) == 0
+    assert refresh_token_metadata([unnamed.mint], birdeye(server)) == 0
     unnamed.refresh_from_db()
     assert (unnamed.symbol, unnamed.metadata_updated_at) == ("", None)  # not marked as looked up
 
     server.script(Reply(200, OVERVIEW))
-    assert actions.name_unnamed_tokens(birdeye(server)) == 1
+    assert name_unnamed_tokens(birdeye(server)) == 1
 
     unnamed.refresh_from_db()
     assert (unnamed.symbol, unnamed.name, unnamed.decimals) == (RECORDED["symbol"], RECORDED["name"], 9)
@@ -50,14 +50,14 @@ def test_the_sweep_asks_only_for_unnamed_tokens_never_looked_up_and_at_most_its_
         Token.objects.create(mint=mint)
     server.responder = lambda request: Reply(200, NEVER_FOUND)  # a mint Birdeye does not know
 
-    assert actions.name_unnamed_tokens(birdeye(server), limit=2) == 0
+    assert name_unnamed_tokens(birdeye(server), limit=2) == 0
     asked = [request.param("address") for request in server.requests]
     assert len(asked) == 2 and set(asked) < set(mints)
 
     # Unknown to Birdeye is an answer: those two are not asked again, the third is.
-    actions.name_unnamed_tokens(birdeye(server), limit=2)
+    name_unnamed_tokens(birdeye(server), limit=2)
     assert [request.param("address") for request in server.requests[2:]] == sorted(set(mints) - set(asked))
-    assert actions.name_unnamed_tokens(birdeye(server)) == 0
+    assert name_unnamed_tokens(birdeye(server)) == 0
     assert len(server.requests) == 3
 
 
@@ -67,11 +67,11 @@ def test_without_a_birdeye_key_nothing_is_asked_and_the_tokens_wait_for_one(serv
     server.script(Reply(200, OVERVIEW))
 
     settings.BIRDEYE_API_KEY = ""
-    assert actions.name_unnamed_tokens() == 0
+    assert name_unnamed_tokens() == 0
     assert server.requests == []
 
     settings.BIRDEYE_API_KEY = "birdeye-test-key"
-    assert actions.name_unnamed_tokens() == 1
+    assert name_unnamed_tokens() == 1
     unnamed.refresh_from_db()
     assert unnamed.symbol == RECORDED["symbol"]
 
@@ -96,7 +96,7 @@ def test_rows_shown_before_a_token_had_a_name_take_its_symbol_when_it_is_found(
 
     def look_up() -> int:
         with django_capture_on_commit_callbacks(execute=True):
-            return actions.refresh_token_metadata([token.mint], birdeye(server))
+            return refresh_token_metadata([token.mint], birdeye(server))
 
     async def pushes_heard_while_looking_up() -> dict[str, str]:
         layer = get_channel_layer()

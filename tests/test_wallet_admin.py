@@ -9,9 +9,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
-from tests.test_http_client import Reply
-from whales import actions
-from whales.helius import HeliusClient
+from providers.helius import HeliusClient
+from tests.support.http import Reply
+from whales.ingestion.sources import claim_due_wallets, sync_webhook
 from whales.models import TrackedWallet
 
 pytestmark = pytest.mark.django_db
@@ -142,7 +142,7 @@ def test_deactivating_from_the_admin_takes_wallets_out_of_polling(admin_client):
 
     wallet.refresh_from_db()
     assert wallet.is_active is False
-    assert actions.claim_due_wallets() == []
+    assert claim_due_wallets() == []
 
 
 @override_settings(HELIUS_WEBHOOK_SECRET="s3cret", HELIUS_WEBHOOK_URL="https://aura.example.com/hooks/helius/")
@@ -154,7 +154,7 @@ def test_the_webhook_sync_refuses_invalid_addresses_and_sends_the_rest(server):
     server.script(Reply(200, []), Reply(200, {"webhookID": "f3c1a2b4-0000-4000-8000-000000000001"}))
 
     with HeliusClient(server.url, "key", rate_per_second=0) as client:
-        result = actions.sync_webhook(client)
+        result = sync_webhook(client)
 
     created = server.requests[1]
     assert (created.method, created.path) == ("POST", "/v0/webhooks")

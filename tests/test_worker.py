@@ -13,7 +13,8 @@ from django.db import connections
 
 from simulator.server import MarketSimulator, SimulatorConfig
 from tests.conftest import REPO_DIR, live_server_env, worker_command
-from whales import actions, tasks
+from whales import tasks
+from whales.ingestion.sources import start_backfill
 from whales.models import BackfillState, Position, Swap, Token, TrackedWallet
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -79,7 +80,7 @@ def test_the_worker_backfills_registers_the_webhook_prices_and_polls_in_new_trad
         for w in simulator.market.wallets[:2]
     ]
     for wallet in whales:
-        actions.start_backfill(wallet, days=2)
+        start_backfill(wallet, days=2)
         tasks.backfill_wallet.apply_async((wallet.id,), queue=worker)
     tasks.sync_helius_webhook.apply_async(queue=worker)
 

@@ -16,9 +16,11 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
 
-from whales import actions, tasks
-from whales.addresses import InvalidAddress, validate_solana_address
+from whales import queue
+from whales.ingestion.ingest import retry_quarantined
 from whales.models import BackfillState, Quarantined, Swap, Token, TokenTransfer, TrackedWallet
+from whales.solana import InvalidAddress, validate_solana_address
+from whales.wallets import import_wallets, restart_backfill, set_active, wallet_activity_changed, wallets_added
 
 CSV_MAX_BYTES = 5 * 1024 * 1024
 
@@ -97,7 +99,7 @@ class CsvImportForm(forms.Form):
 
 
 class TrackedWalletForm(forms.ModelForm):
-    # Not stripped: an address pasted with a space or newline is refused with the reason (whales.addresses).
+    # Not stripped: an address pasted with a space or newline is refused with the reason (whales.solana).
     address = forms.CharField(strip=False, help_text="Solana address (base58, 32 bytes).")
 
     class Meta:
@@ -194,34 +196,33 @@ class TrackedWalletAdmin(admin.ModelAdmin):
             wallet.added_by = request.user
         super().save_model(request, wallet, form, change)
         if not change:
-            transaction.on_commit(lambda: actions.wallets_added([wallet]))
+            transaction.on_commit(lambda: wallets_added([wallet]))
         elif "is_active" in form.changed_data:
-            actions.wallet_activity_changed([wallet.id])
+            wallet_activity_changed([wallet.id])
 
     @admin.action(description="Poll now")
     def poll_now(self, request: HttpRequest, queryset: QuerySet) -> None:
         ids = list(queryset.filter(is_active=True).values_list("id", flat=True))
         TrackedWallet.objects.filter(id__in=ids).update(next_poll_at=timezone.now())
         for wallet_id in ids:
-            tasks.enqueue(tasks.poll_wallet, wallet_id)
+            queue.enqueue("poll_wallet", wallet_id)
         self.message_user(request, f"Polling {len(ids)} active wallet(s) now.", messages.SUCCESS)
 
     @admin.action(description="Backfill history again")
     def backfill_again(self, request: HttpRequest, queryset: QuerySet) -> None:
         wallets = list(queryset.filter(is_active=True))
         for wallet in wallets:
-            actions.start_backfill(wallet)
-            tasks.enqueue(tasks.backfill_wallet, wallet.id)
+            restart_backfill(wallet)
         self.message_user(request, f"Backfilling {len(wallets)} active wallet(s).", messages.SUCCESS)
 
     @admin.action(description="Activate")
     def activate(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = actions.set_active(queryset.values_list("id", flat=True), True)
+        count = set_active(queryset.values_list("id", flat=True), True)
         self.message_user(request, f"Activated {count} wallet(s).", messages.SUCCESS)
 
     @admin.action(description="Deactivate")
     def deactivate(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = actions.set_active(queryset.values_list("id", flat=True), False)
+        count = set_active(queryset.values_list("id", flat=True), False)
         self.message_user(request, f"Deactivated {count} wallet(s).", messages.SUCCESS)
 
     @admin.action(description="Export as CSV")
@@ -252,7 +253,7 @@ class TrackedWalletAdmin(admin.ModelAdmin):
         form = CsvImportForm(request.POST or None, request.FILES or None)
         outcomes = None
         if request.method == "POST" and form.is_valid():
-            outcomes = actions.import_wallets(form.cleaned_data["file"], added_by=request.user)
+            outcomes = import_wallets(form.cleaned_data["file"], added_by=request.user)
             added = sum(o.status == "added" for o in outcomes)
             errors = sum(o.status == "error" for o in outcomes)
             level = messages.WARNING if errors else messages.SUCCESS
@@ -357,6 +358,6 @@ class QuarantinedAdmin(admin.ModelAdmin):
 
     @admin.action(description="Try the selected transactions again")
     def try_again(self, request: HttpRequest, queryset: QuerySet) -> None:
-        stored, kept = actions.retry_quarantined(queryset.values_list("id", flat=True))
+        stored, kept = retry_quarantined(queryset.values_list("id", flat=True))
         level = messages.SUCCESS if not kept else messages.WARNING
         self.message_user(request, f"{stored} stored; {kept} still cannot be stored and stay here.", level)

@@ -17,16 +17,17 @@ from django.core.paginator import Page
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from whales import fragments, selectors
-from whales.addresses import InvalidAddress, validate_solana_address
+from aura.api_conditional import ConditionalGetMixin
+from aura.pagination import StrictCursorPagination, StrictPageNumberPagination
+from whales import selectors
+from whales.api_leaderboard import LeaderboardParamsSerializer
 from whales.models import (
     AMOUNT,
     PNL,
@@ -42,15 +43,13 @@ from whales.models import (
     WalletStats,
     Window,
 )
-from whales.views import (
-    DEFAULT_SORT,
-    DEFAULT_WINDOW,
+from whales.selectors import (
     FEED_PAGE_SIZE,
     LEADERBOARD_PAGE_SIZE,
-    SORTS,
     LeaderboardQuery,
     RowsByIdPaginator,
 )
+from whales.solana import InvalidAddress, validate_solana_address
 
 
 class InvalidAddressError(exceptions.APIException):
@@ -76,7 +75,7 @@ def tracked_wallet_or_404(address: str) -> TrackedWallet:
 
 class AddressField(serializers.CharField):
     """A Solana address, refused with the validator's reason. Whitespace is refused, not trimmed
-    (whales.addresses: an address with a stray space is usually something else pasted)."""
+    (whales.solana: an address with a stray space is usually something else pasted)."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(trim_whitespace=False, max_length=100, **kwargs)
@@ -118,7 +117,7 @@ class PricedTokenSerializer(serializers.ModelSerializer):
         fields = ["mint", "symbol", "name", "decimals", "price_usd", "price_updated_at", "price_stale"]
 
     def get_price_stale(self, token: Token) -> bool:
-        return token.price_is_stale(timezone.now(), fragments.PRICE_STALE_AFTER)
+        return token.price_is_stale(timezone.now(), selectors.PRICE_STALE_AFTER)
 
 
 def _rate(source: str) -> serializers.DecimalField:
@@ -269,7 +268,7 @@ class WalletDetailSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(StatsByWindowSerializer)
     def get_stats(self, wallet: TrackedWallet) -> dict:
-        windows = fragments.wallet_stats_context(wallet)["windows"]
+        windows = selectors.stats_by_window(wallet)
         return StatsByWindowSerializer({window.value: stats for window, stats in windows}).data
 
     @extend_schema_field(PositionSerializer(many=True))
@@ -536,12 +535,12 @@ class LeaderboardRowsPaginator(RowsByIdPaginator):
         return self._get_page([rows[row_id] for row_id in ids], number, self)
 
 
-class LeaderboardPagination(PageNumberPagination):
+class LeaderboardPagination(StrictPageNumberPagination):
     page_size = LEADERBOARD_PAGE_SIZE
     django_paginator_class = LeaderboardRowsPaginator
 
 
-class SwapPagination(CursorPagination):
+class SwapPagination(StrictCursorPagination):
     """Newest first. A phone pages back with `next` and polls by fetching the first page again."""
 
     ordering = ("-block_time", "-id")
@@ -550,7 +549,7 @@ class SwapPagination(CursorPagination):
     max_page_size = 200
 
 
-class CyclePagination(CursorPagination):
+class CyclePagination(StrictCursorPagination):
     ordering = ("-closed_at", "-id")
     page_size = 25
     page_size_query_param = "page_size"
@@ -566,20 +565,16 @@ ADDRESS_ERRORS = {
 
 
 @extend_schema(
-    parameters=[
-        OpenApiParameter("window", enum=Window.values, default=DEFAULT_WINDOW.value, description="figures window"),
-        OpenApiParameter("sort", enum=list(SORTS), default=DEFAULT_SORT, description="column to sort by"),
-        OpenApiParameter(
-            "dir", enum=["asc", "desc"], description="asc or desc; by default asc for `wallet`, desc for the rest"
-        ),
-        OpenApiParameter("tag", str, description="only wallets with this tag"),
-        OpenApiParameter("min_cycles", int, description="only wallets with at least this many closed cycles"),
-        OpenApiParameter("q", str, description="label contains, or address starts with"),
-    ],
+    parameters=[LeaderboardParamsSerializer],
+    responses={
+        200: LeaderboardRowSerializer(many=True),
+        304: OpenApiResponse(description="unchanged since `If-None-Match`"),
+    },
 )
-class LeaderboardViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """Active wallets' figures in one window, sorted and filtered exactly as the dashboard's leaderboard
-    (unknown values fall back to its defaults). Win-rate sorts put rankable wallets first."""
+class LeaderboardViewSet(ConditionalGetMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Active wallets' figures in one window, sorted and filtered exactly as the dashboard's leaderboard.
+    Win-rate sorts put rankable wallets first. Answers carry an `ETag`: send it back in `If-None-Match`
+    for a 304 while nothing changed."""
 
     queryset = WalletStats.objects.none()
     serializer_class = LeaderboardRowSerializer
@@ -587,6 +582,7 @@ class LeaderboardViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     renderer_classes = LEAN_RENDERERS
 
     def get_queryset(self) -> QuerySet[WalletStats]:
+        LeaderboardParamsSerializer.check(self.request)
         return LeaderboardQuery.from_request(self.request).stats()
 
     def list(self, request: Request, *args, **kwargs) -> Response:
@@ -618,7 +614,13 @@ class WalletViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         return self.get_paginated_response(CycleSerializer(cycles, many=True).data)
 
 
-@extend_schema(parameters=[SwapFilterSerializer])
+@extend_schema(
+    parameters=[SwapFilterSerializer],
+    responses={
+        200: SwapSerializer(many=True),
+        404: OpenApiResponse(OpenApiTypes.OBJECT, description="no tracked wallet or token has this address or mint"),
+    },
+)
 class SwapViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Swaps of tracked wallets, newest first; cursor-paginated so that pages hold still while new swaps arrive.
     An unknown wallet or token is a 404, a malformed filter a 400."""

@@ -13,9 +13,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from whales import rows, selectors
-from whales.models import Swap, TrackedWallet, WalletStats, Window
-
-PRICE_STALE_AFTER = timezone.timedelta(minutes=10)
+from whales.models import Swap, TrackedWallet, WalletStats
 
 
 def swap_rows(swaps: Iterable[Swap]) -> dict[int, str]:
@@ -33,10 +31,7 @@ def leaderboard_row(stats: WalletStats, oob: bool = False) -> SafeString:
 
 
 def wallet_stats_context(wallet: TrackedWallet) -> dict:
-    by_window = {s.window: s for s in WalletStats.objects.filter(wallet=wallet)}
-    for stats in by_window.values():
-        stats.wallet = wallet  # its pending states read the wallet: no query per window
-    return {"wallet": wallet, "windows": [(w, by_window.get(w.value)) for w in Window]}
+    return {"wallet": wallet, "windows": selectors.stats_by_window(wallet)}
 
 
 def wallet_positions_context(wallet: TrackedWallet) -> dict:
@@ -44,7 +39,7 @@ def wallet_positions_context(wallet: TrackedWallet) -> dict:
     positions = list(selectors.open_positions(wallet))
     now = timezone.now()
     for position in positions:
-        position.price_stale = position.token.price_is_stale(now, PRICE_STALE_AFTER)
+        position.price_stale = position.token.price_is_stale(now, selectors.PRICE_STALE_AFTER)
     waiting = list(selectors.positions_waiting_for_a_price(wallet))
     return {"wallet": wallet, "positions": positions, "waiting": waiting}
 

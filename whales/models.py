@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import Context, Decimal
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -12,8 +13,7 @@ from django.db import models
 from django.db.models import F
 from django.utils import timezone
 
-from whales.addresses import InvalidAddress, validate_solana_address
-from whales.parsing import USDC_MINT, USDT_MINT, WSOL_MINT
+from whales.solana import USDC_MINT, USDT_MINT, WSOL_MINT, InvalidAddress, validate_solana_address
 
 # What a base58 address can look like at all; the full check (32 bytes) is validate_address.
 ADDRESS_SHAPE = r"^[1-9A-HJ-NP-Za-km-z]{32,44}$"
@@ -21,6 +21,24 @@ QUOTE_ASSETS = {WSOL_MINT: "SOL", USDC_MINT: "USDC", USDT_MINT: "USDT"}
 AMOUNT = {"max_digits": 40, "decimal_places": 18}
 PRICE = {"max_digits": 48, "decimal_places": 24}
 USD = {"max_digits": 30, "decimal_places": 8}
+# Rounding to a column's places needs room for all its digits: 40 of them for an amount of ten
+# billion BONK, where the default context (28) would raise InvalidOperation.
+_WIDE = Context(prec=100)
+
+
+def round_amount(value: Decimal) -> Decimal:
+    """`value` rounded to an amount column's places, as the column will store it."""
+    return value.quantize(Decimal(1).scaleb(-AMOUNT["decimal_places"]), context=_WIDE)
+
+
+def round_price(value: Decimal) -> Decimal:
+    """`value` rounded to a price column's places, as the column will store it."""
+    return value.quantize(Decimal(1).scaleb(-PRICE["decimal_places"]), context=_WIDE)
+
+
+def round_usd(value: Decimal) -> Decimal:
+    """`value` rounded to a USD column's places, as the column will store it."""
+    return value.quantize(Decimal(1).scaleb(-USD["decimal_places"]), context=_WIDE)
 
 
 def validate_address(value: str) -> None:
@@ -63,7 +81,7 @@ class TrackedWallet(models.Model):
     backfill_started_at = models.DateTimeField(null=True, blank=True)
     backfill_finished_at = models.DateTimeField(null=True, blank=True)
     # A backfill the provider failed (down, refusing, rate-limiting) waits and tries again, longer
-    # after each failure in a row (whales.actions.backfill_retry_delay).
+    # after each failure in a row (whales.ingestion.sources.backfill_retry_delay).
     backfill_failures = models.PositiveSmallIntegerField(default=0, help_text="failed attempts in a row")
     backfill_retry_at = models.DateTimeField(null=True, blank=True)
 
@@ -96,6 +114,18 @@ class TrackedWallet(models.Model):
 
     def is_recently_active(self, now: datetime, within: timedelta) -> bool:
         return self.last_swap_at is not None and now - self.last_swap_at <= within
+
+    @staticmethod
+    def followers_of(wallet_ids: Iterable[int]) -> dict[int, list[int]]:
+        """wallet id → ids of the users following it (wallets nobody follows are absent). Read through
+        the follows' relation to the wallet, so this app needs nothing of the app that owns follows."""
+        followers: dict[int, list[int]] = {}
+        rows = TrackedWallet.objects.filter(id__in=list(wallet_ids), followers__isnull=False).values_list(
+            "id", "followers__user_id"
+        )
+        for wallet_id, user_id in rows:
+            followers.setdefault(wallet_id, []).append(user_id)
+        return followers
 
 
 class Token(models.Model):
@@ -200,6 +230,13 @@ class Direction(models.TextChoices):
     OUT = "out", "out"
 
 
+class TokenTransferQuerySet(models.QuerySet):
+    def ready_for_books(self) -> TokenTransferQuerySet:
+        """Those the books can take: every outgoing one (it leaves at cost), incoming ones once they
+        have a market value on receipt (the rows `needs_price` says no to)."""
+        return self.filter(models.Q(direction=Direction.OUT) | models.Q(usd_price__isnull=False))
+
+
 class TokenTransfer(models.Model):
     """Tokens that came into or left `wallet` without a trade (transfer, airdrop, liquidity move).
 
@@ -219,6 +256,8 @@ class TokenTransfer(models.Model):
     arrived_via = models.CharField(max_length=10, choices=ArrivedVia.choices)
     ingested_at = models.DateTimeField(default=timezone.now)
     in_books = models.BooleanField(default=False, help_text="applied to its position's FIFO book")
+
+    objects = TokenTransferQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -305,7 +344,7 @@ PNL = {"max_digits": 40, "decimal_places": 18}
 
 
 class Position(models.Model):
-    """One wallet's FIFO book of one token (`book` is `whales.pnl.TokenBook.to_dict()`), plus rounded
+    """One wallet's FIFO book of one token (`book` is `whales.books.pnl.TokenBook.to_dict()`), plus rounded
     copies of its figures for listing and sorting. Only valued trades are in the book; `pending_trades`
     counts the swaps and incoming transfers still waiting for a USD price."""
 
@@ -365,7 +404,7 @@ class Position(models.Model):
         return self.bought_usd - self.sold_usd
 
 
-# Cycles and realizations are the FIFO engine's output: one writer (whales.ledger, under the
+# Cycles and realizations are the FIFO engine's output: one writer (whales.books.ledger, under the
 # wallet's lock) rebuilds them from the swaps, and Django's collector deletes them with their parents
 # (on_delete=CASCADE needs no database constraint). PostgreSQL checking their foreign keys row by row
 # cost a third of a full recompute (bench/README.md), so their keys are not constrained. `wallet`

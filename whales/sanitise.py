@@ -73,7 +73,7 @@ class Columns:
 
 
 def unstorable(activity: Any, columns: Columns, now: int) -> str | None:
-    """Why a parsed swap or transfer (whales.parsing) cannot be stored, in one line; None when it can.
+    """Why a parsed swap or transfer (whales.ingestion.parsing) cannot be stored, in one line; None when it can.
 
     Checks the block time (not before 1970, not after `now` plus a day), the mint (a base58
     address), the amounts (raw amounts within u64, as on chain; the token amount not rounding to

@@ -4,16 +4,133 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlencode
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
+from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.http import HttpRequest
 
-from whales.models import Position, PositionCycle, Swap, Token, TrackedWallet
+from whales.models import Position, PositionCycle, Swap, Token, TrackedWallet, WalletStats, Window
 
 TOKEN_HOLDERS_LIMIT = 100
+PRICE_STALE_AFTER = timedelta(minutes=10)
+FEED_PAGE_SIZE = 50
+LEADERBOARD_PAGE_SIZE = 50
+DEFAULT_WINDOW = Window.WEEK
+MATCHING_TOKENS = 8
+
+# Leaderboard columns: URL name → stats field. Win rate sorts ranked wallets (≥ MIN_CYCLES_TO_RANK
+# closed cycles) first, so a lucky 1-for-1 never tops it.
+SORTS = {
+    "wallet": "wallet__label",
+    "total": "total_pnl",
+    "realized": "realized_pnl",
+    "unrealized": "unrealized_pnl",
+    "roi": "roi",
+    "win_rate": "win_rate",
+    "sell_win_rate": "sell_win_rate",
+    "cycles": "cycles",
+    "volume": "volume_usd",
+    "swaps": "swap_count",
+    "last_active": "last_active",
+}
+DEFAULT_SORT = "total"
+# Columns that can be empty (no capital, nothing closed, never active): empties go last either way.
+NULLABLE_SORTS = {"roi", "win_rate", "sell_win_rate", "last_active"}
+
+
+class RowsByIdPaginator(Paginator):
+    """Reads a page's ids first, then those rows with their joins: an offset deep into the leaderboard
+    then skips bare index entries instead of joined rows (page 100 of 10,000 wallets: 87 → ~15 ms)."""
+
+    def page(self, number: int | str) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        ids = list(self.object_list.values_list("id", flat=True)[bottom : bottom + self.per_page])
+        rows = {row.id: row for row in self.object_list.filter(id__in=ids).order_by()}
+        return self._get_page([rows[row_id] for row_id in ids], number, self)
+
+
+@dataclass
+class LeaderboardQuery:
+    window: str
+    sort: str
+    descending: bool
+    tag: str
+    min_cycles: int
+    search: str
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> LeaderboardQuery:
+        get = request.GET
+        window = get.get("window") if get.get("window") in Window.values else DEFAULT_WINDOW
+        sort = get.get("sort") if get.get("sort") in SORTS else DEFAULT_SORT
+        min_cycles = get.get("min_cycles", "")
+        return cls(
+            window=window,
+            sort=sort,
+            descending=get.get("dir", "asc" if sort == "wallet" else "desc") != "asc",
+            tag=get.get("tag", "").strip()[:40],
+            min_cycles=int(min_cycles) if min_cycles.isdigit() else 0,
+            search=get.get("q", "").strip()[:60],
+        )
+
+    def params(self, **changes: object) -> str:
+        values = {
+            "window": self.window,
+            "sort": self.sort,
+            "dir": "desc" if self.descending else "asc",
+            "tag": self.tag,
+            "min_cycles": self.min_cycles or "",
+            "q": self.search,
+        }
+        values.update(changes)
+        return urlencode({k: v for k, v in values.items() if v not in ("", None)})
+
+    def sort_link(self, column: str) -> str:
+        """The query that sorts by `column`: toggles direction when it already is the sort."""
+        if column == self.sort:
+            return self.params(dir="asc" if self.descending else "desc", page="")
+        return self.params(sort=column, dir="asc" if column == "wallet" else "desc", page="")
+
+    def sort_links(self) -> dict[str, str]:
+        return {column: self.sort_link(column) for column in SORTS}
+
+    def matching_tokens(self) -> list[Token]:
+        """Tokens whose symbol is the search (or starts with it, when none is exactly it)."""
+        if not self.search:
+            return []
+        exact = list(Token.objects.filter(symbol__iexact=self.search)[:MATCHING_TOKENS])
+        return exact or list(Token.objects.filter(symbol__istartswith=self.search)[:MATCHING_TOKENS])
+
+    def stats(
+        self, rows: QuerySet[WalletStats] | None = None, tokens: list[Token] | None = None
+    ) -> QuerySet[WalletStats]:
+        """The window's rows of active wallets (of `rows` when given), filtered and in the asked order.
+        The search matches a label, the start of an address, or a token (`tokens`) the wallet traded."""
+        if rows is None:
+            rows = WalletStats.objects.all()
+        rows = rows.filter(window=self.window, wallet_active=True).select_related("wallet")
+        if self.tag:
+            rows = rows.filter(wallet__tags__contains=[self.tag])
+        if self.min_cycles:
+            rows = rows.filter(cycles__gte=self.min_cycles)
+        if self.search:
+            matches = Q(wallet__label__icontains=self.search) | Q(wallet__address__startswith=self.search)
+            if tokens:
+                traded = Position.objects.filter(wallet_id=OuterRef("wallet_id"), token__in=tokens)
+                matches |= Q(Exists(traded))
+            rows = rows.filter(matches)
+        field = F(SORTS[self.sort])
+        nulls_last = True if self.sort in NULLABLE_SORTS else None  # as the indexes have it (models.WalletStats)
+        order = field.desc(nulls_last=nulls_last) if self.descending else field.asc(nulls_last=nulls_last)
+        first = ["-rankable"] if self.sort == "win_rate" else []
+        return rows.order_by(*first, order, "wallet_id")
 
 
 def _positive_usd(text: str) -> Decimal | None:
@@ -155,3 +272,11 @@ def forget_wallet_tags(**kwargs: object) -> None:
     fields = kwargs.get("update_fields")
     if fields is None or "tags" in fields:
         cache.delete(TAGS_CACHE_KEY)
+
+
+def stats_by_window(wallet: TrackedWallet) -> list[tuple[Window, WalletStats | None]]:
+    """The wallet's stats in every window, in window order; None for a window not computed yet."""
+    by_window = {s.window: s for s in WalletStats.objects.filter(wallet=wallet)}
+    for stats in by_window.values():
+        stats.wallet = wallet  # its pending states read the wallet: no query per window
+    return [(w, by_window.get(w.value)) for w in Window]

@@ -1,4 +1,6 @@
-"""Celery tasks: short, idempotent adapters that load rows by id and call `whales.actions`."""
+"""Celery tasks: short, idempotent adapters that take ids, load rows and call one function of the
+writers (ingestion, market, books, live). The writers queue tasks by name (`whales.queue`), never
+through this module."""
 
 from __future__ import annotations
 
@@ -13,11 +15,15 @@ from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from whales import actions
-from whales.birdeye import BirdeyeClient
-from whales.helius import HeliusClient, HeliusError
+from providers.birdeye import BirdeyeClient
+from providers.helius import HeliusClient, HeliusError
+from whales import live, queue
+from whales.books import booking
+from whales.ingestion import sources
+from whales.market import metadata, valuation
+from whales.market import prices as market_prices
 from whales.models import BackfillState, Swap, TokenTransfer, TrackedWallet
-from whales.prices import PriceSources
+from whales.wallets import restart_backfill
 
 logger = logging.getLogger(__name__)
 # A task that loses a race (a deadlock, a serialization failure) or meets the database restarting
@@ -29,14 +35,6 @@ RETRY_WHEN_THE_DATABASE_FAILS: dict[str, Any] = {
     "retry_jitter": True,
     "max_retries": 12,
 }
-
-
-def enqueue(task: Any, *args: Any) -> None:
-    """Queue `task`; a broker outage is logged, never raised into the request that committed the data."""
-    try:
-        task.delay(*args)
-    except Exception as error:  # noqa: BLE001 - kombu raises many kinds; the caller's data is already safe
-        logger.error("could not queue %s%r: %s", task.name, args, error)
 
 
 @contextmanager
@@ -58,7 +56,7 @@ def _birdeye() -> BirdeyeClient | None:
 @shared_task(soft_time_limit=20, time_limit=30)
 def poll_due_wallets() -> int:
     """Beat: queue a poll for every wallet that is due. Returns how many were queued."""
-    claimed = actions.claim_due_wallets()
+    claimed = sources.claim_due_wallets()
     for wallet_id in claimed:
         poll_wallet.delay(wallet_id)
     return len(claimed)
@@ -72,7 +70,7 @@ def poll_wallet(wallet_id: int) -> int:
     birdeye = _birdeye()
     try:
         with HeliusClient.from_settings() as client:
-            return actions.poll_wallet(wallet, client, birdeye)
+            return sources.poll_wallet(wallet, client, birdeye)
     finally:
         if birdeye is not None:
             birdeye.close()
@@ -91,7 +89,7 @@ def backfill_wallet(wallet_id: int) -> bool:
         birdeye = _birdeye()
         try:
             with HeliusClient.from_settings() as client:
-                done = actions.backfill_step(wallet, client, settings.BACKFILL_PAGES_PER_TASK, birdeye)
+                done = sources.backfill_step(wallet, client, settings.BACKFILL_PAGES_PER_TASK, birdeye)
         finally:
             if birdeye is not None:
                 birdeye.close()
@@ -107,8 +105,7 @@ def resume_backfills() -> int:
     """Beat: start backfills still pending, and resume running ones whose chain broke (worker restart)."""
     resumed = 0
     for wallet in TrackedWallet.objects.filter(is_active=True, backfill_state=BackfillState.PENDING):
-        actions.start_backfill(wallet)
-        backfill_wallet.delay(wallet.id)
+        restart_backfill(wallet)
         resumed += 1
     running = TrackedWallet.objects.filter(is_active=True, backfill_state=BackfillState.RUNNING)
     # One waiting out a failure has its retry queued already (with a countdown): not before its time.
@@ -134,7 +131,7 @@ def sync_helius_webhook() -> str:
     if not settings.HELIUS_API_KEY:
         return ""
     with HeliusClient.from_settings() as client:
-        result = actions.sync_webhook(client)
+        result = sources.sync_webhook(client)
     for address, why in result.refused:
         logger.warning("helius webhook: refused %r: %s", address, why)
     return result.webhook_id
@@ -145,9 +142,9 @@ def refresh_prices() -> int:
     with single_flight("refresh_prices", 30) as mine:
         if not mine:
             return 0
-        sources = PriceSources.from_settings()
+        sources = market_prices.PriceSources.from_settings()
         try:
-            return actions.refresh_prices(sources)
+            return market_prices.refresh_prices(sources)
         finally:
             sources.close()
 
@@ -155,9 +152,9 @@ def refresh_prices() -> int:
 @shared_task(soft_time_limit=25, time_limit=30, **RETRY_WHEN_THE_DATABASE_FAILS)
 def price_tokens(mints: list[str]) -> int:
     """A first price for tokens new to the books (the beat's tick reprices them after)."""
-    sources = PriceSources.from_settings()
+    sources = market_prices.PriceSources.from_settings()
     try:
-        return actions.refresh_prices(sources, mints)
+        return market_prices.refresh_prices(sources, mints)
     finally:
         sources.close()
 
@@ -167,49 +164,49 @@ def book_trades(swap_ids: list[int], transfer_ids: list[int]) -> int:
     """Book a webhook delivery's trades, off the web process (so the next delivery is not slowed)."""
     swaps = list(Swap.objects.filter(id__in=swap_ids))
     transfers = list(TokenTransfer.objects.filter(id__in=transfer_ids))
-    actions.book_trades(swaps, transfers)
+    booking.book_trades(swaps, transfers)
     return len(swaps) + len(transfers)
 
 
 @shared_task(soft_time_limit=100, time_limit=120, **RETRY_WHEN_THE_DATABASE_FAILS)
 def book_stragglers() -> int:
     """Beat: trades stored but never booked (a process died in between) get their positions replayed."""
-    return actions.book_stragglers()
+    return booking.book_stragglers()
 
 
 @shared_task(soft_time_limit=100, time_limit=120, **RETRY_WHEN_THE_DATABASE_FAILS)
 def refresh_all_stats() -> int:
     """Beat: windows roll (a 24 h figure changes with no new swap), so every wallet's stats are recomputed."""
-    return actions.refresh_all_stats()
+    return booking.refresh_all_stats()
 
 
 @shared_task(soft_time_limit=50, time_limit=60, **RETRY_WHEN_THE_DATABASE_FAILS)
 def refresh_token_metadata(mints: list[str]) -> int:
-    return actions.refresh_token_metadata(mints)
+    return metadata.refresh_token_metadata(mints)
 
 
 @shared_task(soft_time_limit=100, time_limit=120, **RETRY_WHEN_THE_DATABASE_FAILS)
 def name_unnamed_tokens() -> int:
     """Beat: tokens whose metadata lookup failed or was lost get another one."""
     with single_flight("name_unnamed_tokens", 120) as mine:
-        return actions.name_unnamed_tokens() if mine else 0
+        return metadata.name_unnamed_tokens() if mine else 0
 
 
 @shared_task(soft_time_limit=100, time_limit=120, **RETRY_WHEN_THE_DATABASE_FAILS)
 def value_swaps() -> int:
     with single_flight("value_swaps", 120) as mine:
-        return actions.value_unvalued_swaps() if mine else 0
+        return valuation.value_unvalued_swaps() if mine else 0
 
 
 @shared_task(soft_time_limit=20, time_limit=30)
 def push_unpushed_swaps() -> int:
     """Beat: live swaps stored while pushes failed (Redis down) reach the open pages once it is back."""
     with single_flight("push_unpushed_swaps", 30) as mine:
-        return actions.push_unpushed_swaps() if mine else 0
+        return live.push_unpushed_swaps() if mine else 0
 
 
 @worker_ready.connect
 def sync_webhook_when_a_worker_starts(**kwargs: Any) -> None:
     """Wallets may have changed while no worker ran; a sync that finds nothing to change costs no credits."""
     if settings.HELIUS_API_KEY and settings.HELIUS_WEBHOOK_SECRET:
-        enqueue(sync_helius_webhook)
+        queue.enqueue("sync_helius_webhook")

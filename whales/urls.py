@@ -1,6 +1,7 @@
 from django.urls import path
 
-from whales import views, webhooks
+from whales import views
+from whales.ingestion import webhooks
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
@@ -12,9 +11,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet
+from django.db.models import Count, Max, Min, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -22,10 +21,11 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from aura import realtime
-from aura.http import CreditMeter
-from whales import fragments, pnl, rows
-from whales.actions import LIVE_SWAPS, import_wallets, poll_plan
-from whales.addresses import InvalidAddress, validate_solana_address
+from providers.http import CreditMeter
+from whales import fragments, rows
+from whales.books import pnl
+from whales.ingestion.sources import poll_plan
+from whales.live import LIVE_SWAPS
 from whales.models import (
     ArrivedVia,
     BackfillState,
@@ -37,133 +37,27 @@ from whales.models import (
     Token,
     TokenPrice,
     TrackedWallet,
-    WalletStats,
     Window,
 )
 from whales.selectors import (
+    FEED_PAGE_SIZE,
     HOLDER_SORTS,
+    LEADERBOARD_PAGE_SIZE,
+    PRICE_STALE_AFTER,
     TOKEN_HOLDERS_LIMIT,
     FeedFilter,
+    LeaderboardQuery,
+    RowsByIdPaginator,
     closed_cycles,
     swap_feed,
     token_positions,
     wallet_tags,
 )
+from whales.solana import InvalidAddress, validate_solana_address
+from whales.wallets import import_wallets
 
-FEED_PAGE_SIZE = 50
-LEADERBOARD_PAGE_SIZE = 50
 CATCH_UP_LIMIT = 500
 QUARANTINE_SHOWN = 10
-DEFAULT_WINDOW = Window.WEEK
-MATCHING_TOKENS = 8
-
-# Leaderboard columns: URL name → stats field. Win rate sorts ranked wallets (≥ MIN_CYCLES_TO_RANK
-# closed cycles) first, so a lucky 1-for-1 never tops it.
-SORTS = {
-    "wallet": "wallet__label",
-    "total": "total_pnl",
-    "realized": "realized_pnl",
-    "unrealized": "unrealized_pnl",
-    "roi": "roi",
-    "win_rate": "win_rate",
-    "sell_win_rate": "sell_win_rate",
-    "cycles": "cycles",
-    "volume": "volume_usd",
-    "swaps": "swap_count",
-    "last_active": "last_active",
-}
-DEFAULT_SORT = "total"
-# Columns that can be empty (no capital, nothing closed, never active): empties go last either way.
-NULLABLE_SORTS = {"roi", "win_rate", "sell_win_rate", "last_active"}
-
-
-class RowsByIdPaginator(Paginator):
-    """Reads a page's ids first, then those rows with their joins: an offset deep into the leaderboard
-    then skips bare index entries instead of joined rows (page 100 of 10,000 wallets: 87 → ~15 ms)."""
-
-    def page(self, number: int | str) -> Page:
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        ids = list(self.object_list.values_list("id", flat=True)[bottom : bottom + self.per_page])
-        rows = {row.id: row for row in self.object_list.filter(id__in=ids).order_by()}
-        return self._get_page([rows[row_id] for row_id in ids], number, self)
-
-
-@dataclass
-class LeaderboardQuery:
-    window: str
-    sort: str
-    descending: bool
-    tag: str
-    min_cycles: int
-    search: str
-
-    @classmethod
-    def from_request(cls, request: HttpRequest) -> LeaderboardQuery:
-        get = request.GET
-        window = get.get("window") if get.get("window") in Window.values else DEFAULT_WINDOW
-        sort = get.get("sort") if get.get("sort") in SORTS else DEFAULT_SORT
-        min_cycles = get.get("min_cycles", "")
-        return cls(
-            window=window,
-            sort=sort,
-            descending=get.get("dir", "asc" if sort == "wallet" else "desc") != "asc",
-            tag=get.get("tag", "").strip()[:40],
-            min_cycles=int(min_cycles) if min_cycles.isdigit() else 0,
-            search=get.get("q", "").strip()[:60],
-        )
-
-    def params(self, **changes: object) -> str:
-        values = {
-            "window": self.window,
-            "sort": self.sort,
-            "dir": "desc" if self.descending else "asc",
-            "tag": self.tag,
-            "min_cycles": self.min_cycles or "",
-            "q": self.search,
-        }
-        values.update(changes)
-        return urlencode({k: v for k, v in values.items() if v not in ("", None)})
-
-    def sort_link(self, column: str) -> str:
-        """The query that sorts by `column`: toggles direction when it already is the sort."""
-        if column == self.sort:
-            return self.params(dir="asc" if self.descending else "desc", page="")
-        return self.params(sort=column, dir="asc" if column == "wallet" else "desc", page="")
-
-    def sort_links(self) -> dict[str, str]:
-        return {column: self.sort_link(column) for column in SORTS}
-
-    def matching_tokens(self) -> list[Token]:
-        """Tokens whose symbol is the search (or starts with it, when none is exactly it)."""
-        if not self.search:
-            return []
-        exact = list(Token.objects.filter(symbol__iexact=self.search)[:MATCHING_TOKENS])
-        return exact or list(Token.objects.filter(symbol__istartswith=self.search)[:MATCHING_TOKENS])
-
-    def stats(
-        self, rows: QuerySet[WalletStats] | None = None, tokens: list[Token] | None = None
-    ) -> QuerySet[WalletStats]:
-        """The window's rows of active wallets (of `rows` when given), filtered and in the asked order.
-        The search matches a label, the start of an address, or a token (`tokens`) the wallet traded."""
-        if rows is None:
-            rows = WalletStats.objects.all()
-        rows = rows.filter(window=self.window, wallet_active=True).select_related("wallet")
-        if self.tag:
-            rows = rows.filter(wallet__tags__contains=[self.tag])
-        if self.min_cycles:
-            rows = rows.filter(cycles__gte=self.min_cycles)
-        if self.search:
-            matches = Q(wallet__label__icontains=self.search) | Q(wallet__address__startswith=self.search)
-            if tokens:
-                traded = Position.objects.filter(wallet_id=OuterRef("wallet_id"), token__in=tokens)
-                matches |= Q(Exists(traded))
-            rows = rows.filter(matches)
-        field = F(SORTS[self.sort])
-        nulls_last = True if self.sort in NULLABLE_SORTS else None  # as the indexes have it (models.WalletStats)
-        order = field.desc(nulls_last=nulls_last) if self.descending else field.asc(nulls_last=nulls_last)
-        first = ["-rankable"] if self.sort == "win_rate" else []
-        return rows.order_by(*first, order, "wallet_id")
 
 
 def _leaderboard_context(request: HttpRequest) -> dict:
@@ -199,7 +93,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         feed_filter=narrowed,
         feed_scope={},
         tags=wallet_tags(),
-        live_groups=f"{realtime.FEED_TRADES},{realtime.leaderboard_group(query.window)}",
+        live_groups=f"{realtime.FEED_TRADES},{realtime.FEED_SIGNALS},{realtime.leaderboard_group(query.window)}",
     )
     return render(request, "whales/dashboard.html", context)
 
@@ -342,7 +236,7 @@ def token_page(request: HttpRequest, mint: str) -> HttpResponse:
         # The chart fetches its series (token_chart); its title says how far back the data goes.
         "chart_since": since,
         "chart_full_span": since is not None and since <= now - PRICE_CHART_SPAN + timedelta(hours=1),
-        "price_stale": token.price_is_stale(now, fragments.PRICE_STALE_AFTER),
+        "price_stale": token.price_is_stale(now, PRICE_STALE_AFTER),
     }
     return render(request, "whales/token.html", context)
 
@@ -445,7 +339,7 @@ def status(request: HttpRequest) -> HttpResponse:
         "quarantined": Quarantined.objects.order_by("-last_seen_at")[:QUARANTINE_SHOWN],
         "quarantined_count": Quarantined.objects.count(),
         "stale_prices": Token.objects.filter(positions__holdings__gt=0)
-        .filter(Q(price_updated_at=None) | Q(price_updated_at__lt=now - fragments.PRICE_STALE_AFTER))
+        .filter(Q(price_updated_at=None) | Q(price_updated_at__lt=now - PRICE_STALE_AFTER))
         .distinct()
         .count(),
     }

@@ -10,7 +10,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from alerts.messages.document import Code, Field, Inline, Line, Message, Text, bold, link
-from alerts.messages.events import Alert, ChannelTest, Digest, SignalEvent, SwapEvent, Token, Wallet
+from alerts.messages.events import (
+    Alert,
+    ChannelProblem,
+    ChannelTest,
+    Digest,
+    SignalEvent,
+    SwapEvent,
+    Token,
+    Wallet,
+)
 from alerts.messages.text import (
     Links,
     clip,
@@ -61,6 +70,8 @@ def message_for(alert: Alert, links: Links) -> Message:
         return digest_message(alert, links)
     if isinstance(alert, ChannelTest):
         return channel_test_message(alert)
+    if isinstance(alert, ChannelProblem):
+        return channel_problem_message(alert)
     raise TypeError(f"not an alert: {alert!r}")
 
 
@@ -287,4 +298,16 @@ def channel_test_message(test: ChannelTest) -> Message:
         footer="AURA · test",
         colour=BLUE,
         timestamp=test.sent_at,
+    )
+
+
+def channel_problem_message(problem: ChannelProblem) -> Message:
+    channel = f"“{clip(problem.channel_label, LABEL_LENGTH)}”"
+    return Message(
+        title=(Text("⚠️ An AURA alert channel is failing"),),
+        summary=(Text(f"{channel} stopped working; its alerts are kept in your delivery log until it is fixed."),),
+        fields=(Field("Error", (Text(clip(problem.error, REASON_LENGTH)),), inline=False),),
+        footer="AURA · channel problem",
+        colour=RED,
+        timestamp=problem.sent_at,
     )

@@ -138,7 +138,21 @@ class ChannelTest:
         return self.sent_at
 
 
-Alert = SwapEvent | SignalEvent | Digest | ChannelTest
+@dataclass(frozen=True)
+class ChannelProblem:
+    """Another of the user's channels stopped working: said on every channel that still does."""
+
+    sent_at: int  # unix seconds
+    channel_label: str  # the failing channel's name, cleaned
+    error: str  # what its platform answered, cleaned
+    kind = "channel_problem"
+
+    @property
+    def occurred_at(self) -> int:
+        return self.sent_at
+
+
+Alert = SwapEvent | SignalEvent | Digest | ChannelTest | ChannelProblem
 
 
 def make_digest(events: Sequence[AlertEvent], window_start: int | None = None, window_end: int | None = None) -> Digest:
@@ -157,6 +171,10 @@ def make_digest(events: Sequence[AlertEvent], window_start: int | None = None, w
 def make_channel_test(sent_at: int, channel_label: str | None = None) -> ChannelTest:
     label = clean_text(channel_label) if channel_label else ""
     return ChannelTest(_unix_time(sent_at, "sent_at"), label or None)
+
+
+def make_channel_problem(sent_at: int, channel_label: str, error: str) -> ChannelProblem:
+    return ChannelProblem(_unix_time(sent_at, "sent_at"), clean_text(channel_label), clean_text(error))
 
 
 def parse_event(data: Any) -> AlertEvent:

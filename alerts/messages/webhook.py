@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from alerts.messages.compose import message_for
 from alerts.messages.document import PLAIN, render
-from alerts.messages.events import Alert, ChannelTest, Digest, SignalEvent, SwapEvent, Token, Wallet
+from alerts.messages.events import Alert, ChannelProblem, ChannelTest, Digest, SignalEvent, SwapEvent, Token, Wallet
 from alerts.messages.request import WEBHOOK, OutgoingRequest, json_body
 from alerts.messages.text import Links, decimal_string, iso_time
 
@@ -108,6 +108,8 @@ def webhook_payload(alert: Alert, links: Links, *, event_id: str | None = None) 
         content = {"digest": digest_json(alert, links)}
     elif isinstance(alert, ChannelTest):
         content = {"test": {"message": "AURA test message: this webhook works.", "channel_label": alert.channel_label}}
+    elif isinstance(alert, ChannelProblem):
+        content = {"channel_problem": {"channel_label": alert.channel_label, "error": alert.error}}
     else:
         raise TypeError(f"not an alert: {alert!r}")
     occurred_at = alert.occurred_at

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from signals.scoring.numbers import ZERO, decimal_text
-from whales.pnl import MIN_CYCLES_TO_RANK
+from whales.books.pnl import MIN_CYCLES_TO_RANK
 
 SIGNALS_VERSION = "v1"
 

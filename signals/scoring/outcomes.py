@@ -9,7 +9,7 @@ from typing import Any
 
 from signals.scoring.core import DAY, DEFAULT_PARAMETERS, HOUR, KINDS, UP, Parameters, direction_of
 from signals.scoring.numbers import _ONE, _RATIOS, ZERO, _text, decimal_text
-from whales.pnl import WinRate
+from whales.books.pnl import WinRate
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ How the market behaves:
   candidate token that is about to rise (~1-skill: the one about to fall); exits are planned at
   entry the same way, at the best (or worst) moments of the holding window, so skilled whales
   sell before rugs and poor ones ride them down. FIFO win rates then follow skill.
-* Every swap carries its `Intent`: what `whales.parsing.parse_swaps` must read from its payload.
+* Every swap carries its `Intent`: what `whales.ingestion.parsing.parse_swaps` must read from its payload.
 
 Modules: `constants` (mints, decimals, venues, time units), `wallets` (the whales and their styles),
 `tokens`, `prices` (price paths and their events), `transactions` (what a trade leaves on chain),

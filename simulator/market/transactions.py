@@ -10,7 +10,7 @@ from simulator.market.constants import SOL_DECIMALS, STABLE_DECIMALS, WSOL_MINT
 
 @dataclass(frozen=True)
 class Intent:
-    """What the simulator meant a swap to be, in the parser's terms (`whales.parsing.ParsedSwap`).
+    """What the simulator meant a swap to be, in the parser's terms (`whales.ingestion.parsing.ParsedSwap`).
 
     `quote_amount` is what the wallet actually paid (buy) or received (sell): launchpad, bot and
     platform fees included; the network fee and the rent of its own token accounts excluded.

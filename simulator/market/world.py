@@ -213,6 +213,44 @@ class Market:
         assert tx is not None  # forced entries fall back to any listed token
         return tx
 
+    def trade_token(
+        self, now: float, wallet: str, mint: str, side: str, *, usd: float = 0.0, fraction: float = 1.0
+    ) -> SimTransaction | None:
+        """Make `wallet` buy `usd` dollars of `mint`, or sell `fraction` of its holding, right now (as a
+        staged episode asks; `simulator.episodes`). None when there is nothing worth selling, or the
+        token is not listed (or rugged) now. Raises KeyError for an unknown wallet or mint."""
+        self.now = max(self.now, int(now))
+        when, whale, token = self.now, self.wallets_by_address[wallet], self.tokens_by_mint[mint]
+        minute = self.minute_of(when)
+        if side == "sell":
+            return self._exit(when, whale, mint, fraction, live=True)
+        if side != "buy" or usd <= 0:
+            raise ValueError("a staged trade is a buy of a positive USD amount, or a sell")
+        if not self.is_listed(token, minute) or self.is_rugged(token, minute):
+            return None
+        rng, style = self._rng, _STYLES[whale.style]
+        shape = self._choose_shape(token, minute)
+        quote_mint = USDC_MINT if shape == "jupiter" and rng.random() < style.usdc_share else WSOL_MINT
+        if quote_mint == WSOL_MINT:
+            quote_raw = int(usd / self.usd_price(WSOL_MINT, when) * LAMPORTS_PER_SOL)
+        else:
+            quote_raw = int(usd / self.usd_price(USDC_MINT, when) * 10**STABLE_DECIMALS)
+        token_raw = int(usd / self.usd_price(mint, when) * (1 - rng.uniform(0.002, 0.012)) * 10**token.decimals)
+        if token_raw < 1 or quote_raw < 1:
+            return None
+        extra_fee, fee_kind = self._extra_fee(shape, "buy", quote_raw)
+        key = (whale.address, mint)
+        tx = self._record(
+            when, whale.address, "swap", live=True, shape=shape, side="buy",
+            token_mint=mint, token_raw=token_raw, token_decimals=token.decimals,
+            quote_mint=quote_mint, quote_raw=quote_raw, extra_fee_raw=extra_fee, extra_fee_kind=fee_kind,
+            new_token_account=key not in self._token_accounts, **self._route(shape, quote_raw, quote_mint, when),
+        )
+        self._add_holding(whale.address, mint, token_raw)
+        self._token_accounts.add(key)
+        self._plan_exits(whale, token, when)
+        return tx
+
     # -- history ----------------------------------------------------------------------------------
 
     def _generate_history(self) -> None:

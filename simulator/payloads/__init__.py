@@ -7,6 +7,7 @@ DexScreener's and Jupiter's shapes. Import from `simulator.payloads`.
 
 from __future__ import annotations
 
+from simulator.payloads import listings
 from simulator.payloads.helius import (
     ATA_PROGRAM,
     BOT_FEE_WALLET,
@@ -31,6 +32,7 @@ from simulator.payloads.helius import (
 from simulator.payloads.market_data import BIRDEYE_INTERVALS, HISTORY_PRICE_MAX_ITEMS, MarketData
 
 __all__ = [
+    "listings",
     "ATA_PROGRAM",
     "BIRDEYE_INTERVALS",
     "BOT_FEE_WALLET",

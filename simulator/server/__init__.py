@@ -1,4 +1,4 @@
-"""The market simulator's HTTP server: Helius, Birdeye, DexScreener and Jupiter on one local port.
+"""The market simulator's HTTP server: Helius, Birdeye, DexScreener, Jupiter, Telegram, Discord on one port.
 
 `MarketSimulator(config).start()` builds the market (history first), then serves it from a
 `ThreadingHTTPServer`, trades live in a background thread, and delivers Helius webhooks from
@@ -11,7 +11,8 @@ their JSON is built outside it and cached (zlib-compressed: 30k transactions tak
 
 Modules: `simulator` (the `MarketSimulator`: lifecycle, live trading, webhook delivery, routing;
 `run`), one module of request handlers per API (`helius`, `market_data` for Birdeye, DexScreener
-and Jupiter, `control` for `/sim/*`), and `protocol` (requests, replies, errors, faults).
+and Jupiter, `control` for `/sim/*`, `messaging` for Telegram and Discord, which alerts reach), and
+`protocol` (requests, replies, errors, faults).
 Import from `simulator.server`.
 """
 

@@ -50,6 +50,7 @@ class ControlApi:
             for tx in market.transactions:
                 kinds[tx.kind] = kinds.get(tx.kind, 0) + 1
             pending = len(self._deliveries)
+            staged = self.episodes.staged if self.episodes else []
             with self._stats_lock:
                 counters = dict(self.stats)
             return {
@@ -58,6 +59,7 @@ class ControlApi:
                 "by_kind": kinds, "history_seconds": round(self.history_seconds, 3),
                 "webhooks": len(self._webhooks), "pending_deliveries": pending,
                 "pending_faults": sum(f.remaining for f in self._faults), **counters,
+                "episodes": [{"at": at, "kind": kind, "mint": mint} for at, kind, mint in staged],
             }
 
     def _sim_trade(self, request: _Request) -> Any:

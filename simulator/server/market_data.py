@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from simulator.base58 import ALPHABET
-from simulator.payloads import BIRDEYE_INTERVALS, MarketData
+from simulator.payloads import BIRDEYE_INTERVALS, MarketData, listings
 from simulator.server.protocol import HttpError, _Request
 
 DEXSCREENER_MAX_ADDRESSES = 30
@@ -83,7 +83,29 @@ class MarketDataApi:
         with self.lock:
             return {"success": True, "data": data.birdeye_token_trending(sort_by, sort_type, offset, limit)}
 
+    def _birdeye_new_listing(self, request: _Request) -> Any:
+        data = self._birdeye(request)
+        limit = _int_param(request, "limit", 10)
+        if not 1 <= limit <= listings.NEW_LISTING_MAX:
+            raise HttpError(400, {"success": False, "message": f"limit must be 1-{listings.NEW_LISTING_MAX}"})
+        with self.lock:
+            return {"success": True, "data": listings.birdeye_new_listing(data, limit)}
+
+    def _birdeye_token_security(self, request: _Request) -> Any:
+        data = self._birdeye(request)
+        mint = _birdeye_address(request.param("address"))
+        with self.lock:
+            return {"success": True, "data": listings.birdeye_token_security(data, mint)}
+
     # -- DexScreener and Jupiter ----------------------------------------------------------------------------
+
+    def _dexscreener_token_profiles(self, request: _Request) -> Any:
+        with self.lock:
+            return listings.dexscreener_token_profiles(MarketData(self.market, self.now()))
+
+    def _dexscreener_token_boosts(self, request: _Request) -> Any:
+        with self.lock:
+            return listings.dexscreener_token_boosts(MarketData(self.market, self.now()))
 
     def _dexscreener_mints(self, request: _Request) -> list[str]:
         mints = [m for m in request.match["mints"].split(",") if m]

@@ -19,10 +19,12 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from simulator.market import DEFAULT_SEED, Market, SimTransaction
+from simulator.market.episodes import Episodes
 from simulator.payloads import enhanced_transaction, type_and_source
 from simulator.server.control import ControlApi
 from simulator.server.helius import HeliusApi
 from simulator.server.market_data import MarketDataApi
+from simulator.server.messaging import Messaging, reply_headers
 from simulator.server.protocol import Fault, HttpError, Route, _fault_reply, _json_reply, _Reply, _Request
 
 DELIVERY_WORKERS = 4
@@ -45,6 +47,9 @@ class SimulatorConfig:
     webhook_timeout_seconds: float = 10.0
     now: float | None = None
     warm_cache: bool = True  # render all history JSON in the background after start
+    # Coordinated whale episodes (simulator.market.episodes), so the demo shows token signals early.
+    episodes: bool = False
+    episodes_first_after_seconds: float = 45.0
     # A type-filtered history search gives up after this many transactions without a match and
     # answers with Helius's "continue from <signature>" error object.
     type_search_window: int = 1000
@@ -66,7 +71,8 @@ class MarketSimulator(HeliusApi, MarketDataApi, ControlApi):
 
     Use `start()` / `stop()` (or a `with` block). `url` is the base URL once started. `market`,
     `lock` and `stats` are public for tests: hold `lock` while reading the market. The request
-    handlers the routes name come from one mixin per API (`HeliusApi`, `MarketDataApi`, `ControlApi`).
+    handlers the routes name come from one mixin per API (`HeliusApi`, `MarketDataApi`, `ControlApi`);
+    Telegram and Discord are `messaging` (`simulator.server.messaging`), answered before the routes.
     """
 
     def __init__(self, config: SimulatorConfig) -> None:
@@ -85,6 +91,7 @@ class MarketSimulator(HeliusApi, MarketDataApi, ControlApi):
         self.stats: dict[str, int] = {
             "requests": 0, "faults_served": 0, "live_transactions": 0, "webhook_deliveries": 0,
             "webhook_delivered": 0, "webhook_failed_attempts": 0, "webhook_retries": 0, "webhook_dropped": 0,
+            "episode_transactions": 0,
         }
         self._stats_lock = threading.Lock()
         self._rendered: dict[str, bytes] = {}
@@ -100,6 +107,8 @@ class MarketSimulator(HeliusApi, MarketDataApi, ControlApi):
         # With a pinned `now` (tests), the clock runs on from it instead of jumping to today.
         self._clock_offset = 0.0 if config.now is None else config.now - time.time()
         self._routes = self._build_routes()
+        self.messaging = Messaging()  # Telegram's Bot API and Discord's webhooks, for alerts
+        self.episodes: Episodes | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -122,6 +131,11 @@ class MarketSimulator(HeliusApi, MarketDataApi, ControlApi):
             server.RequestHandlerClass = handler  # requests from now on reach the market
             self._httpd = server
         self._spawn("live-trading", self._trade_live)
+        if self.config.episodes:
+            # The clock of the episodes starts with serving: the app registers its webhook meanwhile.
+            first_after = self.config.episodes_first_after_seconds
+            self.episodes = Episodes(self.market, self.now(), seed=self.config.seed, first_after=first_after)
+            self._spawn("episodes", self._stage_episodes)
         for index in range(DELIVERY_WORKERS):
             self._spawn(f"webhook-delivery-{index}", self._deliver)
         if self.config.warm_cache:
@@ -201,6 +215,23 @@ class MarketSimulator(HeliusApi, MarketDataApi, ControlApi):
             with self.lock:
                 made = self.market.live_tick(self.now())
             self._published(made)
+
+    def _stage_episodes(self) -> None:
+        """Play the whale episodes (simulator.market.episodes) as their trades fall due."""
+        episodes = self.episodes
+        assert episodes is not None
+        while not self._stop.wait(1.0):
+            with self.lock:
+                made = []
+                for trade in episodes.due(self.now()):
+                    tx = self.market.trade_token(
+                        self.now(), trade.wallet, trade.mint, trade.side, usd=trade.usd, fraction=trade.fraction
+                    )
+                    if tx is not None:
+                        made.append(tx)
+            if made:
+                self.count("episode_transactions", len(made))
+                self._published(made)
 
     def _published(self, txs: list[SimTransaction]) -> None:
         """New live transactions: count them and queue webhook deliveries (failed ones are not sent)."""
@@ -303,6 +334,10 @@ class MarketSimulator(HeliusApi, MarketDataApi, ControlApi):
             ("GET", r"/defi/historical_price_unix", self._birdeye_historical_price_unix),
             ("GET", r"/defi/token_overview", self._birdeye_token_overview),
             ("GET", r"/defi/token_trending", self._birdeye_token_trending),
+            ("GET", r"/defi/v2/tokens/new_listing", self._birdeye_new_listing),
+            ("GET", r"/defi/token_security", self._birdeye_token_security),
+            ("GET", r"/token-profiles/latest/v1", self._dexscreener_token_profiles),
+            ("GET", r"/token-boosts/latest/v1", self._dexscreener_token_boosts),
             ("GET", r"/tokens/v1/solana/(?P<mints>[^/]+)", self._dexscreener_tokens_v1),
             ("GET", r"/latest/dex/tokens/(?P<mints>[^/]+)", self._dexscreener_latest),
             ("GET", r"/price/v3", self._jupiter_price),
@@ -320,6 +355,11 @@ class MarketSimulator(HeliusApi, MarketDataApi, ControlApi):
     def handle(self, method: str, target: str, headers: Any, body: bytes) -> _Reply:
         """Answer one request (faults included); never raises."""
         self.count("requests")
+        messaging = self.messaging.handle(method, target, body, headers)
+        if messaging is not None:  # Telegram, Discord (their faults are `/sim/messaging/faults`)
+            status, payload = messaging
+            body = b"" if payload is None else json.dumps(payload).encode()
+            return _Reply(status, body, reply_headers(status, payload))
         parts = urlsplit(target)
         path = unquote(parts.path)
         fault = self.take_fault(path)

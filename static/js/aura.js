@@ -473,4 +473,34 @@
       legend: { show: true }
     }, [data.t, data.v], el);
   }
+  // --- signal feeds ------------------------------------------------------------------------------
+  // A push carries each changed signal out-of-band by id (a row the page shows is replaced in place)
+  // and again inside #signal-feed's afterbegin (a new one goes on top): the copy of a row already
+  // shown is dropped here, and so is a new one the reader's filters (kind, score, token) leave out.
+  function signalMatches(row, feed) {
+    var wanted = feed.dataset;
+    if (wanted.kind && row.dataset.kind !== wanted.kind) return false;
+    if (wanted.minScore && !(parseInt(row.dataset.score, 10) >= parseInt(wanted.minScore, 10))) return false;
+    if (wanted.token && row.dataset.token !== wanted.token &&
+        (row.dataset.tokenSymbol || "").toLowerCase() !== wanted.token.toLowerCase()) return false;
+    return true;
+  }
+
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var detail = event.detail;
+    if (!detail.target || detail.target.id !== "signal-feed" || !detail.fragment) return;
+    Array.prototype.slice.call(detail.fragment.children || []).forEach(function (row) {
+      if (!row.dataset || !row.dataset.signalId) return;
+      if ((row.id && document.getElementById(row.id)) || !signalMatches(row, detail.target)) row.remove();
+    });
+    detail.newSignals = Array.prototype.slice.call(detail.fragment.children || []);
+  });
+
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    var detail = event.detail;
+    if (!detail.newSignals) return;
+    detail.newSignals.forEach(function (row) { row.classList.add("flash"); });
+    var feed = document.getElementById("signal-feed"), empty = document.getElementById("signal-feed-empty");
+    if (empty && feed && feed.querySelector("[data-signal-id]")) empty.remove();
+  });
 })();

@@ -7,8 +7,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from whales import actions
-from whales.helius import HeliusClient, HeliusError
+from providers.helius import HeliusClient, HeliusError
+from whales.ingestion import sources
 
 
 class Command(BaseCommand):
@@ -29,7 +29,7 @@ class Command(BaseCommand):
                             f"{webhook.get('webhookID')}  {webhook.get('webhookURL')}  {len(addresses)} addresses"
                         )
                     return
-                result = actions.sync_webhook(client)
+                result = sources.sync_webhook(client)
         except HeliusError as error:
             raise CommandError(str(error))
         self.stdout.write(

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from simulator.market import DEFAULT_SEED, demo_wallets
-from whales import actions
+from whales.wallets import import_wallets
 
 
 class Command(BaseCommand):
@@ -22,7 +22,7 @@ class Command(BaseCommand):
             (line, {"address": w.address, "label": w.label, "tags": ";".join(w.tags)})
             for line, w in enumerate(demo_wallets(seed, wallets), start=1)
         ]
-        outcomes = actions.import_wallets(rows)
+        outcomes = import_wallets(rows)
         added = sum(o.status == "added" for o in outcomes)
         self.stdout.write(
             f"Demo wallets: {added} added, {len(outcomes) - added} already tracked; "

@@ -13,8 +13,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from whales.addresses import InvalidAddress, validate_solana_address
-from whales.parsing import MalformedTransaction, ParsedSwap, fee_payer, parse_swaps
+from whales.ingestion.parsing import MalformedTransaction, ParsedSwap, fee_payer, parse_swaps
+from whales.solana import InvalidAddress, validate_solana_address
 
 BAD_INPUT = 2
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from whales.parsing import decimal_string
-from whales.pnl import CycleClosed, Ledger, Trade, cycle_win_rate, replay, sell_win_rate
+from whales.books.pnl import CycleClosed, Ledger, Trade, cycle_win_rate, replay, sell_win_rate
+from whales.ingestion.parsing import decimal_string
 
 BAD_INPUT = 2
 CLI_SIDES = ("buy", "sell")

@@ -8,9 +8,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from whales import ledger
-from whales.addresses import InvalidAddress, validate_solana_address
+from whales.books import recompute
 from whales.models import TrackedWallet
+from whales.solana import InvalidAddress, validate_solana_address
 
 
 class Command(BaseCommand):
@@ -32,7 +32,7 @@ class Command(BaseCommand):
         def progress(done: int, total: int) -> None:
             self.stdout.write(f"  {done:,} of {total:,} wallets, {time.perf_counter() - started:.1f} s")
 
-        summary = ledger.recompute_all(wallet_ids, progress=progress)
+        summary = recompute.recompute_all(wallet_ids, progress=progress)
         rate = f"{summary.swaps / summary.seconds:,.0f}" if summary.seconds else "-"
         self.stdout.write(
             f"Recomputed P&L of {summary.wallets:,} wallets from {summary.swaps:,} swaps and {summary.transfers:,}"

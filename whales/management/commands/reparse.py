@@ -8,9 +8,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import TextField
 from django.db.models.functions import Cast
 
-from whales import actions
-from whales.addresses import InvalidAddress, validate_solana_address
+from whales.books.booking import positions_rewritten
+from whales.ingestion.reparse import ReparseResult, reparse
 from whales.models import RawTransaction
+from whales.solana import InvalidAddress, validate_solana_address
 
 BATCH = 500
 
@@ -30,16 +31,16 @@ class Command(BaseCommand):
                 raise CommandError(f"--wallet: {error}")
             raw = raw.annotate(text=Cast("payload", TextField())).filter(text__contains=wallet)
         total = raw.count()
-        result = actions.ReparseResult()
+        result = ReparseResult()
         last_id = 0
         while True:
             batch = list(raw.filter(id__gt=last_id)[:BATCH])
             if not batch:
                 break
             last_id = batch[-1].id
-            actions.reparse(batch, result)
+            reparse(batch, result)
             self.stdout.write(f"  {result.transactions}/{total} transactions", ending="\r")
-        actions.positions_rewritten(result.changed_pairs)
+        positions_rewritten(result.changed_pairs)
         self.stdout.write(
             f"Reparsed {result.transactions} transactions: {result.created} swaps and transfers added, "
             f"{result.updated} changed, {result.deleted} removed; {len(result.changed_pairs)} positions replayed."

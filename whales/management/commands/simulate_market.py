@@ -46,6 +46,12 @@ class Command(BaseCommand):
             default=defaults.webhook_retry_seconds,
             help="wait between webhook delivery retries (Helius: 60)",
         )
+        parser.add_argument(
+            "--no-episodes",
+            dest="episodes",
+            action="store_false",
+            help="no staged whale episodes (clusters before pumps and rugs, distributions)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         for name in ("wallets", "tokens", "history_txs"):
@@ -64,6 +70,7 @@ class Command(BaseCommand):
             history_txs=options["history_txs"],
             swaps_per_minute=options["swaps_per_minute"],
             webhook_retry_seconds=options["webhook_retry_seconds"],
+            episodes=options["episodes"],
         )
         stop = threading.Event()
         previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}

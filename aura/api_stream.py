@@ -1,0 +1,204 @@
+"""The API's WebSocket (/ws/api/v1/): live JSON events for the phone, numbered, resumable.
+
+Protocol (JSON text frames):
+- Authenticate with a JWT access token: `?token=<access>` in the URL, or as the first message
+  `{"type": "auth", "token": "<access>"}` within API_STREAM_AUTH_SECONDS. Cookies are not read, so
+  no other site's page can open this socket as a signed-in user. Answer: `{"type": "ready", "user":
+  <username>, "seq": <latest sequence number>}`; a bad token closes the socket with code 4401.
+- Subscribe: `{"type": "subscribe", "groups": ["feed.trades", "follows", "wallet.<address>",
+  "feed.signals", "token.<mint>"], "last_seq": <optional>}` — the groups the pages use ("follows"
+  is the user's own). With `last_seq`, the events of those groups since then come first (oldest
+  first; `{"type": "gap"}` before them when the kept log may not reach back that far). Answer:
+  `{"type": "subscribed", "groups": [...]}`, after the replay.
+- `{"type": "unsubscribe", "groups": [...]}` leaves groups.
+- Events: `{"seq": n, "kind": "swap" | "signal", "data": {...}}`; each sequence number once per
+  socket, whichever of its groups it came through. `{"type": "ping"}` every LIVE_HEARTBEAT_SECONDS
+  (through Redis, as events travel): silence means a dead socket; reconnect with the last `seq`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import deque
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from rest_framework_simplejwt.authentication import JWTAuthentication
+
+from aura import stream
+from aura.consumers import CLOSE_TRY_AGAIN_LATER, CLOSE_UNAUTHENTICATED, MAX_GROUPS
+from aura.realtime import follows_group, is_public_group
+
+logger = logging.getLogger(__name__)
+REMEMBERED_SEQUENCES = 4096  # sent sequence numbers remembered per socket, so none goes out twice
+
+
+@database_sync_to_async
+def user_of(token: str) -> AbstractBaseUser | None:
+    """The active user a JWT access token belongs to; None when the token is invalid or expired."""
+    authentication = JWTAuthentication()
+    try:
+        return authentication.get_user(authentication.get_validated_token(token.encode()))
+    except Exception:  # noqa: BLE001 - invalid, expired, a deleted or inactive user: no user either way
+        return None
+
+
+class ApiStreamConsumer(AsyncWebsocketConsumer):
+    user: AbstractBaseUser | None = None
+
+    async def connect(self) -> None:
+        self.groups_joined: set[str] = set()
+        self.sent: set[int] = set()
+        self.sent_order: deque[int] = deque()
+        self.redis = stream.async_client()
+        await self.accept()
+        query = parse_qs(self.scope.get("query_string", b"").decode(errors="replace"))
+        if "token" in query:
+            await self.authenticate(query["token"][0])
+        else:
+            self.waiting = asyncio.ensure_future(self.close_unless_authenticated(settings.API_STREAM_AUTH_SECONDS))
+
+    async def close_unless_authenticated(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        if self.user is None:
+            await self.refuse("no token in time")
+
+    async def refuse(self, reason: str) -> None:
+        await self.send_json({"type": "error", "detail": f"Not authenticated: {reason}."})
+        await self.close(code=CLOSE_UNAUTHENTICATED)
+
+    async def authenticate(self, token: object) -> None:
+        user = await user_of(token) if isinstance(token, str) and token else None
+        if user is None:
+            await self.refuse("the token is invalid or expired")
+            return
+        self.user = user
+        self.heartbeat = asyncio.ensure_future(self.beat(settings.LIVE_HEARTBEAT_SECONDS))
+        await self.send_json(
+            {"type": "ready", "user": user.get_username(), "seq": await stream.current_sequence(self.redis)}
+        )
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            message = json.loads(text_data or "")
+        except ValueError:
+            message = None
+        if not isinstance(message, dict):
+            await self.send_json({"type": "error", "detail": "Messages are JSON objects with a `type`."})
+            return
+        kind = message.get("type")
+        if self.user is None:
+            if kind == "auth":
+                await self.authenticate(message.get("token"))
+            else:
+                await self.refuse('the first message must be {"type": "auth", "token": ...}')
+            return
+        if kind == "subscribe":
+            await self.subscribe(message.get("groups"), message.get("last_seq"))
+        elif kind == "unsubscribe":
+            await self.unsubscribe(message.get("groups"))
+        else:
+            await self.send_json({"type": "error", "detail": f"Unknown message type {kind!r}."})
+
+    def page_groups(self, names: object) -> list[str] | None:
+        """The page groups named (each checked; "follows" is the user's own), or None when any is refused."""
+        if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+            return None
+        groups = []
+        for name in dict.fromkeys(names):
+            if name == "follows":
+                groups.append(follows_group(self.user.pk))
+            elif is_public_group(name) and not name.startswith("leaderboard."):
+                groups.append(name)
+            else:
+                return None
+        return groups
+
+    async def subscribe(self, names: object, last_seq: object) -> None:
+        groups = self.page_groups(names)
+        if groups is None or len(self.groups_joined | set(groups)) > MAX_GROUPS:
+            await self.send_json(
+                {
+                    "type": "error",
+                    "detail": "`groups` must list at most "
+                    f"{MAX_GROUPS} of: feed.trades, feed.signals, follows, wallet.<address>, token.<mint>.",
+                }
+            )
+            return
+        if last_seq is not None and (not isinstance(last_seq, int) or isinstance(last_seq, bool) or last_seq < 0):
+            await self.send_json({"type": "error", "detail": "`last_seq` must be a whole number."})
+            return
+        try:
+            for group in groups:
+                await self.channel_layer.group_add(stream.api_group(group), self.channel_name)
+                self.groups_joined.add(group)
+            # Joined first, then the log read: an event published in between comes both ways, and goes out once.
+            if last_seq is not None:
+                missed = await stream.backlog(self.redis, groups, last_seq)
+                if missed.gap:
+                    await self.send_json({"type": "gap", "detail": "Some events since `last_seq` are no longer kept."})
+                for seq, text in missed.events:
+                    await self.send_event(seq, text)
+        except Exception as error:  # noqa: BLE001 - Redis unreachable: the phone tries again later
+            logger.warning("API socket: cannot subscribe, Redis is unreachable: %r", error)
+            await self.close(code=CLOSE_TRY_AGAIN_LATER)
+            return
+        await self.send_json({"type": "subscribed", "groups": sorted(self.shown(self.groups_joined))})
+
+    def shown(self, groups: set[str]) -> list[str]:
+        own = follows_group(self.user.pk)
+        return ["follows" if group == own else group for group in groups]
+
+    async def unsubscribe(self, names: object) -> None:
+        groups = self.page_groups(names) or []
+        for group in groups:
+            if group in self.groups_joined:
+                await self.channel_layer.group_discard(stream.api_group(group), self.channel_name)
+                self.groups_joined.discard(group)
+        await self.send_json({"type": "subscribed", "groups": sorted(self.shown(self.groups_joined))})
+
+    async def send_event(self, seq: int, text: str) -> None:
+        if seq in self.sent:
+            return
+        self.sent.add(seq)
+        self.sent_order.append(seq)
+        if len(self.sent_order) > REMEMBERED_SEQUENCES:
+            self.sent.discard(self.sent_order.popleft())
+        await self.send(text_data=text)
+
+    async def send_json(self, content: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(content, separators=(",", ":")))
+
+    async def beat(self, seconds: float) -> None:
+        """A ping through the channel layer every `seconds` (see aura.consumers.LiveConsumer.beat)."""
+        while True:
+            await asyncio.sleep(seconds)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.channel_layer.send(self.channel_name, {"type": "api.ping"}), seconds)
+
+    async def dispatch(self, message: dict) -> None:
+        # As LiveConsumer: an event touches no database, so skip the hop that closes stale connections.
+        if message["type"] == stream.EVENT:
+            await self.send_event(message["seq"], message["text"])
+        elif message["type"] == "api.ping":
+            await self.send_json({"type": "ping"})
+        else:
+            await super().dispatch(message)
+
+    async def disconnect(self, code: int) -> None:
+        for task in (getattr(self, "heartbeat", None), getattr(self, "waiting", None)):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        for group in self.groups_joined:
+            with contextlib.suppress(Exception):
+                await self.channel_layer.group_discard(stream.api_group(group), self.channel_name)
+        await self.redis.aclose()

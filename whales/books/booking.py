@@ -1,0 +1,123 @@
+"""Putting stored trades into the books: positions, cycles, realizations and the wallets' figures,
+each booking under its wallets' locks (`ledger.lock_wallets`), then what follows once committed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from whales import queue
+from whales.books import ledger
+from whales.books.stats import refresh_stats
+from whales.live import push_wallet_figures
+from whales.models import Swap, Token, TokenTransfer, TrackedWallet
+
+logger = logging.getLogger(__name__)
+
+
+# At most this many waiting trades of its wallets join a booking (the rest: the next booking, or the sweep).
+LANE_LIMIT = 5000
+
+
+def book_trades(swaps: Sequence[Swap], transfers: Sequence[TokenTransfer]) -> None:
+    """Apply committed swaps and transfers to P&L and refresh their wallets' figures.
+
+    A transaction of its own, after the one that stored them: the live rows reach browsers without
+    waiting for the books (most of an ingest's time). Should this never run (a crash in between),
+    the trades stay `in_books=False` and `book_stragglers` applies them.
+    """
+    with transaction.atomic():
+        wallet_ids = [wallet.id for wallet in ledger.lock_wallets(trade.wallet_id for trade in [*swaps, *transfers])]
+        # Read again under the lock: a replay of these wallets (valuation, the straggler sweep, a
+        # reparse) since they were stored has booked or changed them, and must win. Never twice.
+        # One ordered lane per wallet: whichever booking of a wallet gets its lock books every trade
+        # of it stored and not yet booked, oldest first. Two workers holding two deliveries of one
+        # wallet then never book the later first (which would replay the position for the earlier);
+        # the other finds its trades booked.
+        waiting = Q(wallet_id__in=wallet_ids, in_books=False, usd_price__isnull=False)
+        unbooked = list(
+            Swap.objects.filter(Q(id__in=[s.id for s in swaps]) | waiting, in_books=False).order_by("id")[:LANE_LIMIT]
+        )
+        unbooked_in = list(
+            TokenTransfer.objects.filter(Q(id__in=[t.id for t in transfers]) | waiting, in_books=False).order_by("id")[
+                :LANE_LIMIT
+            ]
+        )
+        touched = ledger.apply_new_trades(unbooked, unbooked_in)
+        refresh_stats(touched)
+        transaction.on_commit(lambda: after_trades_booked(swaps, transfers, touched), robust=True)
+
+
+def positions_rewritten(pairs: Iterable[tuple[int, int]]) -> None:
+    """After trades of these (wallet id, token id) pairs changed in place (reparse, valuation) or were
+    never booked: replay those positions, refresh the wallets' figures, show them."""
+    pairs = set(pairs)
+    with transaction.atomic():
+        ledger.lock_wallets(wallet_id for wallet_id, _ in pairs)
+        touched = ledger.recompute_positions(pairs)
+        refresh_stats(touched)
+        transaction.on_commit(lambda: push_wallet_figures(touched), robust=True)
+
+
+def book_stragglers(older_than: timedelta = timedelta(minutes=2)) -> int:
+    """Replay the positions of valued trades stored a while ago but never booked (a process died
+    between storing and booking them). Returns how many positions were replayed."""
+    since = timezone.now() - older_than
+    swaps = Swap.objects.filter(in_books=False, usd_price__isnull=False, ingested_at__lt=since)
+    transfers = TokenTransfer.objects.filter(in_books=False, ingested_at__lt=since).ready_for_books()
+    pairs = set(swaps.values_list("wallet_id", "token_id")) | set(transfers.values_list("wallet_id", "token_id"))
+    if not pairs:
+        return 0
+    with transaction.atomic():
+        ledger.lock_wallets(wallet_id for wallet_id, _ in pairs)
+        # Under the lock, only what is still unbooked: the worker may have booked it meanwhile.
+        wallets = {wallet_id for wallet_id, _ in pairs}
+        pairs = set(swaps.filter(wallet_id__in=wallets).values_list("wallet_id", "token_id")) | set(
+            transfers.filter(wallet_id__in=wallets).values_list("wallet_id", "token_id")
+        )
+        if pairs:
+            logger.warning("booking %d position(s) whose trades were stored but never booked", len(pairs))
+            positions_rewritten(pairs)
+    return len(pairs)
+
+
+STATS_BATCH_WALLETS = 200
+
+
+def refresh_all_stats(batch: int = STATS_BATCH_WALLETS) -> int:
+    """Every wallet's figures again (windows roll: a 24 h figure changes with no new trade), a batch
+    of wallets per transaction under their locks, so no booking of theirs lands in between."""
+    ids = list(TrackedWallet.objects.order_by("id").values_list("id", flat=True))
+    for start in range(0, len(ids), batch):
+        with transaction.atomic():
+            refresh_stats([wallet.id for wallet in ledger.lock_wallets(ids[start : start + batch])])
+    return len(ids)
+
+
+def after_trades_booked(
+    new_swaps: Sequence[Swap], new_transfers: Sequence[TokenTransfer], wallet_ids: set[int]
+) -> None:
+    """Everything that follows new swaps and transfers once they are in the books: browsers see the
+    wallets' new figures, unknown tokens get their metadata and a first price looked up, what has no
+    USD value yet a historical price."""
+    push_wallet_figures(wallet_ids)
+    if new_swaps:
+        # Token signals read the wallets' fresh figures: after booking, in a worker, by name.
+        queue.enqueue_named("signals.tasks.detect_swap_signals", [swap.id for swap in new_swaps])
+    token_ids = {trade.token_id for trade in [*new_swaps, *new_transfers]}
+    unnamed = list(Token.objects.filter(id__in=token_ids, metadata_updated_at=None).values_list("mint", flat=True))
+    if unnamed:
+        queue.enqueue("refresh_token_metadata", unnamed)
+    # Open positions in tokens without a price read "pricing…" until the beat's next price tick; with
+    # Birdeye (which prices a batch in one call) new tokens are asked for at once.
+    unpriced = list(Token.objects.filter(id__in=token_ids, price_usd=None).values_list("mint", flat=True))
+    if unpriced and settings.BIRDEYE_API_KEY:
+        queue.enqueue("price_tokens", unpriced)
+    if any(swap.usd_value is None for swap in new_swaps) or any(t.needs_price for t in new_transfers):
+        queue.enqueue("value_swaps")
