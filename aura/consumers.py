@@ -10,6 +10,7 @@ from urllib.parse import parse_qs
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from aura import listeners
 from aura.realtime import follows_group, is_public_group
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         try:
             for group in self.groups_joined:
                 await self.channel_layer.group_add(group, self.channel_name)
+            await listeners.listen(self.channel_name, self.groups_joined, self.channel_layer_alias)
         except Exception as error:  # noqa: BLE001 - Redis unreachable: no pushes could reach this socket
             logger.warning("live socket refused, the channel layer is unreachable: %r", error)
             await self.close(code=CLOSE_TRY_AGAIN_LATER)  # the page tries again, backing off
@@ -48,12 +50,16 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def beat(self, seconds: float) -> None:
         """Every `seconds`, a heartbeat to this socket through the channel layer — the road every push
         takes (Redis), not straight down the socket: while pushes cannot get through, neither does the
-        heartbeat, so the page learns it and catches up once they can."""
+        heartbeat, so the page learns it and catches up once they can. Each beat renews the socket's
+        listener notes (aura.listeners)."""
         while True:
             await asyncio.sleep(seconds)
             try:
                 await asyncio.wait_for(
                     self.channel_layer.send(self.channel_name, {"type": "html.push", "html": HEARTBEAT}), seconds
+                )
+                await asyncio.wait_for(
+                    listeners.listen(self.channel_name, self.groups_joined, self.channel_layer_alias), seconds
                 )
             except Exception as error:  # noqa: BLE001 - whatever stops it, the page must hear silence
                 logger.debug("live socket %s: no heartbeat through the channel layer: %r", self.channel_name, error)
@@ -69,8 +75,14 @@ class LiveConsumer(AsyncWebsocketConsumer):
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
-        for group in getattr(self, "groups_joined", []):
+        groups = getattr(self, "groups_joined", [])
+        for group in groups:
             await self.channel_layer.group_discard(group, self.channel_name)
+        if groups:
+            try:
+                await listeners.stop_listening(self.channel_name, groups, self.channel_layer_alias)
+            except Exception as error:  # noqa: BLE001 - the notes expire on their own
+                logger.debug("live socket %s: listener notes left to expire: %r", self.channel_name, error)
 
     async def dispatch(self, message: dict) -> None:
         # Channels closes stale database connections (a hop to the sync thread) before every handler.

@@ -366,3 +366,19 @@ def off_the_browser_thread(function, *args, **kwargs):
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(run).result(timeout=30)
+
+
+@pytest.fixture(autouse=True)
+def no_tag_list_cached_by_an_earlier_test(request):
+    """The tag list lives in Redis, which outlives each test's rolled-back database."""
+    if request.node.get_closest_marker("django_db") is None and not {"db", "transactional_db"} & set(
+        request.fixturenames
+    ):
+        yield
+        return
+    from django.core.cache import cache
+
+    from whales.selectors import TAGS_CACHE_KEY
+
+    cache.delete(TAGS_CACHE_KEY)
+    yield

@@ -17,13 +17,15 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.authtoken.models import Token as AuthToken
+from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
 from aura.api_throttling import RequestsPerUser
 from portfolios.models import Follow
-from tests.builders import address, usdc_swap
+from tests.builders import address, sol_swap, usdc_swap
+from whales.api import LeaderboardRowSerializer, SwapSerializer
 from whales.ingestion.ingest import ingest
-from whales.models import ArrivedVia, PositionCycle, Swap, Token, TrackedWallet
+from whales.models import ArrivedVia, PositionCycle, Swap, Token, TrackedWallet, WalletStats
 from whales.selectors import LeaderboardQuery
 
 pytestmark = pytest.mark.django_db
@@ -643,6 +645,54 @@ def test_the_api_root_links_every_endpoint_and_the_schema(api):
     assert links["schema_json"] == "http://testserver/api/v1/schema/?format=json"
     assert links["wallets"] == "http://testserver/api/v1/wallets/{address}/"
     assert api.get(links["schema_json"]).status_code == 200
+
+
+# --- lean rows: the same bytes as the documented serializers ---------------------------------------------
+
+
+def _documented_bytes(response, serializer_class, rows) -> bytes:
+    """What DRF's JSONRenderer writes for this page: its count and links as answered, its rows as the
+    documented serializer writes them."""
+    page = json.loads(response.content)
+    page["results"] = serializer_class(rows, many=True).data
+    return JSONRenderer().render(page)
+
+
+def test_leaderboard_rows_are_byte_for_byte_what_the_documented_serializer_writes(api):
+    trade_round_trips("steady", 6, 1, tags=["smart-money", "kol"])
+    trade_round_trips('Ünï "q" \\ </b>\u2028😀', 1, 0)
+    trade_round_trips("unlucky", 0, 2)
+    pending = TrackedWallet.objects.create(address=address("pending"), label="", tags=[])
+    ingest(
+        [sol_swap(pending.address, address("pending token"), "buy", "5", "1.5", NOW - 300)], ArrivedVia.WEBHOOK
+    )
+    WalletStats.objects.filter(wallet__label="unlucky").update(roi=None, last_active=timezone.now())
+
+    for params in ({}, {"window": "30d", "sort": "win_rate"}, {"sort": "roi", "dir": "asc"}, {"q": "steady"}):
+        response = api.get("/api/v1/leaderboard/", params)
+        query = LeaderboardQuery.from_request(RequestFactory().get("/", params))
+        assert response.status_code == 200
+        assert response.content == _documented_bytes(response, LeaderboardRowSerializer, list(query.stats())), params
+
+
+def test_swap_rows_are_byte_for_byte_what_the_documented_serializer_writes(api):
+    wallet = trade_round_trips("trader", 2, 1)
+    ingest(
+        [sol_swap(wallet.address, address("sol token"), "buy", "7.123456", "0.25", NOW - 60)], ArrivedVia.POLL
+    )
+    Swap.objects.filter(usd_value=None).update(ingested_at=datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC))
+
+    for params in ({}, {"wallet": wallet.address}, {"side": "sell"}, {"page_size": 2}):
+        response = api.get("/api/v1/swaps/", params)
+        swaps = list(Swap.objects.select_related("wallet", "token").order_by("-block_time", "-id"))
+        if "wallet" in params:
+            swaps = [swap for swap in swaps if swap.wallet_id == wallet.id]
+        if "side" in params:
+            swaps = [swap for swap in swaps if swap.side == params["side"]]
+        swaps = swaps[: params.get("page_size", 50)]
+        assert response.status_code == 200
+        assert response.content == _documented_bytes(response, SwapSerializer, swaps), params
+    assert any(swap.usd_value is None for swap in Swap.objects.all())
 
 
 # Queries each list endpoint takes (token authentication included), whatever the rows behind it.

@@ -1,5 +1,8 @@
 """The browser WebSocket: anonymous refused, groups joined, pushed HTML forwarded — over real Redis."""
 
+import time
+from unittest.mock import patch
+
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
@@ -152,3 +155,51 @@ async def test_an_idle_socket_gets_heartbeats_so_a_page_can_tell_a_dead_one(djan
     assert await communicator.receive_from(timeout=2) == HEARTBEAT
     assert await communicator.receive_from(timeout=2) == HEARTBEAT
     await communicator.disconnect()
+
+
+async def test_a_socket_notes_its_groups_while_open_and_the_note_expires_without_heartbeats(
+    django_user_model, settings
+):
+    from aura import listeners
+
+    settings.LIVE_HEARTBEAT_SECONDS = 0.2  # a note lives 3 heartbeats + 5 s
+    alice = await database_sync_to_async(django_user_model.objects.create_user)("alice")
+    wanted = {f"wallet.{WALLET}", "leaderboard.7d"}
+    page = communicator_for(alice, f"groups=wallet.{WALLET}")
+    assert (await page.connect())[0]
+
+    heard = await database_sync_to_async(listeners.listened)(wanted)
+    assert heard == {f"wallet.{WALLET}"}
+    await page.disconnect()
+    assert await database_sync_to_async(listeners.listened)(wanted) == set()
+
+    await listeners.listen("a-socket-that-died", ["leaderboard.7d"])  # never says goodbye
+    assert await database_sync_to_async(listeners.listened)(wanted) == {"leaderboard.7d"}
+    later = time.time() + listeners.note_lifetime() + 1
+    with patch.object(listeners.time, "time", return_value=later):
+        assert await database_sync_to_async(listeners.listened)(wanted) == set()
+
+
+async def test_a_booking_renders_and_pushes_figures_only_where_a_page_listens(django_user_model):
+    from tests.builders import address, usdc_swap
+    from whales import fragments
+    from whales.ingestion.ingest import ingest
+    from whales.models import ArrivedVia, TrackedWallet
+
+    alice = await database_sync_to_async(django_user_model.objects.create_user)("alice")
+    watched = await database_sync_to_async(TrackedWallet.objects.create)(address=WALLET, label="Watched")
+    unwatched = await database_sync_to_async(TrackedWallet.objects.create)(address=address("nobody"), label="Alone")
+    wallet_page = communicator_for(alice, f"groups=wallet.{WALLET}")
+    assert (await wallet_page.connect())[0]
+    txs = [
+        usdc_swap(WALLET, address("watched token"), "buy", "5", "2", 1_760_000_000),
+        usdc_swap(unwatched.address, address("alone token"), "buy", "5", "2", 1_760_000_000),
+    ]
+
+    with patch.object(fragments, "wallet_stats", wraps=fragments.wallet_stats) as stats_rendered:
+        await database_sync_to_async(ingest)(txs, ArrivedVia.WEBHOOK)
+
+    assert [call.args[0].id for call in stats_rendered.call_args_list] == [watched.id]
+    messages = [await wallet_page.receive_from(timeout=5), await wallet_page.receive_from(timeout=5)]
+    assert any('<div id="wallet-stats" class="stats-grid" hx-swap-oob="true">' in html for html in messages)
+    await wallet_page.disconnect()

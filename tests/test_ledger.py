@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from unittest.mock import patch
 
 import pytest
 from django.utils import timezone
@@ -334,3 +335,19 @@ def test_trades_booked_by_a_replay_before_their_own_booking_are_not_counted_twic
     after = stored_pnl_rows(alice_wallet), Position.objects.get().pending_trades, Position.objects.get().bought_usd
     assert after == before
     assert before[1:] == (1, Decimal("10"))
+
+
+def test_bookings_of_one_wallet_run_in_one_ordered_lane_so_a_later_delivery_booked_first_replays_nothing():
+    TrackedWallet.objects.create(address=ALICE, label="alice")
+    first = ingestion.ingest([usdc_swap(ALICE, BONK, "buy", "100", "10", NOW - 120)], ArrivedVia.WEBHOOK, book=False)
+    second = ingestion.ingest([usdc_swap(ALICE, BONK, "sell", "40", "8", NOW - 60)], ArrivedVia.WEBHOOK, book=False)
+
+    with patch.object(ledger, "recompute_position", wraps=ledger.recompute_position) as replays:
+        second.book()  # a second worker got the later delivery first
+        first.book()
+
+    assert replays.call_count == 0
+    assert not Swap.objects.filter(in_books=False).exists()
+    position = Position.objects.get(wallet__address=ALICE, token__mint=BONK)
+    assert position.holdings == Decimal(60)
+    assert Realization.objects.get().realized_pnl == Decimal(4)  # 40 bought for 4, sold for 8

@@ -13,9 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.builders import address, usdc_swap
-from whales import fragments
+from whales import fragments, views
 from whales.ingestion.ingest import ingest
-from whales.models import ArrivedVia, Swap, Token, TrackedWallet, WalletStats
+from whales.models import ArrivedVia, Swap, Token, TokenPrice, TrackedWallet, WalletStats
 from whales.views import latency_last_hour
 from whales.wallets import set_active
 
@@ -25,11 +25,12 @@ NOW = int(timezone.now().timestamp())
 HOSTILE_SYMBOL = "<script>alert(1)</script>"
 HOSTILE_NAME = '"><img src=x onerror=alert(2)>'
 # Queries a page takes, whatever the number of wallets, swaps and positions behind it (session and
-# user included).
-LEADERBOARD_QUERIES = 8
-WALLET_PAGE_QUERIES = 12
-TOKEN_PAGE_QUERIES = 8
-FEED_PAGE_QUERIES = 5
+# user included, and the two of every signed-in page's alert settings and notices). The leaderboard's
+# count includes the tag list read once into its cache, and its signals panel's two.
+LEADERBOARD_QUERIES = 11
+WALLET_PAGE_QUERIES = 13
+TOKEN_PAGE_QUERIES = 12
+FEED_PAGE_QUERIES = 6
 
 
 def trade_round_trips(label: str, wins: int, losses: int, tags: list[str] | None = None) -> TrackedWallet:
@@ -131,7 +132,60 @@ def test_the_wallet_page_query_count_does_not_grow_with_its_history(admin_client
     assert len(response.context["positions"]) == 30
     html = response.content.decode()
     assert 'id="wallet-stats"' in html and 'id="positions"' in html and 'id="swap-feed"' in html
-    assert "pnl-chart-data" in html
+    assert f'data-chart="/wallets/{wallet.address}/chart/"' in html
+
+
+def test_the_wallet_chart_is_the_cumulative_realized_pnl_one_point_per_sell(admin_client):
+    wallet = trade_round_trips("charted", 2, 1)  # sells of +2, +2, -2 USDC, 20 minutes apart
+
+    series = admin_client.get(f"/wallets/{wallet.address}/chart/").json()
+
+    first_sell = NOW - 20 * 3600 + 600
+    assert series == {"t": [first_sell, first_sell + 1200, first_sell + 2400], "v": [2.0, 4.0, 2.0]}
+
+
+def test_a_long_history_charts_in_bounded_buckets_and_the_page_does_not_grow(admin_client):
+    wallet = trade_round_trips("chartist", 1, 0)
+    mint = address("chartist token")
+
+    def trade(minutes: range) -> None:
+        txs = []
+        for n in minutes:  # two sells a round trip, a win of 0.5 USDC each
+            at = NOW - 10 * 3600 + n * 120
+            txs += [
+                usdc_swap(wallet.address, mint, "buy", "10", "1", at),
+                usdc_swap(wallet.address, mint, "sell", "5", "1", at + 30),
+                usdc_swap(wallet.address, mint, "sell", "5", "1", at + 60),
+            ]
+        ingest(txs, ArrivedVia.WEBHOOK)
+
+    trade(range(0, 60))  # enough to fill the first page of swaps and of cycles
+    before = len(admin_client.get(f"/wallets/{wallet.address}/").content)
+    trade(range(60, 300))  # 600 sells in all: more than the chart's points
+    series = admin_client.get(f"/wallets/{wallet.address}/chart/").json()
+    after = len(admin_client.get(f"/wallets/{wallet.address}/").content)
+
+    assert 0 < len(series["t"]) <= views.CHART_POINTS
+    assert series["t"] == sorted(series["t"]) and series["t"][-1] == NOW - 10 * 3600 + 299 * 120 + 60
+    assert series["v"][-1] == 2.0 + 600 * 0.5  # the last point is the whole realized P&L
+    assert abs(after - before) < 1000  # same rows shown, other figures; 600 points inlined would be ~15 KB
+
+
+def test_the_token_chart_samples_seven_days_of_prices_into_bounded_buckets(admin_client):
+    token = Token.objects.create(mint=address("minute token"), symbol="MIN")
+    now = timezone.now()
+    TokenPrice.objects.bulk_create(
+        TokenPrice(token=token, at=now - timedelta(minutes=minute), price_usd=Decimal(minute))
+        for minute in range(1, 8 * 24 * 60, 5)  # a point every 5 minutes over 8 days
+    )
+
+    series = admin_client.get(f"/tokens/{token.mint}/chart/").json()
+    html = admin_client.get(f"/tokens/{token.mint}/").content.decode()
+
+    assert 400 < len(series["t"]) <= views.CHART_POINTS
+    assert min(series["t"]) >= (now - timedelta(days=7)).timestamp() - 1
+    assert series["v"][-1] == 1.0  # the newest price, a minute ago
+    assert f'data-chart="/tokens/{token.mint}/chart/"' in html and "last 7 days" in html
 
 
 def test_chain_supplied_names_are_escaped_everywhere(admin_client):
@@ -394,6 +448,21 @@ def test_the_leaderboard_search_finds_wallets_by_a_token_symbol_they_traded(admi
     assert [t.symbol for t in response.context["matching_tokens"]] == ["BONK"]
     assert "Tokens matching" in response.content.decode()
     assert leaderboard_labels(admin_client.get("/", {"q": "BON"})) == ["bonk trader"]  # the start of a symbol
+
+
+def test_the_tag_filter_lists_tags_from_the_cache_and_a_wallet_saved_with_new_tags_shows_at_once(admin_client):
+    wallet = trade_round_trips("tagged", 1, 0, tags=["fund"])
+    assert admin_client.get("/").context["tags"] == ["fund"]
+
+    with CaptureQueriesContext(connection) as queries:
+        admin_client.get("/")
+    assert not any("unnest(tags)" in query["sql"] for query in queries)
+
+    wallet.tags = ["fund", "sniper"]
+    wallet.save(update_fields=["tags"])
+    assert admin_client.get("/").context["tags"] == ["fund", "sniper"]
+    wallet.delete()
+    assert admin_client.get("/").context["tags"] == []
 
 
 # --- query counts, pinned: a page's queries are the same number whatever the data behind it ------------

@@ -8,12 +8,19 @@ into HTML escapes them.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import ujson
+from django.core.paginator import Page
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -25,6 +32,7 @@ from whales.models import (
     AMOUNT,
     PNL,
     PRICE,
+    QUOTE_ASSETS,
     USD,
     Position,
     PositionCycle,
@@ -351,12 +359,185 @@ class SwapFilterSerializer(serializers.Serializer):
     following = serializers.BooleanField(required=False, help_text="only wallets the requesting user follows")
 
 
+# --- lean rows ---------------------------------------------------------------------------------------
+# The leaderboard and the swaps list are the API's hot reads: their rows are built from `values()` as
+# plain dicts in the serializers' field order (those serializers above stay the documented schema, and
+# a test holds these rows to them byte for byte). A stored DECIMAL comes back at its column's scale, so
+# it needs no quantize; a time leaves as DRF writes it (ISO 8601, UTC as "Z").
+
+
+def _decimal_text(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")
+
+
+def _time_text(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    text = value.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+STATS_VALUES = (
+    "window",
+    "realized_pnl",
+    "unrealized_pnl",
+    "total_pnl",
+    "roi",
+    "volume_usd",
+    "swap_count",
+    "cycles",
+    "cycle_wins",
+    "win_rate",
+    "win_rate_low",
+    "win_rate_high",
+    "rankable",
+    "sells",
+    "sell_wins",
+    "sell_win_rate",
+    "sell_win_rate_low",
+    "sell_win_rate_high",
+    "adjusted_win_rate",
+    "adjusted_win_rate_low",
+    "adjusted_win_rate_high",
+    "dead_bags",
+    "incomplete",
+    "pending_trades",
+    "last_active",
+)
+LEADERBOARD_VALUES = ("id", "wallet__address", "wallet__label", "wallet__tags", *STATS_VALUES)
+
+
+def stats_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A WalletStats `values()` row as WalletStatsSerializer writes it."""
+    return {
+        "window": row["window"],
+        "realized_pnl": _decimal_text(row["realized_pnl"]),
+        "unrealized_pnl": _decimal_text(row["unrealized_pnl"]),
+        "total_pnl": _decimal_text(row["total_pnl"]),
+        "roi": _decimal_text(row["roi"]),
+        "volume_usd": _decimal_text(row["volume_usd"]),
+        "swap_count": row["swap_count"],
+        "cycles": row["cycles"],
+        "cycle_wins": row["cycle_wins"],
+        "win_rate": {
+            "rate": _decimal_text(row["win_rate"]),
+            "low": _decimal_text(row["win_rate_low"]),
+            "high": _decimal_text(row["win_rate_high"]),
+            "wins": row["cycle_wins"],
+            "n": row["cycles"],
+            "rankable": row["rankable"],
+        },
+        "sell_win_rate": {
+            "rate": _decimal_text(row["sell_win_rate"]),
+            "low": _decimal_text(row["sell_win_rate_low"]),
+            "high": _decimal_text(row["sell_win_rate_high"]),
+            "wins": row["sell_wins"],
+            "n": row["sells"],
+        },
+        "adjusted_win_rate": {
+            "rate": _decimal_text(row["adjusted_win_rate"]),
+            "low": _decimal_text(row["adjusted_win_rate_low"]),
+            "high": _decimal_text(row["adjusted_win_rate_high"]),
+            "wins": row["cycle_wins"],
+            "n": row["cycles"] + row["dead_bags"],
+        },
+        "dead_bags": row["dead_bags"],
+        "incomplete": row["incomplete"],
+        "pending_trades": row["pending_trades"],
+        "last_active": _time_text(row["last_active"]),
+    }
+
+
+def leaderboard_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A `LEADERBOARD_VALUES` row as LeaderboardRowSerializer writes it."""
+    wallet = {"address": row["wallet__address"], "label": row["wallet__label"], "tags": row["wallet__tags"]}
+    return {"wallet": wallet, **stats_row(row)}
+
+
+SWAP_VALUES = (
+    "id",
+    "signature",
+    "wallet__address",
+    "wallet__label",
+    "token__mint",
+    "token__symbol",
+    "side",
+    "token_amount",
+    "quote_mint",
+    "quote_amount",
+    "price_in_quote",
+    "usd_value",
+    "usd_price",
+    "block_time",
+    "source",
+    "arrived_via",
+    "ingested_at",
+)
+
+
+def swap_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A `SWAP_VALUES` row as SwapSerializer writes it."""
+    return {
+        "id": row["id"],
+        "signature": row["signature"],
+        "wallet": {"address": row["wallet__address"], "label": row["wallet__label"]},
+        "token": {"mint": row["token__mint"], "symbol": row["token__symbol"]},
+        "side": row["side"],
+        "token_amount": _decimal_text(row["token_amount"]),
+        "quote_asset": QUOTE_ASSETS.get(row["quote_mint"], "?"),
+        "quote_amount": _decimal_text(row["quote_amount"]),
+        "price_in_quote": _decimal_text(row["price_in_quote"]),
+        "usd_value": _decimal_text(row["usd_value"]),
+        "usd_price": _decimal_text(row["usd_price"]),
+        "block_time": _time_text(row["block_time"]),
+        "source": row["source"],
+        "arrived_via": row["arrived_via"],
+        "ingested_at": _time_text(row["ingested_at"]),
+    }
+
+
+class PlainJSONRenderer(JSONRenderer):
+    """JSONRenderer's exact bytes, written by ujson (a quarter of a leaderboard request went to the
+    stdlib encoder). Only for data of str, int, bool, None, lists and dicts, as the lean rows are:
+    ujson would write a Decimal or a float its own way, so anything else — and an indented answer
+    (the browsable API) — goes to JSONRenderer."""
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: dict | None = None) -> bytes:
+        if data is None or self.get_indent(accepted_media_type or "", renderer_context or {}):
+            return super().render(data, accepted_media_type, renderer_context)
+        try:
+            text = ujson.dumps(data, ensure_ascii=False, escape_forward_slashes=False, default=_not_plain)
+        except TypeError:
+            return super().render(data, accepted_media_type, renderer_context)
+        # As JSONRenderer: U+2028 and U+2029 are valid JSON but end a line in JavaScript.
+        return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode()
+
+
+def _not_plain(value: object) -> None:
+    raise TypeError(type(value).__name__)
+
+
+LEAN_RENDERERS = [PlainJSONRenderer, BrowsableAPIRenderer]
+
+
 # --- pagination --------------------------------------------------------------------------------------
+
+
+class LeaderboardRowsPaginator(RowsByIdPaginator):
+    """RowsByIdPaginator's count and ids on the bare stats rows (no join to the wallets), then the
+    page's rows as `LEADERBOARD_VALUES` dicts."""
+
+    def page(self, number: int | str) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        ids = list(self.object_list.values_list("id", flat=True)[bottom : bottom + self.per_page])
+        rows = {row["id"]: row for row in WalletStats.objects.filter(id__in=ids).values(*LEADERBOARD_VALUES)}
+        return self._get_page([rows[row_id] for row_id in ids], number, self)
 
 
 class LeaderboardPagination(StrictPageNumberPagination):
     page_size = LEADERBOARD_PAGE_SIZE
-    django_paginator_class = RowsByIdPaginator
+    django_paginator_class = LeaderboardRowsPaginator
 
 
 class SwapPagination(StrictCursorPagination):
@@ -398,10 +579,15 @@ class LeaderboardViewSet(ConditionalGetMixin, mixins.ListModelMixin, viewsets.Ge
     queryset = WalletStats.objects.none()
     serializer_class = LeaderboardRowSerializer
     pagination_class = LeaderboardPagination
+    renderer_classes = LEAN_RENDERERS
 
     def get_queryset(self) -> QuerySet[WalletStats]:
         LeaderboardParamsSerializer.check(self.request)
         return LeaderboardQuery.from_request(self.request).stats()
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        rows = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response([leaderboard_row(row) for row in rows])
 
 
 class WalletViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -442,6 +628,7 @@ class SwapViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     queryset = Swap.objects.none()
     serializer_class = SwapSerializer
     pagination_class = SwapPagination
+    renderer_classes = LEAN_RENDERERS
 
     def get_queryset(self) -> QuerySet[Swap]:
         filters = SwapFilterSerializer(data=self.request.query_params)
@@ -457,6 +644,10 @@ class SwapViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if "side" in wanted:
             swaps = swaps.filter(side=wanted["side"])
         return swaps
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        rows = self.paginate_queryset(self.get_queryset().values(*SWAP_VALUES))
+        return self.get_paginated_response([swap_row(row) for row in rows])
 
 
 class TokenViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -12,12 +12,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from whales import selectors
+from whales import rows, selectors
 from whales.models import Swap, TrackedWallet, WalletStats
 
 
 def swap_rows(swaps: Iterable[Swap]) -> dict[int, str]:
-    return {swap.id: render_to_string("whales/_swap_row.html", {"swap": swap}) for swap in swaps}
+    now = timezone.now()
+    return {swap.id: rows.swap_row(swap, now) for swap in swaps}
 
 
 def swap_push(rows: Sequence[str]) -> str:
@@ -26,7 +27,7 @@ def swap_push(rows: Sequence[str]) -> str:
 
 
 def leaderboard_row(stats: WalletStats, oob: bool = False) -> SafeString:
-    return mark_safe(render_to_string("whales/_leaderboard_row.html", {"stats": stats, "oob": oob}))
+    return mark_safe(rows.leaderboard_row(stats, oob=oob))  # escaped value by value in whales.rows
 
 
 def wallet_stats_context(wallet: TrackedWallet) -> dict:

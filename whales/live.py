@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from aura import realtime, stream
+from aura import listeners, realtime, stream
 from whales import events, fragments
 from whales.models import ArrivedVia, Position, Swap, Token, TrackedWallet, WalletStats, Window
 
@@ -49,7 +49,8 @@ def arrives_live(via: str, block_time: datetime, now: datetime) -> bool:
 
 def push_live_swaps(swaps: Sequence[Swap]) -> None:
     """Prepend these swaps' rows (their wallet and token loaded) to the live feeds showing them: all
-    swaps, their wallet's, their token's, their followers' — and publish them as events for the API's socket."""
+    swaps, their wallet's, their token's, their followers' (those a page listens to) — and publish them as
+    events for the API's socket."""
     if not swaps:
         return
     swaps = sorted(swaps, key=lambda swap: (swap.block_time, swap.id), reverse=True)
@@ -61,7 +62,8 @@ def push_live_swaps(swaps: Sequence[Swap]) -> None:
         groups.setdefault(realtime.token_group(swap.token.mint), []).append(rows[swap.id])
         for user_id in followers.get(swap.wallet_id, []):
             groups.setdefault(realtime.follows_group(user_id), []).append(rows[swap.id])
-    realtime.send_many([(group, fragments.swap_push(html)) for group, html in groups.items()])
+    heard = listeners.listened(groups)
+    realtime.send_many([(group, fragments.swap_push(html)) for group, html in groups.items() if group in heard])
     stream.publish(events.swap_events(swaps, followers))
     Swap.objects.filter(id__in=[swap.id for swap in swaps], pushed_at=None).update(pushed_at=timezone.now())
 
@@ -84,17 +86,24 @@ def push_unpushed_swaps(limit: int = 500, now: datetime | None = None) -> int:
 
 
 def push_wallet_figures(wallet_ids: Iterable[int]) -> None:
-    """Replace these wallets' leaderboard rows (every window) and their wallet pages' stats and positions."""
+    """Replace these wallets' leaderboard rows (every window) and their wallet pages' stats and positions,
+    where a page listens: fragments nobody would get are not rendered."""
     wallet_ids = set(wallet_ids)
     if not wallet_ids:
         return
+    addresses = dict(TrackedWallet.objects.filter(id__in=wallet_ids).values_list("id", "address"))
+    boards = {realtime.leaderboard_group(window): window for window in Window.values}
+    pages = {realtime.wallet_group(address): wallet_id for wallet_id, address in addresses.items()}
+    heard = listeners.listened([*boards, *pages])
+    windows = [window for group, window in boards.items() if group in heard]
     rows: dict[str, list[str]] = {}
-    wallets: dict[int, TrackedWallet] = {}
-    for stats in WalletStats.objects.filter(wallet_id__in=wallet_ids).select_related("wallet"):
-        rows.setdefault(stats.window, []).append(fragments.leaderboard_row(stats, oob=True))
-        wallets[stats.wallet_id] = stats.wallet
+    if windows:
+        stats_rows = WalletStats.objects.filter(wallet_id__in=wallet_ids, window__in=windows).select_related("wallet")
+        for stats in stats_rows:
+            rows.setdefault(stats.window, []).append(fragments.leaderboard_row(stats, oob=True))
     messages = [(realtime.leaderboard_group(window), "".join(html)) for window, html in rows.items()]
-    for wallet in wallets.values():
+    watched = [pages[group] for group in pages if group in heard]
+    for wallet in TrackedWallet.objects.filter(id__in=watched):
         html = fragments.wallet_stats(wallet, oob=True) + fragments.wallet_positions(wallet, oob=True)
         messages.append((realtime.wallet_group(wallet.address), html))
     realtime.send_many(messages)

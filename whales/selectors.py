@@ -9,7 +9,9 @@ from decimal import Decimal, InvalidOperation
 from urllib.parse import urlencode
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 
@@ -229,7 +231,10 @@ def token_positions(token: Token, *, holding: bool, sort: str, descending: bool)
     rows = rows.filter(holdings__gt=0) if holding else rows.filter(holdings=0, bought_usd__gt=0)
     field = F(HOLDER_SORTS[sort])
     order = field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
-    return rows.select_related("wallet").order_by(order, "wallet_id")[:TOKEN_HOLDERS_LIMIT]
+    # What the holder tables show, no more: the busiest tokens have hundreds of rows (and long FIFO books).
+    shown = ("holdings", "cost_basis", "unrealized_pnl", "realized_pnl", "last_trade_at", "wallet__address")
+    rows = rows.select_related("wallet").only("wallet__label", "bought_usd", "sold_usd", *shown)
+    return rows.order_by(order, "wallet_id")[:TOKEN_HOLDERS_LIMIT]
 
 
 def token_holders(token: Token) -> QuerySet[Position]:
@@ -242,10 +247,31 @@ def token_holders(token: Token) -> QuerySet[Position]:
     )
 
 
-
 def positions_waiting_for_a_price(wallet: TrackedWallet) -> QuerySet[Position]:
     """Tokens the wallet traded whose trades all wait for a USD price: not open in its books yet."""
     return Position.objects.filter(wallet=wallet, holdings=0, pending_trades__gt=0).select_related("token")
+
+
+TAGS_CACHE_KEY = "whales:wallet-tags"
+
+
+def wallet_tags() -> list[str]:
+    """Every tag of a tracked wallet, A to Z. Cached (the query reads every wallet); a saved or deleted
+    wallet clears it (WhalesConfig.ready)."""
+    tags = cache.get(TAGS_CACHE_KEY)
+    if tags is None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT DISTINCT unnest(tags) FROM {TrackedWallet._meta.db_table} ORDER BY 1")
+            tags = [tag for (tag,) in cursor.fetchall()]
+        cache.set(TAGS_CACHE_KEY, tags, timeout=None)
+    return tags
+
+
+def forget_wallet_tags(**kwargs: object) -> None:
+    """A post_save / post_delete receiver of TrackedWallet: the tag list is read again next time."""
+    fields = kwargs.get("update_fields")
+    if fields is None or "tags" in fields:
+        cache.delete(TAGS_CACHE_KEY)
 
 
 def stats_by_window(wallet: TrackedWallet) -> list[tuple[Window, WalletStats | None]]:

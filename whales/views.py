@@ -13,15 +13,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Count, Max, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Count, Max, Min, Q
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from aura import realtime
 from providers.http import CreditMeter
-from whales import fragments
+from whales import fragments, rows
 from whales.books import pnl
 from whales.ingestion.sources import poll_plan
 from whales.live import LIVE_SWAPS
@@ -50,18 +51,13 @@ from whales.selectors import (
     closed_cycles,
     swap_feed,
     token_positions,
+    wallet_tags,
 )
 from whales.solana import InvalidAddress, validate_solana_address
 from whales.wallets import import_wallets
 
 CATCH_UP_LIMIT = 500
 QUARANTINE_SHOWN = 10
-
-
-def _tags() -> list[str]:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT DISTINCT unnest(tags) FROM {TrackedWallet._meta.db_table} ORDER BY 1")
-        return [tag for (tag,) in cursor.fetchall()]
 
 
 def _leaderboard_context(request: HttpRequest) -> dict:
@@ -92,11 +88,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     query = context["query"]
     narrowed = FeedFilter.from_query(request.GET)
     context.update(
-        swaps=list(swap_feed(narrowed=narrowed)[:FEED_PAGE_SIZE]),
+        swaps=list(swap_feed(narrowed=narrowed).only(*rows.SWAP_ROW_FIELDS)[:FEED_PAGE_SIZE]),
         feed_query=urlencode(narrowed.params()),
         feed_filter=narrowed,
         feed_scope={},
-        tags=_tags(),
+        tags=wallet_tags(),
         live_groups=f"{realtime.FEED_TRADES},{realtime.FEED_SIGNALS},{realtime.leaderboard_group(query.window)}",
     )
     return render(request, "whales/dashboard.html", context)
@@ -145,15 +141,15 @@ def wallet_page(request: HttpRequest, address: str) -> HttpResponse:
     wallet = TrackedWallet.objects.filter(address=address).first()
     if wallet is None:
         return _wallet_not_found(request, address)
-    swaps = list(swap_feed(wallet=wallet)[:FEED_PAGE_SIZE])
+    swaps = list(swap_feed(wallet=wallet).only(*rows.SWAP_ROW_FIELDS)[:FEED_PAGE_SIZE])
     cycles = Paginator(closed_cycles(wallet), 25).get_page(request.GET.get("cycles_page"))
-    chart = _cumulative_realized(wallet)
     context = {
         **fragments.wallet_stats_context(wallet),
         **fragments.wallet_positions_context(wallet),
         "swaps": swaps,
         "cycles": cycles,
-        "chart_data": chart,
+        # The chart fetches its series (wallet_chart): the page weighs the same for any history.
+        "has_sells": Realization.objects.filter(wallet=wallet).exists(),
         "feed_query": urlencode({"wallet": wallet.address}),
         "live_groups": realtime.wallet_group(wallet.address),
         "is_following": request.user.follows.filter(wallet=wallet).exists(),
@@ -161,15 +157,43 @@ def wallet_page(request: HttpRequest, address: str) -> HttpResponse:
     return render(request, "whales/wallet.html", context)
 
 
-def _cumulative_realized(wallet: TrackedWallet) -> dict:
-    """[unix seconds], [cumulative realized USD] for the chart: one point per sell."""
-    times, totals, running = [], [], 0.0
-    sells = Realization.objects.filter(wallet=wallet).order_by("at", "id")
-    for at, realized in sells.values_list("at", "realized_pnl"):
-        running += float(realized)  # a chart: floats are fine here, the figures above are exact
-        times.append(int(at.timestamp()))
-        totals.append(round(running, 2))
-    return {"t": times, "v": totals}
+# Charts get at most this many points, summed or sampled per time bucket by PostgreSQL: what reaches
+# Python and the browser is bounded, however long the history.
+CHART_POINTS = 500
+
+# Sells bucketed over the wallet's span; a point per bucket: its last sell's time and the realized
+# P&L summed up to the end of that bucket.
+CUMULATIVE_REALIZED_SQL = f"""
+SELECT floor(max(t))::bigint, sum(sum(realized_pnl)) OVER (ORDER BY bucket)
+FROM (
+    SELECT extract(epoch FROM r.at) AS t, r.realized_pnl,
+           width_bucket(extract(epoch FROM r.at), span.lo, span.hi + 1, %(points)s) AS bucket
+    FROM {Realization._meta.db_table} r,
+         (SELECT extract(epoch FROM min(at)) AS lo, extract(epoch FROM max(at)) AS hi
+          FROM {Realization._meta.db_table} WHERE wallet_id = %(wallet)s) span
+    WHERE r.wallet_id = %(wallet)s
+) sells
+GROUP BY bucket
+ORDER BY bucket
+"""
+
+
+def cumulative_realized(wallet: TrackedWallet, points: int = CHART_POINTS) -> dict[str, list]:
+    """{"t": [unix seconds], "v": [cumulative realized USD]}: one point per sell while there are at
+    most `points` sells, else one per time bucket (its last sell's time, the total at its end)."""
+    with connection.cursor() as cursor:
+        cursor.execute(CUMULATIVE_REALIZED_SQL, {"wallet": wallet.id, "points": points})
+        rows = cursor.fetchall()
+    # A chart: floats are fine here, the figures on the page are exact.
+    return {"t": [t for t, _ in rows], "v": [round(float(total), 2) for _, total in rows]}
+
+
+@login_required
+@require_GET
+def wallet_chart(request: HttpRequest, address: str) -> JsonResponse:
+    """The wallet page chart's series: cumulative realized P&L, at most CHART_POINTS points."""
+    wallet = get_object_or_404(TrackedWallet, address=address)
+    return JsonResponse(cumulative_realized(wallet))
 
 
 PRICE_CHART_SPAN = timedelta(days=7)
@@ -197,11 +221,7 @@ def token_page(request: HttpRequest, mint: str) -> HttpResponse:
     descending = request.GET.get("dir", "asc" if sort == "wallet" else "desc") != "asc"
     sold_out_sort = "last_trade" if sort in ("holdings", "unrealized") else sort
     now = timezone.now()
-    prices = list(
-        TokenPrice.objects.filter(token=token, at__gte=now - PRICE_CHART_SPAN)
-        .order_by("at")
-        .values_list("at", "price_usd")
-    )
+    since = TokenPrice.objects.filter(token=token, at__gte=now - PRICE_CHART_SPAN).aggregate(first=Min("at"))["first"]
     context = {
         "token": token,
         "holders": list(token_positions(token, holding=True, sort=sort, descending=descending)),
@@ -210,16 +230,49 @@ def token_page(request: HttpRequest, mint: str) -> HttpResponse:
         "descending": descending,
         "sort_links": _sort_links(HOLDER_SORTS, sort, descending),
         "holders_limit": TOKEN_HOLDERS_LIMIT,
-        "swaps": list(swap_feed(token=token)[:FEED_PAGE_SIZE]),
+        "swaps": list(swap_feed(token=token).only(*rows.SWAP_ROW_FIELDS)[:FEED_PAGE_SIZE]),
         "feed_query": urlencode({"token": token.mint}),
         "live_groups": realtime.token_group(token.mint),
-        "chart_data": {"t": [int(at.timestamp()) for at, _ in prices], "v": [float(p) for _, p in prices]},
-        # The chart covers what we hold of the last 7 days: its title says how far back that is.
-        "chart_since": prices[0][0] if prices else None,
-        "chart_full_span": bool(prices) and prices[0][0] <= now - PRICE_CHART_SPAN + timedelta(hours=1),
+        # The chart fetches its series (token_chart); its title says how far back the data goes.
+        "chart_since": since,
+        "chart_full_span": since is not None and since <= now - PRICE_CHART_SPAN + timedelta(hours=1),
         "price_stale": token.price_is_stale(now, PRICE_STALE_AFTER),
     }
     return render(request, "whales/token.html", context)
+
+
+# The token's prices of the chart's span bucketed by time; a point per bucket: its last price.
+PRICE_SERIES_SQL = f"""
+SELECT floor(max(t))::bigint, (array_agg(price_usd ORDER BY t DESC))[1]
+FROM (
+    SELECT extract(epoch FROM at) AS t, price_usd,
+           width_bucket(extract(epoch FROM at), %(lo)s, %(hi)s, %(points)s) AS bucket
+    FROM {TokenPrice._meta.db_table}
+    WHERE token_id = %(token)s AND at >= %(since)s
+) prices
+GROUP BY bucket
+ORDER BY bucket
+"""
+
+
+def price_series(token: Token, now: datetime | None = None, points: int = CHART_POINTS) -> dict[str, list]:
+    """{"t": [unix seconds], "v": [USD]}: the token's stored prices over PRICE_CHART_SPAN, every
+    point while there are at most `points` of them over the span, else the last of each bucket."""
+    now = now or timezone.now()
+    since = now - PRICE_CHART_SPAN
+    bounds = {"lo": since.timestamp(), "hi": now.timestamp() + 1, "points": points}
+    with connection.cursor() as cursor:
+        cursor.execute(PRICE_SERIES_SQL, {**bounds, "token": token.id, "since": since})
+        rows = cursor.fetchall()
+    return {"t": [t for t, _ in rows], "v": [float(price) for _, price in rows]}
+
+
+@login_required
+@require_GET
+def token_chart(request: HttpRequest, mint: str) -> JsonResponse:
+    """The token page chart's series: prices of the last 7 days, at most CHART_POINTS points."""
+    token = get_object_or_404(Token, mint=mint)
+    return JsonResponse(price_series(token))
 
 
 # --- staff status ------------------------------------------------------------------------------------
@@ -333,21 +386,29 @@ def feed(request: HttpRequest) -> HttpResponse:
     scope = {k: request.GET[k] for k in ("wallet", "token", "following") if request.GET.get(k)}
     feed_query = urlencode({**scope, **narrowed.params()})
     swaps = swap_feed(wallet, token, request.user if request.GET.get("following") else None, narrowed)
+    swaps = swaps.only(*rows.SWAP_ROW_FIELDS)
     if request.GET.get("view") == "panel":  # the feed anew, as the filters above it now ask
         context = {"swaps": list(swaps[:FEED_PAGE_SIZE]), "feed_query": feed_query, "feed_filter": narrowed}
         return render(request, "whales/_swap_feed.html", context)
     after = _int_param(request, "after")
     if after is not None:
         missed = list(swaps.filter(LIVE_SWAPS, id__gt=after)[:CATCH_UP_LIMIT])
-        rows = fragments.swap_rows(missed)
-        return HttpResponse(fragments.swap_push([rows[s.id] for s in missed]) if missed else "")
+        missed_rows = fragments.swap_rows(missed)
+        return HttpResponse(fragments.swap_push([missed_rows[s.id] for s in missed]) if missed else "")
     before = _int_param(request, "before")
     if before is not None:
         anchor = Swap.objects.filter(id=before).values_list("block_time", flat=True).first()
         if anchor is not None:
             swaps = swaps.filter(Q(block_time__lt=anchor) | Q(block_time=anchor, id__lt=before))
     page = list(swaps[: FEED_PAGE_SIZE + 1])
-    context = {"swaps": page[:FEED_PAGE_SIZE], "has_more": len(page) > FEED_PAGE_SIZE, "feed_query": feed_query}
+    shown = page[:FEED_PAGE_SIZE]
+    shown_rows = fragments.swap_rows(shown)
+    context = {
+        "swaps": shown,
+        "rows": [mark_safe(shown_rows[swap.id]) for swap in shown],  # escaped value by value in whales.rows
+        "has_more": len(page) > FEED_PAGE_SIZE,
+        "feed_query": feed_query,
+    }
     return render(request, "whales/_swap_page.html", context)
 
 

@@ -428,41 +428,50 @@
 
   function drawCharts() {
     if (typeof uPlot === "undefined") return;
+    // data-chart is the URL of the chart's series ({"t": [unix seconds], "v": [values]}, a few
+    // hundred points at most): fetched once, so the page weighs the same whatever the history.
     document.querySelectorAll("[data-chart]").forEach(function (el) {
       if (el.dataset.drawn) return;
-      var source = document.getElementById(el.dataset.chart);
-      if (!source) return;
-      var data = JSON.parse(source.textContent);
-      var format = chartFormat(el.dataset.format);
       el.dataset.drawn = "1";
-      el.chart = new uPlot({
-        width: el.clientWidth || 800, height: 220,
-        // A single point would stretch the time axis over years (uPlot pads one point by a day in
-        // milliseconds) and pull the value axis to zero: an hour either side of it, 10 % of its value.
-        scales: {
-          x: data.t.length === 1 ? { time: true, auto: false, range: [data.t[0] - 3600, data.t[0] + 3600] } : { time: true },
-          y: { range: function (u, min, max) {
-            if (min === max) { var pad = Math.abs(min) * 0.1 || 1; return [min - pad, max + pad]; }
-            return uPlot.rangeNum(min, max, 0.1, true);
-          } }
-        },
-        series: [{}, {
-          label: el.dataset.label, stroke: "#7ee787", width: 2,
-          value: function (u, v) { return v === null || v === undefined ? "—" : format.legend(v); }
-        }],
-        axes: [{ stroke: "#8b949e" }, {
-          stroke: "#8b949e",
-          size: function (u, values) {
-            var longest = (values || []).reduce(function (n, text) { return Math.max(n, String(text).length); }, 4);
-            return 16 + longest * 7;
-          },
-          values: function (u, ticks, axisIndex, space, increment) {
-            return ticks.map(function (v) { return format.tick(v, increment); });
-          }
-        }],
-        legend: { show: true }
-      }, [data.t, data.v], el);
+      fetch(el.dataset.chart, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) {
+          if (!response.ok) throw new Error("chart data: HTTP " + response.status);
+          return response.json();
+        })
+        .then(function (data) { if (data.t.length) drawChart(el, data); })
+        .catch(function (error) { delete el.dataset.drawn; console.warn(error); });
     });
+  }
+
+  function drawChart(el, data) {
+    var format = chartFormat(el.dataset.format);
+    el.chart = new uPlot({
+      width: el.clientWidth || 800, height: 220,
+      // A single point would stretch the time axis over years (uPlot pads one point by a day in
+      // milliseconds) and pull the value axis to zero: an hour either side of it, 10 % of its value.
+      scales: {
+        x: data.t.length === 1 ? { time: true, auto: false, range: [data.t[0] - 3600, data.t[0] + 3600] } : { time: true },
+        y: { range: function (u, min, max) {
+          if (min === max) { var pad = Math.abs(min) * 0.1 || 1; return [min - pad, max + pad]; }
+          return uPlot.rangeNum(min, max, 0.1, true);
+        } }
+      },
+      series: [{}, {
+        label: el.dataset.label, stroke: "#7ee787", width: 2,
+        value: function (u, v) { return v === null || v === undefined ? "—" : format.legend(v); }
+      }],
+      axes: [{ stroke: "#8b949e" }, {
+        stroke: "#8b949e",
+        size: function (u, values) {
+          var longest = (values || []).reduce(function (n, text) { return Math.max(n, String(text).length); }, 4);
+          return 16 + longest * 7;
+        },
+        values: function (u, ticks, axisIndex, space, increment) {
+          return ticks.map(function (v) { return format.tick(v, increment); });
+        }
+      }],
+      legend: { show: true }
+    }, [data.t, data.v], el);
   }
   // --- signal feeds ------------------------------------------------------------------------------
   // A push carries each changed signal out-of-band by id (a row the page shows is replaced in place)

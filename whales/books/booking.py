@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from whales import queue
@@ -20,6 +21,10 @@ from whales.models import Swap, Token, TokenTransfer, TrackedWallet
 logger = logging.getLogger(__name__)
 
 
+# At most this many waiting trades of its wallets join a booking (the rest: the next booking, or the sweep).
+LANE_LIMIT = 5000
+
+
 def book_trades(swaps: Sequence[Swap], transfers: Sequence[TokenTransfer]) -> None:
     """Apply committed swaps and transfers to P&L and refresh their wallets' figures.
 
@@ -28,11 +33,22 @@ def book_trades(swaps: Sequence[Swap], transfers: Sequence[TokenTransfer]) -> No
     the trades stay `in_books=False` and `book_stragglers` applies them.
     """
     with transaction.atomic():
-        ledger.lock_wallets(trade.wallet_id for trade in [*swaps, *transfers])
+        wallet_ids = [wallet.id for wallet in ledger.lock_wallets(trade.wallet_id for trade in [*swaps, *transfers])]
         # Read again under the lock: a replay of these wallets (valuation, the straggler sweep, a
         # reparse) since they were stored has booked or changed them, and must win. Never twice.
-        unbooked = list(Swap.objects.filter(id__in=[s.id for s in swaps], in_books=False))
-        unbooked_in = list(TokenTransfer.objects.filter(id__in=[t.id for t in transfers], in_books=False))
+        # One ordered lane per wallet: whichever booking of a wallet gets its lock books every trade
+        # of it stored and not yet booked, oldest first. Two workers holding two deliveries of one
+        # wallet then never book the later first (which would replay the position for the earlier);
+        # the other finds its trades booked.
+        waiting = Q(wallet_id__in=wallet_ids, in_books=False, usd_price__isnull=False)
+        unbooked = list(
+            Swap.objects.filter(Q(id__in=[s.id for s in swaps]) | waiting, in_books=False).order_by("id")[:LANE_LIMIT]
+        )
+        unbooked_in = list(
+            TokenTransfer.objects.filter(Q(id__in=[t.id for t in transfers]) | waiting, in_books=False).order_by("id")[
+                :LANE_LIMIT
+            ]
+        )
         touched = ledger.apply_new_trades(unbooked, unbooked_in)
         refresh_stats(touched)
         transaction.on_commit(lambda: after_trades_booked(swaps, transfers, touched), robust=True)

@@ -1,0 +1,406 @@
+"""The rows of the hot tables (swap feeds, the leaderboard), rendered in Python: pages show 50–100 of
+them per request and pushes send them one by one, so they skip the template engine's per-variable
+lookups (~0.8 ms a row there, ~40 µs here). Pages and pushes call the same functions, so a pushed row
+is the row the page renders. Every value from the chain or a user is escaped here.
+
+Ages are written as the page's script rewrites them every second ("45s", "12m", "3h", "2d"), so a
+page reads the same before and after its script runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from functools import cache
+from html import escape
+from urllib.parse import quote
+
+from django.urls import reverse
+from django.utils import timezone
+
+from aura.templatetags.numbers import (
+    PENDING_TEXT,
+    duration,
+    flow_class,
+    format_amount,
+    format_percent,
+    format_price,
+    format_usd,
+    pnl_class,
+)
+from whales.models import BackfillState, Swap, WalletStats
+
+_LOADING = (BackfillState.PENDING, BackfillState.RUNNING)
+
+
+@cache
+def _url_prefix(name: str, marker: str) -> tuple[str, str]:
+    """(before, after) the one argument of the URL named `name`, so a row joins strings instead of
+    resolving the URL again."""
+    before, _, after = reverse(name, args=[marker]).rpartition(marker)
+    return before, after
+
+
+def url(name: str, argument: str | int) -> str:
+    if isinstance(argument, int):
+        before, after = _url_prefix(name, "987654321")
+        return f"{before}{argument}{after}"
+    before, after = _url_prefix(name, "ARGUMENT")
+    return f"{before}{quote(argument, safe='')}{after}"
+
+
+def age(moment: datetime, now: datetime) -> str:
+    """What static/js/aura.js writes into a `time.age`: "45s", "12m", "3h", "2d"."""
+    seconds = (now - moment).total_seconds()
+    if seconds < 60:
+        return f"{max(0, int(seconds))}s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m"
+    if seconds < 86_400:
+        return f"{int(seconds // 3600)}h"
+    return f"{int(seconds // 86_400)}d"
+
+
+def _plain(value: object) -> str:
+    """A number as a title shows it: every digit, never an exponent (as the template engine writes it)."""
+    return format(value, "f") if isinstance(value, Decimal) else str(value)
+
+
+def _iso(moment: datetime) -> str:
+    return timezone.localtime(moment).isoformat()
+
+
+def _when(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _pending_or(formatted: str, reason: str) -> str:
+    """The formatted figure (escaped), or the "pricing…" / "loading…" note in its place."""
+    if reason in PENDING_TEXT:
+        text, title = PENDING_TEXT[reason]
+        return f'<span class="pending" title="{escape(title)}">{escape(text)}</span>'
+    return escape(formatted)
+
+
+# --- swaps -----------------------------------------------------------------------------------------
+
+# What a swap row reads: pages load only these (`.only(*SWAP_ROW_FIELDS)`), a third less to build.
+SWAP_ROW_FIELDS = (
+    "id",
+    "signature",
+    "side",
+    "wallet__address",
+    "wallet__label",
+    "token__mint",
+    "token__symbol",
+    "token__name",
+    "token_amount",
+    "quote_mint",
+    "quote_amount",
+    "usd_value",
+    "block_time",
+    "slot",
+    "source",
+)
+
+
+def swap_row(swap: Swap, now: datetime | None = None) -> str:
+    """One row of a swap feed (`swap` with its wallet and token selected)."""
+    now = now or timezone.now()
+    wallet, token = swap.wallet, swap.token
+    side = escape(swap.side)
+    address = escape(wallet.address)
+    label = escape(str(wallet))
+    mint = escape(token.mint)
+    symbol = escape(token.display_symbol)
+    quote_asset = escape(swap.quote_asset)
+    usd_value = swap.usd_value
+    if usd_value is None:
+        pricing = _pending_or("", "pricing")
+        usd = f'<span class="muted">{escape(format_amount(swap.quote_amount))} {quote_asset}</span> {pricing}'
+    else:
+        usd = escape(format_usd(usd_value))
+    return (
+        f'<div class="feed-row {side}" id="swap-{swap.id}" data-swap-id="{swap.id}"'
+        f' data-usd="{"" if usd_value is None else escape(_plain(usd_value))}" data-side="{side}"'
+        f' data-wallet="{address}" data-wallet-label="{label}" data-token="{mint}" data-token-symbol="{symbol}">\n'
+        f'  <div class="line">\n'
+        f'    <a class="wallet" href="{escape(url("wallet", wallet.address))}" title="{address}">{label}</a>\n'
+        f'    <span class="side {side}">{side}</span>\n'
+        f'    <time class="age" datetime="{_iso(swap.block_time)}"'
+        f' title="{_when(swap.block_time)} UTC · slot {swap.slot} · {escape(swap.source.lower())}">'
+        f"{age(swap.block_time, now)}</time>\n"
+        f"  </div>\n"
+        f'  <div class="line">\n'
+        f'    <span class="amount" title="{escape(_plain(swap.token_amount))}">'
+        f"{escape(format_amount(swap.token_amount))}"
+        f' <a href="{escape(url("token", token.mint))}" class="symbol symbol-of-{mint}"'
+        f' title="{escape(token.name)} · {mint}">{symbol}</a></span>\n'
+        f'    <span class="usd" title="{escape(_plain(swap.quote_amount))} {quote_asset}">{usd}</span>\n'
+        f'    <a class="tx" href="https://solscan.io/tx/{escape(swap.signature)}" target="_blank"'
+        f' rel="noopener noreferrer" title="The transaction on Solscan">Solscan ↗</a>\n'
+        f"  </div>\n"
+        f"</div>"
+    )
+
+
+def swap_rows(swaps: Iterable[Swap]) -> str:
+    now = timezone.now()
+    return "\n".join(swap_row(swap, now) for swap in swaps)
+
+
+# --- leaderboard -----------------------------------------------------------------------------------
+
+
+def win_rate_cell(
+    rate: object, low: object, high: object, wins: int, n: int, rankable: bool, confidence: str, min_cycles: int = 5
+) -> str:
+    """A win rate with its Wilson interval and sample size, "—" when no cycle closed."""
+    if rate is None:
+        return '<span class="muted" title="No closed cycles with complete cost basis in this window">—</span>'
+    unranked = "" if rankable else " unranked"
+    note = "" if rankable else f"; not ranked by win rate below {min_cycles} cycles"
+    interval = f"{format_percent(low)} – {format_percent(high)}"
+    title = f"{wins} of {n} closed cycles won; 95 % Wilson interval {interval}{note}"
+    return (
+        f'<span class="rate{unranked}" title="{escape(title)}">{format_percent(rate, 0)}</span>'
+        f' <span class="badge conf-{escape(confidence)}" title="confidence from the width of the 95 % interval">'
+        f"n={n}</span>"
+    )
+
+
+_INCOMPLETE_MARKER = (
+    '\n      <span class="marker incomplete" title="Incomplete cost basis: a sell exceeded the holdings we know of'
+    " (history older than our backfill, or tokens that came in by transfer). That part is left out of P&amp;L"
+    ' and win rate.">incomplete</span>'
+)
+
+
+_OOB = ' hx-swap-oob="true"'
+
+
+def _figure(value: object, text: str, reason: str, css: str, column: str) -> str:
+    return f'  <td class="num {css} {pnl_class(value)}" data-col="{column}">{_pending_or(text, reason)}</td>\n'
+
+
+def leaderboard_row(stats: WalletStats, oob: bool = False, csrf_token: str = "", now: datetime | None = None) -> str:
+    """One leaderboard row (`stats` with its wallet selected). The unfollow form shows on the
+    Following page only; `csrf_token` fills it (pushed rows go without one)."""
+    now = now or timezone.now()
+    wallet = stats.wallet
+    address = escape(wallet.address)
+    label = escape(str(wallet))
+    follow_url = escape(url("follow", wallet.address))
+    csrf = f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf_token)}">' if csrf_token else ""
+    tags = "".join(f' <span class="tag">{escape(tag)}</span>' for tag in wallet.tags)
+    markers = ""
+    if wallet.backfill_state in _LOADING:
+        progress = wallet.backfill_progress()
+        shown = "queued" if progress is None else f"{progress} %"
+        markers += (
+            '\n      <span class="marker pending"'
+            ' title="Loading the wallet\'s history: figures grow as it comes in">'
+            f"history {shown}</span>"
+        )
+    if stats.incomplete:
+        markers += _INCOMPLETE_MARKER
+    if waiting := stats.waiting_for_prices:
+        markers += (
+            '\n      <span class="marker pending" title="Not in the figures until they have a USD price:'
+            f' {stats.pending_trades} trade(s), {stats.unpriced_positions} open position(s)">pricing {waiting}</span>'
+        )
+    last_active = (
+        f'<time class="age" datetime="{_iso(stats.last_active)}">{age(stats.last_active, now)}</time>'
+        if stats.last_active
+        else "—"
+    )
+    volume = _pending_or(format_usd(stats.volume_usd), stats.volume_pending)
+    win_rate = win_rate_cell(
+        stats.win_rate,
+        stats.win_rate_low,
+        stats.win_rate_high,
+        stats.cycle_wins,
+        stats.cycles,
+        stats.rankable,
+        stats.confidence,
+    )
+    return (
+        f'<tr id="wallet-row-{stats.wallet_id}" class="lb-row"{_OOB if oob else ""}>\n'
+        f'  <td class="rank"></td>\n'
+        f'  <td class="who">\n'
+        f'    <a href="{escape(url("wallet", wallet.address))}" class="wallet-link" title="{label} · {address}">'
+        f"{label}</a>\n"
+        f'    <form method="post" action="{follow_url}" class="unfollow" hx-post="{follow_url}"'
+        f' hx-target="closest tr" hx-swap="delete">{csrf}<input type="hidden" name="follow" value="0">'
+        f'<input type="hidden" name="next" value="following"><button type="submit" class="link"'
+        f' title="Stop following {label}">Unfollow</button></form>\n'
+        f'    <div class="sub mono muted"><span title="{address}">{escape(wallet.short_address)}</span>'
+        f"{tags}{markers}</div>\n"
+        f"  </td>\n"
+        + _figure(stats.total_pnl, format_usd(stats.total_pnl, signed=True), stats.total_pending, "p1", "total")
+        + _figure(
+            stats.realized_pnl, format_usd(stats.realized_pnl, signed=True), stats.realized_pending, "p2", "realized"
+        )
+        + _figure(
+            stats.unrealized_pnl,
+            format_usd(stats.unrealized_pnl, signed=True),
+            stats.unrealized_pending,
+            "p2",
+            "unrealized",
+        )
+        + _figure(stats.roi, format_percent(stats.roi), stats.roi_pending, "p2", "roi")
+        + f'  <td class="num p1 winrate" data-col="win_rate">{win_rate}</td>\n'
+        f'  <td class="num p3 muted" data-col="sell_win_rate" title="Sell-level win rate ({stats.sell_wins} of'
+        f' {stats.sells} sells): inflated by scaling out">{format_percent(stats.sell_win_rate, 0)}</td>\n'
+        f'  <td class="num p3" data-col="cycles">{stats.cycles}</td>\n'
+        f'  <td class="num p3" data-col="volume">{volume}</td>\n'
+        f'  <td class="num p3" data-col="swaps">{stats.swap_count}</td>\n'
+        f'  <td class="num p2" data-col="last_active">{last_active}</td>\n'
+        f"</tr>"
+    )
+
+
+def leaderboard_rows(rows: Iterable[WalletStats], csrf_token: str = "") -> str:
+    now = timezone.now()
+    return "\n".join(leaderboard_row(stats, csrf_token=csrf_token, now=now) for stats in rows)
+
+
+# --- a wallet's positions and cycles, a token's holders ----------------------------------------------
+
+
+def _date(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _token_link(token: object) -> str:
+    mint = escape(token.mint)
+    return (
+        f'<a href="{escape(url("token", token.mint))}" class="symbol-of-{mint}"'
+        f' title="{escape(token.name)} · {mint}">{escape(token.display_symbol)}</a>'
+    )
+
+
+def _age_cell(moment: datetime | None, now: datetime, empty: str = "") -> str:
+    if moment is None:
+        return empty
+    return f'<time class="age" datetime="{_iso(moment)}">{age(moment, now)}</time>'
+
+
+def _unrealized(value: object) -> str:
+    return _pending_or("", "pricing") if value is None else escape(format_usd(value, signed=True))
+
+
+def position_row(position: object, now: datetime) -> str:
+    """An open position of the wallet page (`position.price_stale` set, its token selected)."""
+    token = position.token
+    markers = ""
+    if position.incomplete:
+        markers += ' <span class="marker incomplete" title="a sell exceeded the holdings we know of">incomplete</span>'
+    if position.pending_trades:
+        markers += (
+            f' <span class="marker pending" title="{position.pending_trades} trade(s) of this token wait for a USD'
+            f' price and are not in the figures yet">pricing {position.pending_trades}</span>'
+        )
+    average_cost = position.average_cost
+    stale = position.price_stale
+    if token.price_updated_at:
+        price_title = f"{escape(token.price_source)}, {_when(token.price_updated_at)} UTC{' — stale' if stale else ''}"
+    else:
+        price_title = "no price yet"
+    if token.price_usd is None:
+        price = _pending_or("", "pricing")
+    else:
+        price = escape(format_price(token.price_usd)) + (' <span class="marker stale">stale</span>' if stale else "")
+    opened = _age_cell(position.opened_at, now, '<span class="muted">dust</span>')
+    lots_url = escape(url("position_lots", position.id))
+    return (
+        f'      <tr id="position-{position.id}">\n'
+        f"        <td>{_token_link(token)}{markers}</td>\n"
+        f'        <td class="num" title="{escape(_plain(position.holdings))}">'
+        f"{escape(format_amount(position.holdings))}</td>\n"
+        f'        <td class="num" title="{"" if average_cost is None else escape(_plain(average_cost))}">'
+        f"{escape(format_price(average_cost)) if position.holdings else '—'}</td>\n"
+        f'        <td class="num{" stale" if stale and token.price_usd is not None else ""}" title="{price_title}">'
+        f"{price}</td>\n"
+        f'        <td class="num">{escape(format_usd(position.cost_basis))}</td>\n'
+        f'        <td class="num {pnl_class(position.unrealized_pnl)}" data-col="unrealized-{position.id}">'
+        f"{_unrealized(position.unrealized_pnl)}</td>\n"
+        f"        <td>{opened}</td>\n"
+        f'        <td class="num"><details hx-get="{lots_url}" hx-trigger="toggle once" hx-target="find .lots"'
+        f' hx-swap="innerHTML"><summary>{position.lot_count}</summary><div class="lots">'
+        f'<span class="muted">loading…</span></div></details></td>\n'
+        f"      </tr>"
+    )
+
+
+def waiting_row(position: object) -> str:
+    """A token whose trades all wait for a USD price: not open in the books yet."""
+    n = position.pending_trades
+    return (
+        f'      <tr id="position-{position.id}" class="waiting">\n'
+        f"        <td>{_token_link(position.token)}</td>\n"
+        f'        <td class="num" colspan="5">{_pending_or("", "pricing")} <span class="muted">{n}'
+        f" trade{'' if n == 1 else 's'} wait{'s' if n == 1 else ''} for a USD price at block time; the position"
+        f" opens once valued</span></td>\n"
+        f'        <td colspan="2"></td>\n'
+        f"      </tr>"
+    )
+
+
+def position_rows(positions: Iterable[object], waiting: Iterable[object]) -> str:
+    now = timezone.now()
+    return "\n".join([*(position_row(p, now) for p in positions), *(waiting_row(p) for p in waiting)])
+
+
+def cycle_row(cycle: object) -> str:
+    """A closed round trip of the wallet page (its token selected)."""
+    incomplete = (
+        ""
+        if cycle.complete
+        else '<span class="marker incomplete" title="oversold: left out of win rates">incomplete</span>'
+    )
+    return (
+        f'        <tr><td><a href="{escape(url("token", cycle.token.mint))}">'
+        f"{escape(cycle.token.display_symbol)}</a></td>\n"
+        f"          <td>{_date(cycle.opened_at)}</td><td>{_date(cycle.closed_at)}</td>\n"
+        f"          <td>{duration(cycle.closed_at - cycle.opened_at)}</td>\n"
+        f'          <td class="num {pnl_class(cycle.realized_pnl)}">'
+        f"{escape(format_usd(cycle.realized_pnl, signed=True))}</td>\n"
+        f"          <td>{incomplete}</td></tr>"
+    )
+
+
+def cycle_rows(cycles: Iterable[object]) -> str:
+    return "\n".join(cycle_row(cycle) for cycle in cycles)
+
+
+def holder_row(position: object, now: datetime, *, holding: bool) -> str:
+    """A tracked wallet's position in the token page's holders table (`holding`) or sold-out table
+    (`position.net_flow` annotated, its wallet selected)."""
+    wallet = position.wallet
+    link = f'<td><a href="{escape(url("wallet", wallet.address))}">{escape(str(wallet))}</a></td>'
+    realized = (
+        f'<td class="num {pnl_class(position.realized_pnl)}">'
+        f"{escape(format_usd(position.realized_pnl, signed=True))}</td>"
+    )
+    flow = (
+        f'<td class="num {flow_class(position.net_flow)}" data-col="flow">'
+        f"{escape(format_usd(position.net_flow, signed=True))}</td>"
+    )
+    last = f"<td>{_age_cell(position.last_trade_at, now)}</td>"
+    if not holding:
+        return f'          <tr class="sold">{link}\n            {realized}\n            {flow}\n            {last}</tr>'
+    return (
+        f'        <tr class="holder">{link}\n'
+        f'          <td class="num" title="{escape(_plain(position.holdings))}">'
+        f"{escape(format_amount(position.holdings))}</td>\n"
+        f'          <td class="num">{escape(format_usd(position.cost_basis))}</td>\n'
+        f'          <td class="num {pnl_class(position.unrealized_pnl)}">{_unrealized(position.unrealized_pnl)}</td>\n'
+        f"          {realized}\n          {flow}\n          {last}</tr>"
+    )
+
+
+def holder_rows(positions: Iterable[object], *, holding: bool) -> str:
+    now = timezone.now()
+    return "\n".join(holder_row(position, now, holding=holding) for position in positions)
