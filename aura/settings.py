@@ -327,7 +327,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Enums named once: the names the mobile app's generated types already use stay put.
     "ENUM_NAME_OVERRIDES": {
+        "SideEnum": "whales.models.Side",
+        "StatusEnum": ["added", "updated", "duplicate", "error"],
         "ChannelKindEnum": "alerts.models.Channel.Kind",
         "SendingChannelKindEnum": "alerts.api.SENDING_KINDS",
         "DeliveryKindEnum": "alerts.models.Delivery.Kind",
