@@ -621,3 +621,24 @@ def mute(user: Any, until: datetime) -> None:
 def delete_channel(channel: Channel) -> None:
     """Remove a channel; its deliveries go with it, its rules stay (routed to the other channels)."""
     channel.delete()
+
+
+# --- rules ---------------------------------------------------------------------------------------
+
+
+def save_rule(
+    rule: Rule, channels: Iterable[Channel] | None = None, chosen_wallets: Iterable[Any] | None = None
+) -> Rule:
+    """Store a rule (new or changed) and, when given, the channels it routes to and the wallets it watches."""
+    with transaction.atomic():
+        rule.save()
+        if channels is not None:
+            rule.channels.set(channels)
+        if chosen_wallets is not None:
+            rule.chosen_wallets.set(chosen_wallets)
+    return rule
+
+
+def delete_rule(rule: Rule) -> None:
+    """Remove a rule; the deliveries it made stay in the log."""
+    rule.delete()

@@ -56,19 +56,26 @@ class ChannelForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        kind, target = data.get("kind"), (data.get("target") or "").strip()
-        try:
-            if kind == Channel.Kind.EMAIL:
-                forms.EmailField().clean(target)
-            elif kind == Channel.Kind.DISCORD:
-                discord_webhook_path(target)
-            elif kind == Channel.Kind.WEBHOOK:
-                webhook_url_path(target)
-        except (ValueError, forms.ValidationError) as error:
-            message = error.messages[0] if isinstance(error, forms.ValidationError) else str(error)
-            self.add_error("target", message)
+        target = (data.get("target") or "").strip()
+        problem = target_problem(data.get("kind") or "", target)
+        if problem:
+            self.add_error("target", problem)
         data["target"] = target
         return data
+
+
+def target_problem(kind: str, target: str) -> str | None:
+    """Why `target` is no address for a channel of `kind` (None when it is one)."""
+    try:
+        if kind == Channel.Kind.EMAIL:
+            forms.EmailField().clean(target)
+        elif kind == Channel.Kind.DISCORD:
+            discord_webhook_path(target)
+        elif kind == Channel.Kind.WEBHOOK:
+            webhook_url_path(target)
+    except (ValueError, forms.ValidationError) as error:
+        return error.messages[0] if isinstance(error, forms.ValidationError) else str(error)
+    return None
 
 
 class RuleForm(forms.ModelForm):

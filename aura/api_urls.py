@@ -1,5 +1,5 @@
-"""/api/v1/: the API of the mobile app (aura/api_auth.py, whales/api*.py, portfolios/api*.py) and its
-OpenAPI 3 schema; Swagger UI and Redoc read it at /api/docs/ and /api/redoc/ (aura/urls.py)."""
+"""/api/v1/: the API of the mobile app (aura/api_auth.py, whales/api*.py, portfolios/api*.py,
+alerts/api.py) and its OpenAPI 3 schema; Swagger UI and Redoc read it at /api/docs/ and /api/redoc/ (aura/urls.py)."""
 
 from typing import Any
 
@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.routers import APIRootView, DefaultRouter
 
+from alerts.api import ChannelViewSet, DeliveryViewSet, RuleViewSet
 from aura.api_auth import Me, ObtainTokens, RefreshTokens, RevokeAllTokens, RevokeToken
 from portfolios.api import FollowViewSet
 from portfolios.api_devices import DeviceViewSet
@@ -62,6 +63,9 @@ router.register("notes", NoteViewSet, basename="api-note")
 router.register("devices", DeviceViewSet, basename="api-device")
 router.register("admin/wallets", StaffWalletViewSet, basename="api-staff-wallet")
 router.register("signals", SignalViewSet, basename="api-signal")
+router.register("alerts/channels", ChannelViewSet, basename="api-alert-channel")
+router.register("alerts/rules", RuleViewSet, basename="api-alert-rule")
+router.register("alerts/deliveries", DeliveryViewSet, basename="api-alert-delivery")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -308,7 +308,7 @@ SPECTACULAR_SETTINGS = {
         "API of AURA, the Solana whale tracker: the leaderboard, tracked wallets (figures per window, "
         "open positions, closed cycles), swaps, tokens and their price history, "
         "token signals with their reasons and outcomes and the per-kind scoreboard, and the requesting user's "
-        "follows, notes and devices; staff manage the tracked wallets.\n\n"
+        "follows, notes, devices and alerts (channels, rules, the delivery log); staff manage the tracked wallets.\n\n"
         "Authenticate with `Authorization: Bearer <access>` (a JWT from `POST /api/v1/auth/token/`, "
         "renewed with `/api/v1/auth/token/refresh/`), `Authorization: Token <key>` for scripts (tokens "
         "are made in the admin), or the browser's session. Amounts and money are decimal strings, times "
@@ -327,6 +327,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Enums named once: the names the mobile app's generated types already use stay put.
+    "ENUM_NAME_OVERRIDES": {
+        "SideEnum": "whales.models.Side",
+        "StatusEnum": ["added", "updated", "duplicate", "error"],
+        "ChannelKindEnum": "alerts.models.Channel.Kind",
+        "SendingChannelKindEnum": "alerts.api.SENDING_KINDS",
+        "DeliveryKindEnum": "alerts.models.Delivery.Kind",
+        "KindEnum": "signals.models.Kind",
+    },
 }
 
 if not DEBUG:
