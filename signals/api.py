@@ -6,8 +6,7 @@ client putting them into HTML escapes them). Reasons are the engine's, as stored
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -113,35 +112,51 @@ class KindScoreSerializer(serializers.ModelSerializer):
         ]
 
 
-FILTERS = [
-    OpenApiParameter("kind", OpenApiTypes.STR, enum=Kind.values, description="only this kind"),
-    OpenApiParameter("min_score", OpenApiTypes.INT, description="only signals scoring at least this (0–100)"),
-    OpenApiParameter("token", OpenApiTypes.STR, description="only this token (mint, or symbol case-insensitively)"),
-]
+class SignalParamsSerializer(serializers.Serializer):
+    """The list's filters, checked: a value the schema does not allow is a 400 naming the parameter (the
+    signals page, for people typing URLs, ignores nonsense instead)."""
+
+    kind = serializers.ChoiceField(choices=Kind.values, required=False, allow_blank=True, help_text="only this kind")
+    min_score = serializers.IntegerField(
+        required=False, min_value=0, max_value=100, help_text="only signals scoring at least this"
+    )
+    token = serializers.CharField(
+        required=False, allow_blank=True, max_length=64, help_text="only this token (mint, or symbol in any case)"
+    )
+
+
+class ScoreboardParamsSerializer(serializers.Serializer):
+    period = serializers.ChoiceField(
+        choices=Period.values, required=False, allow_blank=True, help_text="only this period (empty: all)"
+    )
 
 
 class SignalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Token signals, newest evidence first; the detail adds reasons, big trades' swaps and the outcome."""
 
     def get_queryset(self):
+        if self.action == "list":
+            SignalParamsSerializer(data=self.request.query_params).is_valid(raise_exception=True)
         return selectors.signal_feed(selectors.SignalFilter.from_query(self.request.query_params))
 
     def get_serializer_class(self):
         return SignalDetailSerializer if self.action == "retrieve" else SignalSerializer
 
-    @extend_schema(parameters=FILTERS)
+    @extend_schema(parameters=[SignalParamsSerializer])
     def list(self, request: Request, *args, **kwargs) -> Response:
         return super().list(request, *args, **kwargs)
 
     @extend_schema(
         responses=KindScoreSerializer(many=True),
-        parameters=[OpenApiParameter("period", OpenApiTypes.STR, enum=Period.values, description="only this period")],
+        parameters=[ScoreboardParamsSerializer],
     )
     @action(detail=False, pagination_class=None)
     def scoreboard(self, request: Request) -> Response:
         """Per kind and period (7 d, 30 d, all): hit rates at +1 h and +24 h with n and a Wilson 95 %
         interval, and median returns the signalled way (SIGNALS.md §7). Rates null when n is 0."""
+        period = ScoreboardParamsSerializer(data=request.query_params)
+        period.is_valid(raise_exception=True)
         rows = KindScore.objects.order_by("period", "kind")
-        if request.query_params.get("period") in Period.values:
-            rows = rows.filter(period=request.query_params["period"])
+        if period.validated_data.get("period"):
+            rows = rows.filter(period=period.validated_data["period"])
         return Response(KindScoreSerializer(rows, many=True).data)

@@ -16,11 +16,15 @@ class LeaderboardParamsSerializer(serializers.Serializer):
     dir = serializers.ChoiceField(
         choices=["asc", "desc"], required=False, help_text="asc or desc; by default asc for `wallet`, desc for the rest"
     )
-    tag = serializers.CharField(required=False, max_length=40, help_text="only wallets with this tag")
+    tag = serializers.CharField(
+        required=False, allow_blank=True, max_length=40, help_text="only wallets with this tag (empty: any)"
+    )
     min_cycles = serializers.IntegerField(
         required=False, min_value=0, max_value=1_000_000, help_text="only wallets with at least this many closed cycles"
     )
-    q = serializers.CharField(required=False, max_length=60, help_text="label contains, or address starts with")
+    q = serializers.CharField(
+        required=False, allow_blank=True, max_length=60, help_text="label contains, or address starts with (empty: all)"
+    )
 
     @classmethod
     def check(cls, request: Request) -> None:
