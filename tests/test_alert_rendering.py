@@ -61,7 +61,7 @@ def discord_body(data: dict) -> dict:
 
 
 def check_discord_limits(body: dict) -> None:
-    """Every limit of Discord's Execute Webhook, as ALERTS.md lists them."""
+    """Every limit of Discord's Execute Webhook (content, embeds, fields, footer, total)."""
     assert len(body["content"]) <= 2000
     assert body["allowed_mentions"] == {"parse": []}
     assert 1 <= len(body["username"]) <= 80
