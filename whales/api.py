@@ -407,6 +407,17 @@ STATS_VALUES = (
 LEADERBOARD_VALUES = ("id", "wallet__address", "wallet__label", "wallet__tags", *STATS_VALUES)
 
 
+def _rate(row: dict[str, Any], name: str, wins: int, n: int) -> dict[str, Any]:
+    """A win rate with its Wilson bounds, as WinRateSerializer writes it."""
+    return {
+        "rate": _decimal_text(row[name]),
+        "low": _decimal_text(row[f"{name}_low"]),
+        "high": _decimal_text(row[f"{name}_high"]),
+        "wins": wins,
+        "n": n,
+    }
+
+
 def stats_row(row: dict[str, Any]) -> dict[str, Any]:
     """A WalletStats `values()` row as WalletStatsSerializer writes it."""
     return {
@@ -419,28 +430,9 @@ def stats_row(row: dict[str, Any]) -> dict[str, Any]:
         "swap_count": row["swap_count"],
         "cycles": row["cycles"],
         "cycle_wins": row["cycle_wins"],
-        "win_rate": {
-            "rate": _decimal_text(row["win_rate"]),
-            "low": _decimal_text(row["win_rate_low"]),
-            "high": _decimal_text(row["win_rate_high"]),
-            "wins": row["cycle_wins"],
-            "n": row["cycles"],
-            "rankable": row["rankable"],
-        },
-        "sell_win_rate": {
-            "rate": _decimal_text(row["sell_win_rate"]),
-            "low": _decimal_text(row["sell_win_rate_low"]),
-            "high": _decimal_text(row["sell_win_rate_high"]),
-            "wins": row["sell_wins"],
-            "n": row["sells"],
-        },
-        "adjusted_win_rate": {
-            "rate": _decimal_text(row["adjusted_win_rate"]),
-            "low": _decimal_text(row["adjusted_win_rate_low"]),
-            "high": _decimal_text(row["adjusted_win_rate_high"]),
-            "wins": row["cycle_wins"],
-            "n": row["cycles"] + row["dead_bags"],
-        },
+        "win_rate": {**_rate(row, "win_rate", row["cycle_wins"], row["cycles"]), "rankable": row["rankable"]},
+        "sell_win_rate": _rate(row, "sell_win_rate", row["sell_wins"], row["sells"]),
+        "adjusted_win_rate": _rate(row, "adjusted_win_rate", row["cycle_wins"], row["cycles"] + row["dead_bags"]),
         "dead_bags": row["dead_bags"],
         "incomplete": row["incomplete"],
         "pending_trades": row["pending_trades"],
