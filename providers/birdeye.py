@@ -355,14 +355,8 @@ class BirdeyeClient(ProviderClient):
             raise ValueError(f"limit must be 1..{NEW_LISTING_LIMIT_MAX}, got {limit}")
         path = "/defi/v2/tokens/new_listing"
         data = self._data(path, {"limit": limit, "meme_platform_enabled": "true"})
-        items = data.get("items") if isinstance(data, dict) else None
-        if not isinstance(items, list):
-            raise self._shape_error(path, f"no items list in {_preview(data)}")
         listings = []
-        for index, item in enumerate(items):
-            address = item.get("address") if isinstance(item, dict) else None
-            if not isinstance(address, str):
-                raise self._shape_error(path, f"item {index} has no address")
+        for address, item in self._addressed(data, "items", path):
             what = f"listing {address}"
             listings.append(
                 NewListing(
@@ -457,15 +451,22 @@ class BirdeyeClient(ProviderClient):
             raw=data,
         )
 
-    def _parse_trending(self, data: Any, path: str) -> TrendingTokens:
-        tokens = data.get("tokens") if isinstance(data, dict) else None
-        if not isinstance(tokens, list):
-            raise self._shape_error(path, f"no tokens list in {_preview(data)}")
-        parsed: list[TrendingToken] = []
-        for index, token in enumerate(tokens):
-            address = token.get("address") if isinstance(token, dict) else None
+    def _addressed(self, data: Any, key: str, path: str) -> list[tuple[str, dict[str, Any]]]:
+        """The (address, entry) pairs of the list under `key`; a missing list or address is a shape error."""
+        entries = data.get(key) if isinstance(data, dict) else None
+        if not isinstance(entries, list):
+            raise self._shape_error(path, f"no {key} list in {_preview(data)}")
+        pairs = []
+        for index, entry in enumerate(entries):
+            address = entry.get("address") if isinstance(entry, dict) else None
             if not isinstance(address, str):
-                raise self._shape_error(path, f"token {index} has no address")
+                raise self._shape_error(path, f"{key.rstrip('s')} {index} has no address")
+            pairs.append((address, entry))
+        return pairs
+
+    def _parse_trending(self, data: Any, path: str) -> TrendingTokens:
+        parsed: list[TrendingToken] = []
+        for address, token in self._addressed(data, "tokens", path):
             what = f"token {address}"
             parsed.append(
                 TrendingToken(
