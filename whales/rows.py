@@ -67,12 +67,18 @@ def _plain(value: object) -> str:
     return format(value, "f") if isinstance(value, Decimal) else str(value)
 
 
-def _iso(moment: datetime) -> str:
-    return timezone.localtime(moment).isoformat()
+def local_now() -> datetime:
+    """Now, in the current time zone. Rows write their moments in `now`'s zone: reading the current
+    zone means a context-local lookup (tens of µs under ASGI), once per table rather than per cell."""
+    return timezone.localtime()
 
 
-def _when(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
+def _iso(moment: datetime, now: datetime) -> str:
+    return moment.astimezone(now.tzinfo).isoformat()
+
+
+def _when(moment: datetime, now: datetime) -> str:
+    return moment.astimezone(now.tzinfo).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _pending_or(formatted: str, reason: str) -> str:
@@ -107,7 +113,7 @@ SWAP_ROW_FIELDS = (
 
 def swap_row(swap: Swap, now: datetime | None = None) -> str:
     """One row of a swap feed (`swap` with its wallet and token selected)."""
-    now = now or timezone.now()
+    now = now or local_now()
     wallet, token = swap.wallet, swap.token
     side = escape(swap.side)
     address = escape(wallet.address)
@@ -128,8 +134,8 @@ def swap_row(swap: Swap, now: datetime | None = None) -> str:
         f'  <div class="line">\n'
         f'    <a class="wallet" href="{escape(url("wallet", wallet.address))}" title="{address}">{label}</a>\n'
         f'    <span class="side {side}">{side}</span>\n'
-        f'    <time class="age" datetime="{_iso(swap.block_time)}"'
-        f' title="{_when(swap.block_time)} UTC · slot {swap.slot} · {escape(swap.source.lower())}">'
+        f'    <time class="age" datetime="{_iso(swap.block_time, now)}"'
+        f' title="{_when(swap.block_time, now)} UTC · slot {swap.slot} · {escape(swap.source.lower())}">'
         f"{age(swap.block_time, now)}</time>\n"
         f"  </div>\n"
         f'  <div class="line">\n'
@@ -146,7 +152,7 @@ def swap_row(swap: Swap, now: datetime | None = None) -> str:
 
 
 def swap_rows(swaps: Iterable[Swap]) -> str:
-    now = timezone.now()
+    now = local_now()
     return "\n".join(swap_row(swap, now) for swap in swaps)
 
 
@@ -187,7 +193,7 @@ def _figure(value: object, text: str, reason: str, css: str, column: str) -> str
 def leaderboard_row(stats: WalletStats, oob: bool = False, csrf_token: str = "", now: datetime | None = None) -> str:
     """One leaderboard row (`stats` with its wallet selected). The unfollow form shows on the
     Following page only; `csrf_token` fills it (pushed rows go without one)."""
-    now = now or timezone.now()
+    now = now or local_now()
     wallet = stats.wallet
     address = escape(wallet.address)
     label = escape(str(wallet))
@@ -211,7 +217,7 @@ def leaderboard_row(stats: WalletStats, oob: bool = False, csrf_token: str = "",
             f' {stats.pending_trades} trade(s), {stats.unpriced_positions} open position(s)">pricing {waiting}</span>'
         )
     last_active = (
-        f'<time class="age" datetime="{_iso(stats.last_active)}">{age(stats.last_active, now)}</time>'
+        f'<time class="age" datetime="{_iso(stats.last_active, now)}">{age(stats.last_active, now)}</time>'
         if stats.last_active
         else "—"
     )
@@ -262,15 +268,15 @@ def leaderboard_row(stats: WalletStats, oob: bool = False, csrf_token: str = "",
 
 
 def leaderboard_rows(rows: Iterable[WalletStats], csrf_token: str = "") -> str:
-    now = timezone.now()
+    now = local_now()
     return "\n".join(leaderboard_row(stats, csrf_token=csrf_token, now=now) for stats in rows)
 
 
 # --- a wallet's positions and cycles, a token's holders ----------------------------------------------
 
 
-def _date(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+def _date(moment: datetime, now: datetime) -> str:
+    return moment.astimezone(now.tzinfo).strftime("%Y-%m-%d %H:%M")
 
 
 def _token_link(token: object) -> str:
@@ -284,7 +290,7 @@ def _token_link(token: object) -> str:
 def _age_cell(moment: datetime | None, now: datetime, empty: str = "") -> str:
     if moment is None:
         return empty
-    return f'<time class="age" datetime="{_iso(moment)}">{age(moment, now)}</time>'
+    return f'<time class="age" datetime="{_iso(moment, now)}">{age(moment, now)}</time>'
 
 
 def _unrealized(value: object) -> str:
@@ -305,7 +311,8 @@ def position_row(position: object, now: datetime) -> str:
     average_cost = position.average_cost
     stale = position.price_stale
     if token.price_updated_at:
-        price_title = f"{escape(token.price_source)}, {_when(token.price_updated_at)} UTC{' — stale' if stale else ''}"
+        updated = _when(token.price_updated_at, now)
+        price_title = f"{escape(token.price_source)}, {updated} UTC{' — stale' if stale else ''}"
     else:
         price_title = "no price yet"
     if token.price_usd is None:
@@ -349,12 +356,13 @@ def waiting_row(position: object) -> str:
 
 
 def position_rows(positions: Iterable[object], waiting: Iterable[object]) -> str:
-    now = timezone.now()
+    now = local_now()
     return "\n".join([*(position_row(p, now) for p in positions), *(waiting_row(p) for p in waiting)])
 
 
-def cycle_row(cycle: object) -> str:
+def cycle_row(cycle: object, now: datetime | None = None) -> str:
     """A closed round trip of the wallet page (its token selected)."""
+    now = now or local_now()
     incomplete = (
         ""
         if cycle.complete
@@ -363,7 +371,7 @@ def cycle_row(cycle: object) -> str:
     return (
         f'        <tr><td><a href="{escape(url("token", cycle.token.mint))}">'
         f"{escape(cycle.token.display_symbol)}</a></td>\n"
-        f"          <td>{_date(cycle.opened_at)}</td><td>{_date(cycle.closed_at)}</td>\n"
+        f"          <td>{_date(cycle.opened_at, now)}</td><td>{_date(cycle.closed_at, now)}</td>\n"
         f"          <td>{duration(cycle.closed_at - cycle.opened_at)}</td>\n"
         f'          <td class="num {pnl_class(cycle.realized_pnl)}">'
         f"{escape(format_usd(cycle.realized_pnl, signed=True))}</td>\n"
@@ -372,7 +380,8 @@ def cycle_row(cycle: object) -> str:
 
 
 def cycle_rows(cycles: Iterable[object]) -> str:
-    return "\n".join(cycle_row(cycle) for cycle in cycles)
+    now = local_now()
+    return "\n".join(cycle_row(cycle, now) for cycle in cycles)
 
 
 def holder_row(position: object, now: datetime, *, holding: bool) -> str:
@@ -402,5 +411,5 @@ def holder_row(position: object, now: datetime, *, holding: bool) -> str:
 
 
 def holder_rows(positions: Iterable[object], *, holding: bool) -> str:
-    now = timezone.now()
+    now = local_now()
     return "\n".join(holder_row(position, now, holding=holding) for position in positions)
