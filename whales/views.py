@@ -63,7 +63,8 @@ QUARANTINE_SHOWN = 10
 def _leaderboard_context(request: HttpRequest) -> dict:
     query = LeaderboardQuery.from_request(request)
     tokens = query.matching_tokens()
-    page = RowsByIdPaginator(query.stats(tokens=tokens), LEADERBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = RowsByIdPaginator(query.stats(tokens=tokens), LEADERBOARD_PAGE_SIZE, count_with_ids=bool(query.search))
+    page = paginator.get_page(request.GET.get("page"))
     return {
         "query": query,
         "page": page,
