@@ -9,7 +9,7 @@ page reads the same before and after its script runs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
@@ -89,6 +89,46 @@ def _pending_or(formatted: str, reason: str) -> str:
     return escape(formatted)
 
 
+# --- rows remembered ----------------------------------------------------------------------------------
+
+# A row is a pure function of its rows' field values, so the text of a row already written is kept,
+# keyed by every value of every model instance it reads (whatever fields were loaded, annotations and
+# attributes a view set included): a changed figure, label or price is a new key, never a stale row.
+# Only what depends on the moment of the request (ages) or on the reader (the CSRF token) is written
+# each time, into the slots the remembered parts leave. A page of 50–200 rows then costs a key per
+# row instead of a few dozen number formats and escapes each.
+_SLOT = "\x00"  # splits a remembered row where per-request text goes; PostgreSQL text never holds NUL
+_REMEMBERED_ROWS = 20_000
+_remembered: dict[tuple, list[str]] = {}
+
+
+def _values(*instances: object) -> tuple:
+    """The instances' values as a key. A Decimal goes in as its text: 1.5 and 1.500 are equal, but a
+    row writes some values digit for digit."""
+    return tuple(
+        [
+            str(value) if type(value) is Decimal else tuple(value) if type(value) is list else value
+            for instance in instances
+            for name, value in vars(instance).items()
+            if name[0] != "_"
+        ]
+    )
+
+
+def _parts(key: tuple, write: Callable[[], str]) -> list[str]:
+    """The remembered parts of the row `key` names, written (and split at each _SLOT) if new."""
+    try:
+        parts = _remembered.get(key)
+    except TypeError:  # an unhashable value (a dict): written every time
+        return write().split(_SLOT)
+    if parts is None:
+        parts = write().split(_SLOT)
+        if len(_remembered) >= _REMEMBERED_ROWS:
+            _remembered.clear()
+        _remembered[key] = parts
+    return parts
+
+
 # --- swaps -----------------------------------------------------------------------------------------
 
 # What a swap row reads: pages load only these (`.only(*SWAP_ROW_FIELDS)`), a third less to build.
@@ -114,6 +154,12 @@ SWAP_ROW_FIELDS = (
 def swap_row(swap: Swap, now: datetime | None = None) -> str:
     """One row of a swap feed (`swap` with its wallet and token selected)."""
     now = now or local_now()
+    key = ("swap", now.tzinfo, *_values(swap, swap.wallet, swap.token))
+    head, tail = _parts(key, lambda: _swap_row_around_age(swap, now))
+    return f"{head}{age(swap.block_time, now)}{tail}"
+
+
+def _swap_row_around_age(swap: Swap, now: datetime) -> str:
     wallet, token = swap.wallet, swap.token
     side = escape(swap.side)
     address = escape(wallet.address)
@@ -136,7 +182,7 @@ def swap_row(swap: Swap, now: datetime | None = None) -> str:
         f'    <span class="side {side}">{side}</span>\n'
         f'    <time class="age" datetime="{_iso(swap.block_time, now)}"'
         f' title="{_when(swap.block_time, now)} UTC · slot {swap.slot} · {escape(swap.source.lower())}">'
-        f"{age(swap.block_time, now)}</time>\n"
+        f"{_SLOT}</time>\n"
         f"  </div>\n"
         f'  <div class="line">\n'
         f'    <span class="amount" title="{escape(_plain(swap.token_amount))}">'
@@ -194,11 +240,22 @@ def leaderboard_row(stats: WalletStats, oob: bool = False, csrf_token: str = "",
     """One leaderboard row (`stats` with its wallet selected). The unfollow form shows on the
     Following page only; `csrf_token` fills it (pushed rows go without one)."""
     now = now or local_now()
+    head, tail = _parts(("leaderboard", oob, *_values(stats, stats.wallet)), lambda: _leaderboard_row_parts(stats, oob))
+    csrf = f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf_token)}">' if csrf_token else ""
+    last_active = (
+        f'<time class="age" datetime="{_iso(stats.last_active, now)}">{age(stats.last_active, now)}</time>'
+        if stats.last_active
+        else "—"
+    )
+    return f'{head}{csrf}{tail}  <td class="num p2" data-col="last_active">{last_active}</td>\n</tr>'
+
+
+def _leaderboard_row_parts(stats: WalletStats, oob: bool) -> str:
+    """The row up to its last-active cell, with a _SLOT where the unfollow form's CSRF token goes."""
     wallet = stats.wallet
     address = escape(wallet.address)
     label = escape(str(wallet))
     follow_url = escape(url("follow", wallet.address))
-    csrf = f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf_token)}">' if csrf_token else ""
     tags = "".join(f' <span class="tag">{escape(tag)}</span>' for tag in wallet.tags)
     markers = ""
     if wallet.backfill_state in _LOADING:
@@ -216,11 +273,6 @@ def leaderboard_row(stats: WalletStats, oob: bool = False, csrf_token: str = "",
             '\n      <span class="marker pending" title="Not in the figures until they have a USD price:'
             f' {stats.pending_trades} trade(s), {stats.unpriced_positions} open position(s)">pricing {waiting}</span>'
         )
-    last_active = (
-        f'<time class="age" datetime="{_iso(stats.last_active, now)}">{age(stats.last_active, now)}</time>'
-        if stats.last_active
-        else "—"
-    )
     volume = _pending_or(format_usd(stats.volume_usd), stats.volume_pending)
     win_rate = win_rate_cell(
         stats.win_rate,
@@ -238,7 +290,7 @@ def leaderboard_row(stats: WalletStats, oob: bool = False, csrf_token: str = "",
         f'    <a href="{escape(url("wallet", wallet.address))}" class="wallet-link" title="{label} · {address}">'
         f"{label}</a>\n"
         f'    <form method="post" action="{follow_url}" class="unfollow" hx-post="{follow_url}"'
-        f' hx-target="closest tr" hx-swap="delete">{csrf}<input type="hidden" name="follow" value="0">'
+        f' hx-target="closest tr" hx-swap="delete">{_SLOT}<input type="hidden" name="follow" value="0">'
         f'<input type="hidden" name="next" value="following"><button type="submit" class="link"'
         f' title="Stop following {label}">Unfollow</button></form>\n'
         f'    <div class="sub mono muted"><span title="{address}">{escape(wallet.short_address)}</span>'
@@ -262,8 +314,6 @@ def leaderboard_row(stats: WalletStats, oob: bool = False, csrf_token: str = "",
         f'  <td class="num p3" data-col="cycles">{stats.cycles}</td>\n'
         f'  <td class="num p3" data-col="volume">{volume}</td>\n'
         f'  <td class="num p3" data-col="swaps">{stats.swap_count}</td>\n'
-        f'  <td class="num p2" data-col="last_active">{last_active}</td>\n'
-        f"</tr>"
     )
 
 
@@ -363,6 +413,10 @@ def position_rows(positions: Iterable[object], waiting: Iterable[object]) -> str
 def cycle_row(cycle: object, now: datetime | None = None) -> str:
     """A closed round trip of the wallet page (its token selected)."""
     now = now or local_now()
+    return _parts(("cycle", now.tzinfo, *_values(cycle, cycle.token)), lambda: _cycle_row(cycle, now))[0]
+
+
+def _cycle_row(cycle: object, now: datetime) -> str:
     incomplete = (
         ""
         if cycle.complete
@@ -387,6 +441,12 @@ def cycle_rows(cycles: Iterable[object]) -> str:
 def holder_row(position: object, now: datetime, *, holding: bool) -> str:
     """A tracked wallet's position in the token page's holders table (`holding`) or sold-out table
     (`position.net_flow` annotated, its wallet selected)."""
+    key = ("holder", holding, *_values(position, position.wallet))
+    head, tail = _parts(key, lambda: _holder_row(position, holding))
+    return f"{head}{_age_cell(position.last_trade_at, now)}{tail}"
+
+
+def _holder_row(position: object, holding: bool) -> str:
     wallet = position.wallet
     link = f'<td><a href="{escape(url("wallet", wallet.address))}">{escape(str(wallet))}</a></td>'
     realized = (
@@ -397,7 +457,7 @@ def holder_row(position: object, now: datetime, *, holding: bool) -> str:
         f'<td class="num {flow_class(position.net_flow)}" data-col="flow">'
         f"{escape(format_usd(position.net_flow, signed=True))}</td>"
     )
-    last = f"<td>{_age_cell(position.last_trade_at, now)}</td>"
+    last = f"<td>{_SLOT}</td>"
     if not holding:
         return f'          <tr class="sold">{link}\n            {realized}\n            {flow}\n            {last}</tr>'
     return (
