@@ -236,6 +236,20 @@ def _figure(value: object, text: str, reason: str, css: str, column: str) -> str
     return f'  <td class="num {css} {pnl_class(value)}" data-col="{column}">{_pending_or(text, reason)}</td>\n'
 
 
+# What a leaderboard row reads: every figure of its stats, and of its wallet only these (its label,
+# tags and history progress), so a page builds 7 of the wallet's 23 columns.
+LEADERBOARD_ROW_FIELDS = (
+    *(field.name for field in WalletStats._meta.concrete_fields),
+    "wallet__address",
+    "wallet__label",
+    "wallet__tags",
+    "wallet__backfill_state",
+    "wallet__backfill_started_at",
+    "wallet__backfill_until",
+    "wallet__backfill_reached",
+)
+
+
 def leaderboard_row(stats: WalletStats, oob: bool = False, csrf_token: str = "", now: datetime | None = None) -> str:
     """One leaderboard row (`stats` with its wallet selected). The unfollow form shows on the
     Following page only; `csrf_token` fills it (pushed rows go without one)."""

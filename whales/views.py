@@ -63,7 +63,8 @@ QUARANTINE_SHOWN = 10
 def _leaderboard_context(request: HttpRequest) -> dict:
     query = LeaderboardQuery.from_request(request)
     tokens = query.matching_tokens()
-    paginator = RowsByIdPaginator(query.stats(tokens=tokens), LEADERBOARD_PAGE_SIZE, count_with_ids=bool(query.search))
+    stats = query.stats(tokens=tokens).only(*rows.LEADERBOARD_ROW_FIELDS)
+    paginator = RowsByIdPaginator(stats, LEADERBOARD_PAGE_SIZE, count_with_ids=bool(query.search))
     page = paginator.get_page(request.GET.get("page"))
     return {
         "query": query,
