@@ -56,6 +56,11 @@ class BackfillState(models.TextChoices):
     FAILED = "failed", "failed"
 
 
+def short_address(address: str) -> str:
+    """ "AbCd…WxYz": the start and end of an address, where a wallet has no label."""
+    return f"{address[:4]}…{address[-4:]}"
+
+
 class TrackedWallet(models.Model):
     address = models.CharField(max_length=44, unique=True, validators=[validate_address])
     label = models.CharField(max_length=100, blank=True)
@@ -101,7 +106,7 @@ class TrackedWallet(models.Model):
 
     @property
     def short_address(self) -> str:
-        return f"{self.address[:4]}…{self.address[-4:]}"
+        return short_address(self.address)
 
     def backfill_progress(self) -> int | None:
         """Percent of the backfill window covered (100 when done), or None before it has started."""

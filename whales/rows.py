@@ -453,8 +453,8 @@ def cycle_rows(cycles: Iterable[object]) -> str:
 
 
 def holder_row(position: object, now: datetime, *, holding: bool) -> str:
-    """A tracked wallet's position in the token page's holders table (`holding`) or sold-out table
-    (`position.net_flow` annotated, its wallet selected)."""
+    """A tracked wallet's position (a selectors.Holder) in the token page's holders table (`holding`)
+    or sold-out table."""
     key = ("holder", holding, *_values(position, position.wallet))
     head, tail = _parts(key, lambda: _holder_row(position, holding))
     return f"{head}{_age_cell(position.last_trade_at, now)}{tail}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
@@ -17,7 +17,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models import Window as WindowFunction
 from django.http import HttpRequest
 
-from whales.models import Position, PositionCycle, Swap, Token, TrackedWallet, WalletStats, Window
+from whales.models import Position, PositionCycle, Swap, Token, TrackedWallet, WalletStats, Window, short_address
 
 TOKEN_HOLDERS_LIMIT = 100
 PRICE_STALE_AFTER = timedelta(minutes=10)
@@ -246,7 +246,31 @@ HOLDER_SORTS = {
 }
 
 
-def token_positions(token: Token, *, holding: bool, sort: str, descending: bool) -> QuerySet[Position]:
+@dataclass(frozen=True)
+class HolderWallet:
+    address: str
+    label: str
+
+    def __str__(self) -> str:
+        return self.label or short_address(self.address)
+
+
+@dataclass(frozen=True)
+class Holder:
+    """A tracked wallet's position in a token as the token page's holder tables show it: plain values,
+    as the busiest tokens list up to 2 × TOKEN_HOLDERS_LIMIT of them (model instances of each
+    position and its wallet cost more than the rest of the page's rows together)."""
+
+    holdings: Decimal
+    cost_basis: Decimal
+    unrealized_pnl: Decimal | None
+    realized_pnl: Decimal
+    net_flow: Decimal
+    last_trade_at: datetime | None
+    wallet: HolderWallet
+
+
+def token_positions(token: Token, *, holding: bool, sort: str, descending: bool) -> list[Holder]:
     """Tracked wallets' positions in `token`: those holding some (`holding`), or those that bought
     and hold none now (sold out), in the asked order (`HOLDER_SORTS`), at most TOKEN_HOLDERS_LIMIT."""
     rows = Position.objects.filter(token=token).annotate(net_flow=F("bought_usd") - F("sold_usd"))
@@ -254,9 +278,17 @@ def token_positions(token: Token, *, holding: bool, sort: str, descending: bool)
     field = F(HOLDER_SORTS[sort])
     order = field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
     # What the holder tables show, no more: the busiest tokens have hundreds of rows (and long FIFO books).
-    shown = ("holdings", "cost_basis", "unrealized_pnl", "realized_pnl", "last_trade_at", "wallet__address")
-    rows = rows.select_related("wallet").only("wallet__label", "bought_usd", "sold_usd", *shown)
-    return rows.order_by(order, "wallet_id")[:TOKEN_HOLDERS_LIMIT]
+    shown = rows.order_by(order, "wallet_id").values_list(
+        "holdings",
+        "cost_basis",
+        "unrealized_pnl",
+        "realized_pnl",
+        "net_flow",
+        "last_trade_at",
+        "wallet__address",
+        "wallet__label",
+    )
+    return [Holder(*values[:6], wallet=HolderWallet(*values[6:])) for values in shown[:TOKEN_HOLDERS_LIMIT]]
 
 
 def token_holders(token: Token) -> QuerySet[Position]:
