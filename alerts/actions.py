@@ -25,7 +25,7 @@ from django.db import transaction
 from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 
-from alerts import senders
+from alerts import live, senders
 from alerts.messages import (
     InvalidEvent,
     discord_request,
@@ -534,12 +534,12 @@ def channel_failing(channel: Channel, error: str) -> list[int]:
         ]
         Delivery.objects.bulk_create(wanted, ignore_conflicts=True)
         ids = list(Delivery.objects.filter(event_key=f"notice:{notice.id}").values_list("id", flat=True))
-        transaction.on_commit(lambda: _after_channel_failing(channel.user_id, ids), robust=True)
+        transaction.on_commit(partial(_tell_other_channels, ids), robust=True)
+        transaction.on_commit(partial(live.push_notices, channel.user_id), robust=True)
     return ids
 
 
-def _after_channel_failing(user_id: int, delivery_ids: list[int]) -> None:
-    """The notice shows on the user's next page (every page renders it); the other channels are told now."""
+def _tell_other_channels(delivery_ids: list[int]) -> None:
     from alerts import tasks
 
     for delivery_id in delivery_ids:
