@@ -317,7 +317,10 @@ SPECTACULAR_SETTINGS = {
         "Limits: anonymous requests and the sign-in endpoints allow "
         f"{API_ANONYMOUS_RATE.replace('/', ' per ')} per IP address, signed-in users "
         f"{API_USER_RATE.replace('/', ' per ')}; past them the answer is 429 with `Retry-After` (seconds).\n\n"
-        "Live events: a WebSocket at `/ws/api/v1/` (JSON frames; its protocol is in the README, section API)."
+        "Live events: a WebSocket at `/ws/api/v1/` (JSON frames; its protocol is in the README, section API). "
+        "It closes with code 4401 when the access token is missing or bad, and with 4440 when the token "
+        "it signed in with expires, unless a fresh one of the same user came before as "
+        '`{"type": "auth", "token": "<access>"}`.'
     ),
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
