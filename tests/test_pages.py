@@ -308,13 +308,12 @@ def test_a_feed_shorter_than_a_page_renders_its_load_older_link_hidden(admin_cli
     assert "hidden" in link
 
 
-def test_the_status_page_is_for_staff_and_shows_push_latency(client, admin_client, django_user_model):
+def test_the_status_page_is_for_staff_and_shows_push_latency(client, admin_client, carol):
     wallet = trade_round_trips("timed", 1, 0)
     now = timezone.now()
     Swap.objects.filter(wallet=wallet).update(
         block_time=now - timedelta(seconds=2), ingested_at=now - timedelta(seconds=1), pushed_at=now
     )
-    carol = django_user_model.objects.create_user("carol", password="pw-for-carol-1")
     client.force_login(carol)
 
     assert client.get("/status/").status_code == 403
