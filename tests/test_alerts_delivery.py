@@ -279,8 +279,7 @@ def test_quiet_hours_across_midnight():
     assert settings_row.quiet_end_after(datetime(2026, 12, 4, 12, 0, tzinfo=UTC)) is None
 
 
-def test_rules_choose_what_reaches_whom(messaging, alice, django_user_model, whale):
-    bob = django_user_model.objects.create_user("bob", password="x")
+def test_rules_choose_what_reaches_whom(messaging, alice, bob, whale):
     other = TrackedWallet.objects.create(address=address("other whale"), label="Other")
     rule_to(alice, channel(alice, "discord"), wallets=Rule.Wallets.CHOSEN).chosen_wallets.add(other)
     rule_to(bob, channel(bob, "email"), side=Rule.Side.SELL)
