@@ -209,6 +209,7 @@ CELERY_HISTORY_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}.history"
 CELERY_ALERTS_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}.alerts"
 CELERY_TASK_ROUTES = {
     "whales.tasks.backfill_wallet": {"queue": CELERY_HISTORY_QUEUE},
+    "whales.tasks.reconcile_all_stats": {"queue": CELERY_HISTORY_QUEUE},
     "alerts.tasks.*": {"queue": CELERY_ALERTS_QUEUE},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -223,6 +224,7 @@ CELERY_BEAT_SCHEDULE = {
     "resume-backfills": {"task": "whales.tasks.resume_backfills", "schedule": 60.0},
     "refresh-prices": {"task": "whales.tasks.refresh_prices", "schedule": float(PRICE_REFRESH_SECONDS)},
     "refresh-all-stats": {"task": "whales.tasks.refresh_all_stats", "schedule": 300.0},
+    "reconcile-all-stats": {"task": "whales.tasks.reconcile_all_stats", "schedule": 3600.0},
     "value-swaps": {"task": "whales.tasks.value_swaps", "schedule": 120.0},
     "book-stragglers": {"task": "whales.tasks.book_stragglers", "schedule": 120.0},
     "push-unpushed-swaps": {"task": "whales.tasks.push_unpushed_swaps", "schedule": 10.0},
