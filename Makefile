@@ -45,13 +45,14 @@ run: PROCFILE = Procfile.dev
 run: LOAD_DEMO =
 endif
 
+# honcho runs every Procfile process but the Telegram bot without TELEGRAM_BOT_TOKEN (aura/procfile.py).
 run: $(INSTALLED)
 	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m aura.embedded run -- sh -c '\
 	  python manage.py migrate --noinput && \
 	  python manage.py bootstrap && \
 	  $(LOAD_DEMO) \
 	  echo "AURA is starting at http://127.0.0.1:$(PORT)/  (Ctrl-C stops everything)" && \
-	  exec honcho -f $(PROCFILE) start'
+	  exec python -m aura.procfile $(PROCFILE)'
 
 test: $(INSTALLED)
 	AURA_DATA_DIR=$(TEST_DATA_DIR) CHANNELS_PREFIX=aura-test-$$$$ $(PY) -m aura.embedded run -- $(PY) -m pytest $(PYTEST_ARGS)

@@ -25,7 +25,7 @@ from django.db import transaction
 from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 
-from alerts import senders
+from alerts import live, senders
 from alerts.messages import (
     InvalidEvent,
     discord_request,
@@ -393,16 +393,9 @@ def send_deliveries(delivery_ids: Sequence[int]) -> dict[int, float]:
     if not claimed:
         return {}
     deliveries = list(Delivery.objects.select_related("channel").filter(id__in=claimed).order_by("id"))
-    calls: dict[int, Callable[[], senders.Sent]] = {}
-    outcomes: dict[int, senders.Sent | senders.SendFailed] = {}
-    for delivery in deliveries:
-        try:
-            calls[delivery.id] = _prepare(delivery.channel, delivery)
-        except senders.SendFailed as error:
-            outcomes[delivery.id] = error
-        except ValueError as error:  # InvalidEvent, or a channel whose URL or token became unusable
-            outcomes[delivery.id] = senders.SendFailed(f"cannot be rendered: {error}", permanent=True)
+    calls, outcomes = _prepare_all(deliveries)
     outcomes.update(_run_all(calls))
+    outcomes.update(_resend_to_moved_chats(deliveries, outcomes))
     retries: dict[int, float] = {}
     sent: list[Delivery] = []
     for delivery in deliveries:
@@ -420,6 +413,54 @@ def send_deliveries(delivery_ids: Sequence[int]) -> dict[int, float]:
     if recovered:
         Channel.objects.filter(id__in=recovered).update(state=Channel.State.OK, failing_since=None)
     return retries
+
+
+def _prepare_all(
+    deliveries: Sequence[Delivery],
+) -> tuple[dict[int, Callable[[], senders.Sent]], dict[int, senders.Sent | senders.SendFailed]]:
+    """The send of each delivery, and the failures of those that cannot be sent at all."""
+    calls: dict[int, Callable[[], senders.Sent]] = {}
+    unsendable: dict[int, senders.Sent | senders.SendFailed] = {}
+    for delivery in deliveries:
+        try:
+            calls[delivery.id] = _prepare(delivery.channel, delivery)
+        except senders.SendFailed as error:
+            unsendable[delivery.id] = error
+        except ValueError as error:  # InvalidEvent, or a channel whose URL or token became unusable
+            unsendable[delivery.id] = senders.SendFailed(f"cannot be rendered: {error}", permanent=True)
+    return calls, unsendable
+
+
+def _resend_to_moved_chats(
+    deliveries: Sequence[Delivery], outcomes: dict[int, senders.Sent | senders.SendFailed]
+) -> dict[int, senders.Sent | senders.SendFailed]:
+    """Telegram refused a message because its group became a supergroup: link the channel to the
+    supergroup and send the message there at once, in the same attempt. Returns the new outcomes."""
+    moved = [delivery for delivery in deliveries if isinstance(outcomes[delivery.id], senders.ChatMigrated)]
+    if not moved:
+        return {}
+    for delivery in moved:
+        move_telegram_chat(delivery.channel, outcomes[delivery.id].new_chat_id)
+    calls, resent = _prepare_all(moved)
+    resent.update(_run_all(calls))
+    for delivery in moved:
+        again = resent[delivery.id]
+        if isinstance(again, senders.ChatMigrated):  # moved twice in a row: the retry goes to the newest id
+            move_telegram_chat(delivery.channel, again.new_chat_id)
+    return resent
+
+
+def move_telegram_chat(channel: Channel, new_chat_id: int) -> None:
+    """Telegram upgraded the group `channel` is linked to into a supergroup, `new_chat_id`: every channel
+    linked to that group (several users may have linked one group) is linked to the supergroup."""
+    old_chat_id = channel.config.get("chat_id")
+    channel.config = {**channel.config, "chat_id": new_chat_id}
+    with transaction.atomic():
+        linked = Channel.objects.select_for_update().filter(kind=Channel.Kind.TELEGRAM, config__chat_id=old_chat_id)
+        for other in linked.order_by("id"):
+            other.config = {**other.config, "chat_id": new_chat_id}
+            other.save(update_fields=["config"])
+    logger.info("Telegram chat %s became supergroup %s: channel %s moved there", old_chat_id, new_chat_id, channel.id)
 
 
 def _run_all(calls: dict[int, Callable[[], senders.Sent]]) -> dict[int, senders.Sent | senders.SendFailed]:
@@ -493,12 +534,12 @@ def channel_failing(channel: Channel, error: str) -> list[int]:
         ]
         Delivery.objects.bulk_create(wanted, ignore_conflicts=True)
         ids = list(Delivery.objects.filter(event_key=f"notice:{notice.id}").values_list("id", flat=True))
-        transaction.on_commit(lambda: _after_channel_failing(channel.user_id, ids), robust=True)
+        transaction.on_commit(partial(_tell_other_channels, ids), robust=True)
+        transaction.on_commit(partial(live.push_notices, channel.user_id), robust=True)
     return ids
 
 
-def _after_channel_failing(user_id: int, delivery_ids: list[int]) -> None:
-    """The notice shows on the user's next page (every page renders it); the other channels are told now."""
+def _tell_other_channels(delivery_ids: list[int]) -> None:
     from alerts import tasks
 
     for delivery_id in delivery_ids:

@@ -2,7 +2,9 @@
 
 One error type, `SendFailed`, split the way every platform means it: permanent (403 bot blocked, 404
 webhook deleted, 400 bad chat or bad markup, 401 bad token: sending again cannot help) or transient
-(timeouts, connection errors, 5xx, 429: try again later, not before `retry_after`).
+(timeouts, connection errors, 5xx, 429: try again later, not before `retry_after`). One answer is
+neither: Telegram's "group chat was upgraded to a supergroup chat" names the chat to send to instead
+(`ChatMigrated`).
 """
 
 from __future__ import annotations
@@ -41,6 +43,15 @@ class SendFailed(Exception):
         self.answered_at = timezone.now()
 
 
+class ChatMigrated(SendFailed):
+    """Telegram: the group became a supergroup, whose id is `new_chat_id`; the message was not sent. Not
+    permanent: sent to the new id, it goes through."""
+
+    def __init__(self, answer: str, *, new_chat_id: int, status: int | None = None):
+        super().__init__(answer, permanent=False, status=status)
+        self.new_chat_id = new_chat_id
+
+
 _clients: dict[int, httpx.Client] = {}
 _clients_lock = threading.Lock()
 
@@ -73,6 +84,9 @@ def post(base_url: str, request: OutgoingRequest, client: httpx.Client | None = 
         return Sent(response.status_code, answer)
     description = _description(response) or answer or response.reason_phrase
     shown = f"{response.status_code} {description}"
+    new_chat_id = _migrate_to_chat_id(response)
+    if new_chat_id is not None:
+        raise ChatMigrated(shown, new_chat_id=new_chat_id, status=response.status_code)
     if response.status_code == 429:
         raise SendFailed(shown, permanent=False, status=429, retry_after=_retry_after(response))
     if response.status_code >= 500 or response.status_code == 408:
@@ -107,6 +121,17 @@ def _description(response: httpx.Response) -> str:
             if isinstance(data.get(key), str):
                 return data[key][:300]
     return ""
+
+
+def _migrate_to_chat_id(response: httpx.Response) -> int | None:
+    """Telegram's `parameters.migrate_to_chat_id`: the supergroup a group chat was upgraded to."""
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    parameters = data.get("parameters") if isinstance(data, dict) else None
+    value = parameters.get("migrate_to_chat_id") if isinstance(parameters, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -4,7 +4,12 @@ Protocol (JSON text frames):
 - Authenticate with a JWT access token: `?token=<access>` in the URL, or as the first message
   `{"type": "auth", "token": "<access>"}` within API_STREAM_AUTH_SECONDS. Cookies are not read, so
   no other site's page can open this socket as a signed-in user. Answer: `{"type": "ready", "user":
-  <username>, "seq": <latest sequence number>}`; a bad token closes the socket with code 4401.
+  <username>, "seq": <latest sequence number>, "expires_at": <the token's expiry, ISO 8601>}`; a bad
+  token closes the socket with code 4401.
+- The socket lives as long as its access token: at `expires_at` it is closed with code 4440 (after an
+  `error`), and no event goes out after it. To stay, send `{"type": "auth", "token": "<fresh access>"}`
+  of the same user before then; answer `{"type": "renewed", "expires_at": ...}`. A token that is
+  invalid, expired or another user's is refused with an `error` and changes nothing.
 - Subscribe: `{"type": "subscribe", "groups": ["feed.trades", "follows", "wallet.<address>",
   "feed.signals", "token.<mint>"], "last_seq": <optional>}` — the groups the pages use ("follows"
   is the user's own). With `last_seq`, the events of those groups since then come first (oldest
@@ -22,7 +27,10 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -38,20 +46,34 @@ from aura.realtime import follows_group, is_public_group
 
 logger = logging.getLogger(__name__)
 REMEMBERED_SEQUENCES = 4096  # sent sequence numbers remembered per socket, so none goes out twice
+# The access token the socket signed in with expired (440: the "login time-out" of some HTTP servers).
+CLOSE_TOKEN_EXPIRED = 4440
+
+
+@dataclass(frozen=True)
+class SignIn:
+    user: AbstractBaseUser
+    expires_at: float  # the access token's `exp`, seconds since the epoch
 
 
 @database_sync_to_async
-def user_of(token: str) -> AbstractBaseUser | None:
-    """The active user a JWT access token belongs to; None when the token is invalid or expired."""
+def sign_in(token: str) -> SignIn | None:
+    """The active user a JWT access token belongs to, until when; None when the token is invalid or expired."""
     authentication = JWTAuthentication()
     try:
-        return authentication.get_user(authentication.get_validated_token(token.encode()))
+        validated = authentication.get_validated_token(token.encode())
+        return SignIn(authentication.get_user(validated), float(validated["exp"]))
     except Exception:  # noqa: BLE001 - invalid, expired, a deleted or inactive user: no user either way
         return None
 
 
+def iso_time(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
+
+
 class ApiStreamConsumer(AsyncWebsocketConsumer):
     user: AbstractBaseUser | None = None
+    signed_in_until = 0.0
 
     async def connect(self) -> None:
         self.groups_joined: set[str] = set()
@@ -70,20 +92,47 @@ class ApiStreamConsumer(AsyncWebsocketConsumer):
         if self.user is None:
             await self.refuse("no token in time")
 
-    async def refuse(self, reason: str) -> None:
+    async def refuse(self, reason: str, code: int = CLOSE_UNAUTHENTICATED) -> None:
         await self.send_json({"type": "error", "detail": f"Not authenticated: {reason}."})
-        await self.close(code=CLOSE_UNAUTHENTICATED)
+        await self.close(code=code)
 
     async def authenticate(self, token: object) -> None:
-        user = await user_of(token) if isinstance(token, str) and token else None
-        if user is None:
+        signed_in = await sign_in(token) if isinstance(token, str) and token else None
+        if signed_in is None:
             await self.refuse("the token is invalid or expired")
             return
-        self.user = user
+        self.user = signed_in.user
+        self.keep_open_until(signed_in.expires_at)
         self.heartbeat = asyncio.ensure_future(self.beat(settings.LIVE_HEARTBEAT_SECONDS))
         await self.send_json(
-            {"type": "ready", "user": user.get_username(), "seq": await stream.current_sequence(self.redis)}
+            {
+                "type": "ready",
+                "user": self.user.get_username(),
+                "seq": await stream.current_sequence(self.redis),
+                "expires_at": iso_time(signed_in.expires_at),
+            }
         )
+
+    async def renew(self, token: object) -> None:
+        """A fresh access token of the same user keeps the socket open until that token expires."""
+        signed_in = await sign_in(token) if isinstance(token, str) and token else None
+        if signed_in is None or signed_in.user.pk != self.user.pk:
+            reason = "the token is invalid or expired" if signed_in is None else "the token is another user's"
+            await self.send_json({"type": "error", "detail": f"Not renewed: {reason}."})
+            return
+        self.keep_open_until(max(signed_in.expires_at, self.signed_in_until))
+        await self.send_json({"type": "renewed", "expires_at": iso_time(self.signed_in_until)})
+
+    def keep_open_until(self, expires_at: float) -> None:
+        self.signed_in_until = expires_at
+        if getattr(self, "expiry", None) is None:
+            self.expiry = asyncio.ensure_future(self.close_at_expiry())
+
+    async def close_at_expiry(self) -> None:
+        """Close the socket once `signed_in_until` is past (a renewal pushes it back while this waits)."""
+        while (left := self.signed_in_until - time.time()) > 0:
+            await asyncio.sleep(left)
+        await self.refuse("the access token expired", code=CLOSE_TOKEN_EXPIRED)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
@@ -100,7 +149,9 @@ class ApiStreamConsumer(AsyncWebsocketConsumer):
             else:
                 await self.refuse('the first message must be {"type": "auth", "token": ...}')
             return
-        if kind == "subscribe":
+        if kind == "auth":
+            await self.renew(message.get("token"))
+        elif kind == "subscribe":
             await self.subscribe(message.get("groups"), message.get("last_seq"))
         elif kind == "unsubscribe":
             await self.unsubscribe(message.get("groups"))
@@ -165,7 +216,7 @@ class ApiStreamConsumer(AsyncWebsocketConsumer):
         await self.send_json({"type": "subscribed", "groups": sorted(self.shown(self.groups_joined))})
 
     async def send_event(self, seq: int, text: str) -> None:
-        if seq in self.sent:
+        if seq in self.sent or time.time() >= self.signed_in_until:
             return
         self.sent.add(seq)
         self.sent_order.append(seq)
@@ -193,7 +244,7 @@ class ApiStreamConsumer(AsyncWebsocketConsumer):
             await super().dispatch(message)
 
     async def disconnect(self, code: int) -> None:
-        for task in (getattr(self, "heartbeat", None), getattr(self, "waiting", None)):
+        for task in (getattr(self, "heartbeat", None), getattr(self, "waiting", None), getattr(self, "expiry", None)):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -11,7 +11,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from aura import listeners
-from aura.realtime import follows_group, is_public_group
+from aura.realtime import follows_group, is_public_group, user_group
 
 logger = logging.getLogger(__name__)
 CLOSE_UNAUTHENTICATED = 4401
@@ -24,7 +24,7 @@ HEARTBEAT = "<!-- heartbeat -->"
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
-    """Joins the groups named in `?groups=a,b` (validated).
+    """Joins the groups named in `?groups=a,b` (validated), and its own user's group.
 
     "follows" stands for the user's own follows group: a page can only ask for its own user's.
     """
@@ -35,7 +35,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         requested = [follows_group(user.id) if name == "follows" else name for name in self.requested_groups()]
-        self.groups_joined = requested
+        self.groups_joined = [user_group(user.id), *requested]
         try:
             for group in self.groups_joined:
                 await self.channel_layer.group_add(group, self.channel_name)

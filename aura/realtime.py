@@ -40,6 +40,11 @@ def follows_group(user_id: int) -> str:
     return f"follows.{user_id}"
 
 
+def user_group(user_id: int) -> str:
+    """What only this user's open pages hear (their alert notices): every page socket of theirs joins it."""
+    return f"user.{user_id}"
+
+
 def is_public_group(name: str) -> bool:
     """Groups any logged-in page may join (its own user's follows group it asks for as "follows")."""
     return bool(GROUP_PATTERN.match(name))

@@ -214,6 +214,7 @@ CELERY_HISTORY_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}.history"
 CELERY_ALERTS_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}.alerts"
 CELERY_TASK_ROUTES = {
     "whales.tasks.backfill_wallet": {"queue": CELERY_HISTORY_QUEUE},
+    "whales.tasks.reconcile_all_stats": {"queue": CELERY_HISTORY_QUEUE},
     "alerts.tasks.*": {"queue": CELERY_ALERTS_QUEUE},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -228,6 +229,7 @@ CELERY_BEAT_SCHEDULE = {
     "resume-backfills": {"task": "whales.tasks.resume_backfills", "schedule": 60.0},
     "refresh-prices": {"task": "whales.tasks.refresh_prices", "schedule": float(PRICE_REFRESH_SECONDS)},
     "refresh-all-stats": {"task": "whales.tasks.refresh_all_stats", "schedule": 300.0},
+    "reconcile-all-stats": {"task": "whales.tasks.reconcile_all_stats", "schedule": 3600.0},
     "value-swaps": {"task": "whales.tasks.value_swaps", "schedule": 120.0},
     "book-stragglers": {"task": "whales.tasks.book_stragglers", "schedule": 120.0},
     "push-unpushed-swaps": {"task": "whales.tasks.push_unpushed_swaps", "schedule": 10.0},
@@ -322,7 +324,10 @@ SPECTACULAR_SETTINGS = {
         "Limits: anonymous requests and the sign-in endpoints allow "
         f"{API_ANONYMOUS_RATE.replace('/', ' per ')} per IP address, signed-in users "
         f"{API_USER_RATE.replace('/', ' per ')}; past them the answer is 429 with `Retry-After` (seconds).\n\n"
-        "Live events: a WebSocket at `/ws/api/v1/` (JSON frames; its protocol is in the README, section API)."
+        "Live events: a WebSocket at `/ws/api/v1/` (JSON frames; its protocol is in the README, section API). "
+        "It closes with code 4401 when the access token is missing or bad, and with 4440 when the token "
+        "it signed in with expires, unless a fresh one of the same user came before as "
+        '`{"type": "auth", "token": "<access>"}`.'
     ),
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],

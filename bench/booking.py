@@ -8,12 +8,15 @@ Each delivery is one new swap of a trading wallet (USDC-quoted, so valued at onc
 `ingest(book=False)` as the webhook stores it (untimed), then booked by `whales.books.booking.book_trades`
 as the worker's task does (timed): the position's FIFO book, the wallet's four windows of figures,
 the pushes. The swaps are round trips in a token new to the wallet, one second apart after
-everything in the database, so each books incrementally (no replay). Two passes: no page listening
-(the pushes render nothing), then every wallet's page and every leaderboard listening (the wallet's
-stats and positions fragments and its four leaderboard rows rendered and sent). Printed: swaps/s,
-ms per delivery, and the share of `refresh_stats` (the windows' figures) and of
-`whales.live.push_wallet_figures`. Everything it adds is deleted at the end and the wallets' figures
-refreshed, so the database is left as it was.
+everything in the database, so each books incrementally (no replay). Two ways deliveries come:
+one at a time (each stored and booked before the next: the latency of one booking), and a backlog
+(all stored before the first task runs, as when deliveries come faster than one worker books them
+one by one: a task books every live trade waiting, the later tasks find theirs done). Each with no
+page listening (the pushes render nothing), then with every wallet's page and every leaderboard
+listening (the wallet's stats and positions fragments and its four leaderboard rows rendered and
+sent). Printed: swaps/s, ms per delivery, and the share of `add_booked` (the windows' figures) and
+of `whales.live.push_wallet_figures`. Everything it adds is deleted at the end and the wallets'
+figures refreshed, so the database is left as it was.
 """
 
 from __future__ import annotations
@@ -86,14 +89,19 @@ def deliveries(wallets: list[TrackedWallet], count: int, start: int, tag: str) -
     return txs
 
 
-def run_pass(txs: list[dict]) -> dict[str, float]:
-    stored = [ingest([tx], ArrivedVia.WEBHOOK, book=False) for tx in txs]
-    with Timer(booking, "refresh_stats") as stats, Timer(booking, "push_wallet_figures") as pushes:
-        cpu, wall = time.process_time(), time.perf_counter()
-        for result in stored:
+def run_pass(txs: list[dict], backlog: bool) -> dict[str, float]:
+    """Book the deliveries as the worker's tasks do, in order, timing only the booking. With `backlog`
+    every delivery is stored before the first task runs (deliveries came faster than they were booked:
+    a task books every live trade waiting); without, each is stored and booked before the next arrives."""
+    stored = [ingest([tx], ArrivedVia.WEBHOOK, book=False) for tx in txs] if backlog else []
+    wall = cpu = 0.0
+    with Timer(booking, "add_booked") as stats, Timer(booking, "push_wallet_figures") as pushes:
+        for n, tx in enumerate(txs):
+            result = stored[n] if backlog else ingest([tx], ArrivedVia.WEBHOOK, book=False)
+            cpu_start, wall_start = time.process_time(), time.perf_counter()
             result.book()
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    booked = sum(len(result.new_swaps) for result in stored)
+            wall, cpu = wall + time.perf_counter() - wall_start, cpu + time.process_time() - cpu_start
+        booked = Swap.objects.filter(signature__in=[tx["signature"] for tx in txs], in_books=True).count()
     return {
         "swaps": booked,
         "seconds": wall,
@@ -137,19 +145,33 @@ def main(argv: list[str] | None = None) -> int:
         f"database  {pnl.BENCH_DATABASE}, {swaps_in_db:,} swaps; deliveries over {len(wallets)} trading wallets;"
         f" load {os.getloadavg()}"
     )
-    mints = [address(f"bench booking {tag} {w.address}") for tag in ("quiet", "watched") for w in wallets]
+    mints = [
+        address(f"bench booking {tag} {mode} {w.address}")
+        for tag in ("quiet", "watched")
+        for mode in ("a backlog", "one at a time")
+        for w in wallets
+    ]
     results = {}
+    start = latest + 10
     try:
         with override_settings(DEBUG=False):
-            results["no page listening"] = run_pass(deliveries(wallets, args.deliveries, latest + 10, "quiet"))
+            for backlog in (False, True):
+                mode = "a backlog" if backlog else "one at a time"
+                results[f"{mode}, no page listening"] = run_pass(
+                    deliveries(wallets, args.deliveries, start, f"quiet {mode}"), backlog
+                )
+                start += 2 * args.deliveries
             listen_everywhere(wallets)
-            results["every page listening"] = run_pass(
-                deliveries(wallets, args.deliveries, latest + 10 + 2 * args.deliveries, "watched")
-            )
+            for backlog in (False, True):
+                mode = "a backlog" if backlog else "one at a time"
+                results[f"{mode}, every page listening"] = run_pass(
+                    deliveries(wallets, args.deliveries, start, f"watched {mode}"), backlog
+                )
+                start += 2 * args.deliveries
     finally:
         clean_up(mints, wallets)
         asyncio.run(listeners.stop_listening("bench-booking-page", [realtime.wallet_group(w.address) for w in wallets]))
-    print("\n| pass | swaps | swaps/s | ms per delivery | CPU s | refresh_stats | push_wallet_figures |")
+    print("\n| pass | swaps | swaps/s | ms per delivery | CPU s | add_booked (figures) | push_wallet_figures |")
     print("|---|---|---|---|---|---|---|")
     for name, r in results.items():
         print(

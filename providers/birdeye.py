@@ -55,7 +55,7 @@ class BirdeyeError(ProviderError):
 
 @dataclass(frozen=True)
 class BirdeyePrice:
-    """A token's USD price as Birdeye reports it (`/defi/price`, `/defi/multi_price` entries).
+    """A token's USD price as Birdeye reports it (`/defi/multi_price` entries, `/defi/historical_price_unix`).
 
     `update_unix_time` (unix seconds) is when Birdeye last updated it, None when not given;
     `liquidity`, `price_change_24h` (percent) and `price_in_native` (in SOL) are None when absent.
@@ -214,8 +214,8 @@ class BirdeyeClient(ProviderClient):
         """Current prices of `mints` (duplicates ignored), asked in batches of 100 mints a call.
 
         Mints Birdeye does not know (a null or missing entry, or a null value) are absent from the
-        result. Each mint's answer, including "no price", is cached for 20 s and shared with
-        `price()`. A failed batch raises; the batches before it stay cached.
+        result. Each mint's answer, including "no price", is cached for 20 s. A failed batch raises;
+        the batches before it stay cached.
         """
         wanted = list(dict.fromkeys(mints))
         entries = self.price_cache.get_many(_price_key(mint) for mint in wanted)
@@ -235,17 +235,6 @@ class BirdeyeClient(ProviderClient):
             answers.update(fetched)
         prices = {mint: self._parse_price(mint, answers[mint], "/defi/multi_price") for mint in wanted}
         return {mint: price for mint, price in prices.items() if price is not None}
-
-    def price(self, mint: str) -> BirdeyePrice | None:
-        """Current price of one token (`/defi/price`), None when Birdeye has none; cached 20 s."""
-        key = _price_key(mint)
-        cached = self.price_cache.get_many([key])
-        if key in cached:
-            return self._parse_price(mint, cached[key], "/defi/price")
-        entry = self._data("/defi/price", {"address": mint})
-        price = self._parse_price(mint, entry, "/defi/price")
-        self.price_cache.set(key, entry)
-        return price
 
     # -- historical prices -----------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Helius client: Enhanced Transactions (history, parse) and webhook management.
+"""Helius client: Enhanced Transactions history and webhook management.
 
 Built on `providers.http`: every call has a timeout, transient faults are retried with backoff, every
 request goes through one Redis rate limiter shared by all workers, and the credits each call
@@ -28,7 +28,6 @@ DEFAULT_BASE_URL = "https://api-mainnet.helius-rpc.com"
 ENHANCED_CALL_CREDITS = 100
 WEBHOOK_CALL_CREDITS = 100
 PAGE_LIMIT_MAX = 100
-PARSE_BATCH_SIZE = 100
 WEBHOOK_ADDRESSES_MAX = 100_000
 # Each continuation of a type-filtered search is another 100-credit call; stop a runaway scan.
 MAX_SEARCH_CONTINUATIONS = 25
@@ -172,29 +171,6 @@ class HeliusClient(ProviderClient):
             if len(kept) < len(page):
                 return
             cursor = page[-1]["signature"]
-
-    def parse_transactions(self, signatures: Sequence[str]) -> list[Transaction]:
-        """Enhanced transactions for `signatures`, in chunks of 100 (100 credits per chunk).
-
-        Helius may leave out signatures it cannot find; callers that need all of them compare.
-        """
-        parsed: list[Transaction] = []
-        for start in range(0, len(signatures), PARSE_BATCH_SIZE):
-            chunk = list(signatures[start : start + PARSE_BATCH_SIZE])
-            body = self._call(
-                "POST",
-                "/v0/transactions",
-                json_body={"transactions": chunk},
-                credits=ENHANCED_CALL_CREDITS,
-                idempotent=True,  # a read, despite the POST
-            )
-            if not isinstance(body, list):
-                raise HeliusError(
-                    f"helius: parse transactions returned {type(body).__name__}, expected a list",
-                    provider=PROVIDER,
-                )
-            parsed.extend(_checked_transactions(body, "parsed transactions"))
-        return parsed
 
     # -- Webhooks --------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """Alerts reach Telegram, Discord, signed webhooks and email — against the local stand-ins of those
 platforms (simulator.server.messaging), with real PostgreSQL: hostile symbols stay text everywhere, 429 is
-honoured, 403 marks the channel failing and tells the user, a duplicate sends once, bursts and quiet
+honoured, 403 marks the channel failing and tells the user, a group that became a supergroup gets its
+message there, a duplicate sends once, bursts and quiet
 hours become one digest, and nothing is dropped without a record."""
 
 from __future__ import annotations
@@ -183,6 +184,31 @@ def test_a_blocked_bot_marks_the_channel_failing_and_the_user_hears_of_it(
     assert Delivery.objects.filter(kind="notice").count() == 1
 
 
+def test_a_group_upgraded_to_a_supergroup_gets_the_alert_there_and_keeps_the_new_id(messaging, alice, bob, whale):
+    group = -4242
+    alices, bobs = (actions.add_channel(user, "telegram", "Group")[0] for user in (alice, bob))
+    for made in (alices, bobs):
+        actions.link_telegram(made.telegram_links.get().code, group)
+    rule_to(alice, alices)
+    supergroup = messaging.messaging.upgrade_to_supergroup(group)
+    [delivery_id] = actions.alert_on_swaps(swaps(whale, 1))
+
+    assert actions.send_delivery(delivery_id) is None
+
+    [sent] = messaging.messaging.messages("telegram")
+    assert sent["chat_id"] == supergroup and "Whale X" in sent["visible_text"]
+    delivery = Delivery.objects.get(id=delivery_id)
+    assert (delivery.status, delivery.attempts, delivery.answer_status) == ("sent", 1, 200)
+    for made in (alices, bobs):  # everyone who linked the group now reaches the supergroup
+        made.refresh_from_db()
+        assert (made.config["chat_id"], made.state, made.last_error) == (supergroup, "ok", "")
+    assert not Notice.objects.exists() and not Delivery.objects.filter(kind="notice").exists()
+
+    [later] = actions.alert_on_swaps(swaps(whale, 1, start=NOW - 30))
+    actions.send_delivery(later)
+    assert [message["chat_id"] for message in messaging.messaging.messages("telegram")] == [supergroup] * 2
+
+
 def test_a_duplicate_webhook_or_a_retried_task_sends_once(messaging, alice, whale):
     rule_to(alice, channel(alice, "telegram"))
     tx = usdc_swap(whale.address, address("dup token"), "buy", "10", "5000", NOW - 5)
@@ -253,8 +279,7 @@ def test_quiet_hours_across_midnight():
     assert settings_row.quiet_end_after(datetime(2026, 12, 4, 12, 0, tzinfo=UTC)) is None
 
 
-def test_rules_choose_what_reaches_whom(messaging, alice, django_user_model, whale):
-    bob = django_user_model.objects.create_user("bob", password="x")
+def test_rules_choose_what_reaches_whom(messaging, alice, bob, whale):
     other = TrackedWallet.objects.create(address=address("other whale"), label="Other")
     rule_to(alice, channel(alice, "discord"), wallets=Rule.Wallets.CHOSEN).chosen_wallets.add(other)
     rule_to(bob, channel(bob, "email"), side=Rule.Side.SELL)

@@ -21,8 +21,7 @@ def migrate(targets):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_browser_alert_preference_becomes_an_in_app_channel_and_its_rule(alice, django_user_model):
-    bob = django_user_model.objects.create_user("bob", password="x")
+def test_a_browser_alert_preference_becomes_an_in_app_channel_and_its_rule(alice, bob):
     old = migrate(BEFORE)
     preference = old.get_model("portfolios", "AlertPreference")
     preference.objects.create(user_id=alice.id, desktop_notifications=True, sound=False, min_usd=2500, scope="followed")

@@ -14,11 +14,6 @@ from alerts.models import Channel, Delivery, Notice, Rule
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def carol(django_user_model):
-    return django_user_model.objects.create_user("carol", password="x")
-
-
 def page(client, path: str) -> str:
     response = client.get(path)
     assert response.status_code == 200

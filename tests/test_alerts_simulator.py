@@ -3,10 +3,13 @@ reach): what it accepts and refuses as they do, what it records, the failures it
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import httpx
 import pytest
+from telegram import Bot
+from telegram.error import ChatMigrated
 
 from simulator.server import MarketSimulator, SimulatorConfig
 
@@ -51,6 +54,34 @@ def test_it_injects_429_403_and_5xx_on_request(http):
     http.post("/sim/telegram/blocked", json={"chat_id": 66})
     blocked = http.post(f"{BOT}/sendMessage", json={"chat_id": 66, "text": "hi"})
     assert (blocked.status_code, blocked.json()["description"]) == (403, "Forbidden: bot was blocked by the user")
+
+
+def test_a_group_upgraded_to_a_supergroup_answers_as_telegram_does_and_the_supergroup_takes_messages(http):
+    upgraded = http.post("/sim/telegram/migrated", json={"chat_id": -4242})
+    supergroup = upgraded.json()["migrate_to_chat_id"]
+    assert supergroup == -1004242
+
+    refused = http.post(f"{BOT}/sendMessage", json={"chat_id": -4242, "text": "hi"})
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "ok": False,
+        "error_code": 400,
+        "description": "Bad Request: group chat was upgraded to a supergroup chat",
+        "parameters": {"migrate_to_chat_id": supergroup},
+    }
+    assert http.post(f"{BOT}/sendMessage", json={"chat_id": supergroup, "text": "hi"}).status_code == 200
+
+
+def test_python_telegram_bot_reads_the_upgrade_answer_as_chat_migrated(http):
+    http.post("/sim/telegram/migrated", json={"chat_id": -777, "to_chat_id": -1009990001})
+
+    async def send() -> None:
+        async with Bot(BOT.removeprefix("/bot"), base_url=f"{str(http.base_url).rstrip('/')}/bot") as bot:
+            await bot.send_message(chat_id=-777, text="hi")
+
+    with pytest.raises(ChatMigrated) as migrated:
+        asyncio.run(send())
+    assert migrated.value.new_chat_id == -1009990001
 
 
 def test_discord_answers_the_message_with_wait_and_refuses_oversized_content(http):

@@ -11,9 +11,9 @@ from django.test import override_settings
 from rest_framework.authtoken.models import Token as AuthToken
 from rest_framework.test import APIClient
 
-pytestmark = pytest.mark.django_db
+from tests.conftest import PASSWORD
 
-PASSWORD = "correct horse battery staple"
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -89,8 +89,7 @@ def test_signing_out_blacklists_the_refresh_token(phone, alice):
     assert phone.post("/api/v1/auth/token/revoke/", {"refresh": "not-a-token"}, format="json").status_code == 401
 
 
-def test_signing_out_everywhere_blacklists_every_refresh_token_of_the_user_only(phone, alice, django_user_model):
-    django_user_model.objects.create_user("bob", password=PASSWORD)
+def test_signing_out_everywhere_blacklists_every_refresh_token_of_the_user_only(phone, alice, bob):
     on_phone, on_tablet = sign_in(phone, "alice").json(), sign_in(phone, "alice").json()
     bobs = sign_in(phone, "bob").json()
 

@@ -1,17 +1,22 @@
 """The API's WebSocket (/ws/api/v1/) over real Redis, through the real ASGI application: a JWT (never a
-cookie) signs it in, it subscribes to the pages' groups, sends numbered JSON events, and a phone that
-drops and reconnects with its last sequence number gets exactly what it missed, nothing twice."""
+cookie) signs it in for as long as the token lasts, it subscribes to the pages' groups, sends numbered
+JSON events, and a phone that drops and reconnects with its last sequence number gets exactly what it
+missed, nothing twice."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from aura import stream
+from aura.api_stream import CLOSE_TOKEN_EXPIRED
 from aura.asgi import application
 from aura.consumers import CLOSE_UNAUTHENTICATED
 from tests.builders import address, usdc_swap
@@ -247,3 +252,62 @@ async def test_the_pages_socket_still_checks_the_origin_and_the_session():
 
     assert await foreign.connect() == (False, 1000)  # refused before any consumer runs
     assert await ours.connect() == (False, CLOSE_UNAUTHENTICATED)  # the pages' consumer: no session, no socket
+
+
+async def short_lived_token(user, seconds: int) -> tuple[str, int]:
+    """An access token of `user` that expires in `seconds` (whole seconds: the `exp` claim is an integer)."""
+
+    def make() -> tuple[str, int]:
+        token = AccessToken.for_user(user)
+        token.set_exp(lifetime=timedelta(seconds=seconds))
+        return str(token), token["exp"]
+
+    return await database_sync_to_async(make)()
+
+
+async def receive_not_ping(socket: WebsocketCommunicator, timeout: float = 5) -> dict:
+    while (message := json.loads(await socket.receive_from(timeout=timeout))).get("type") == "ping":
+        pass
+    return message
+
+
+def expiry_text(exp: int) -> str:
+    return datetime.fromtimestamp(exp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def test_the_socket_closes_when_the_access_token_it_signed_in_with_expires(django_user_model):
+    alice = await database_sync_to_async(django_user_model.objects.create_user)("alice")
+    token, exp = await short_lived_token(alice, 2)
+    socket = WebsocketCommunicator(application, f"/ws/api/v1/?token={token}")
+    assert (await socket.connect())[0]
+    assert (await receive(socket))["expires_at"] == expiry_text(exp)
+    await socket.send_to(text_data=json.dumps({"type": "subscribe", "groups": ["feed.trades"]}))
+    assert (await receive_not_ping(socket))["type"] == "subscribed"
+
+    told = await receive_not_ping(socket)
+
+    assert time.time() >= exp
+    assert told == {"type": "error", "detail": "Not authenticated: the access token expired."}
+    assert await socket.receive_output(timeout=5) == {"type": "websocket.close", "code": CLOSE_TOKEN_EXPIRED}
+
+
+async def test_a_fresh_token_of_the_same_user_sent_before_expiry_keeps_the_socket_open(django_user_model):
+    alice, fresh = await user_and_token(django_user_model, "alice")
+    bob, bobs = await user_and_token(django_user_model, "bob")
+    short, exp = await short_lived_token(alice, 3)
+    socket = await open_socket(short, ["feed.trades"])
+    assert (await receive_not_ping(socket))["type"] == "subscribed"
+
+    for refused, reason in ((bobs, "the token is another user's"), ("not-a-jwt", "the token is invalid or expired")):
+        await socket.send_to(text_data=json.dumps({"type": "auth", "token": refused}))
+        assert await receive_not_ping(socket) == {"type": "error", "detail": f"Not renewed: {reason}."}
+    await socket.send_to(text_data=json.dumps({"type": "auth", "token": fresh}))
+    renewed = await receive_not_ping(socket)
+    fresh_exp = await database_sync_to_async(lambda: AccessToken(fresh)["exp"])()
+    assert renewed == {"type": "renewed", "expires_at": expiry_text(fresh_exp)}
+
+    await asyncio.sleep(exp - time.time() + 0.5)  # past the first token's expiry
+    [seq] = await database_sync_to_async(stream.publish)([stream.Event("swap", {"still": "open"}, ["feed.trades"])])
+
+    assert await receive_not_ping(socket) == {"seq": seq, "kind": "swap", "data": {"still": "open"}}
+    await socket.disconnect()

@@ -27,16 +27,6 @@ def phone_of(user) -> APIClient:
 
 
 @pytest.fixture
-def bob(django_user_model):
-    return django_user_model.objects.create_user("bob", password="pw-for-bob-1")
-
-
-@pytest.fixture
-def carol(django_user_model):
-    return django_user_model.objects.create_user("carol", password="pw-for-carol-1")
-
-
-@pytest.fixture
 def staff(django_user_model):
     return django_user_model.objects.create_user("sam", password="pw-for-sam-1", is_staff=True)
 

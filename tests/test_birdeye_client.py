@@ -141,24 +141,6 @@ def test_multi_price_sends_250_mints_in_3_calls_of_at_most_100(
     assert int(redis_client.get(f"{key_prefix}:credits:birdeye:total")) == 3
 
 
-def test_price_reads_the_recorded_payload(server: ScriptedServer) -> None:
-    server.script(Reply(200, fixture_bytes("birdeye_defi_price.json")))
-    birdeye, _ = make_birdeye(server)
-
-    price = birdeye.price(JUP)
-
-    assert price == BirdeyePrice(
-        mint=JUP,
-        value=Decimal("0.38622452197470425"),
-        update_unix_time=1745058945,
-        liquidity=Decimal("10854103.37938592"),
-        price_change_24h=Decimal("1.933391934259418"),
-        price_in_native=Decimal("0.0027761598581298626"),
-    )
-    assert server.requests[0].path == "/defi/price"
-    assert server.requests[0].param("address") == JUP
-
-
 def test_token_overview_reads_metadata_and_market_figures(server: ScriptedServer) -> None:
     server.script(Reply(200, fixture_bytes("birdeye_defi_token_overview.json")))
     birdeye, _ = make_birdeye(server)
@@ -332,7 +314,8 @@ def test_token_trending_refuses_more_than_20_a_page_without_calling(server: Scri
 
 def test_success_false_is_a_permanent_error_and_not_retried(server: ScriptedServer) -> None:
     server.script(
-        Reply(200, {"success": False, "message": "Not found"}), Reply(200, fixture_bytes("birdeye_defi_price.json"))
+        Reply(200, {"success": False, "message": "Not found"}),
+        Reply(200, fixture_bytes("birdeye_defi_multi_price.json")),
     )
     birdeye, _ = make_birdeye(server)
 
@@ -398,22 +381,22 @@ def test_unexpected_shapes_of_other_endpoints_are_permanent_birdeye_errors(
 def test_a_429_is_retried_after_its_retry_after(server: ScriptedServer) -> None:
     server.script(
         Reply(429, {"success": False, "message": "Too many requests"}, {"Retry-After": "3"}),
-        Reply(200, fixture_bytes("birdeye_defi_price.json")),
+        Reply(200, fixture_bytes("birdeye_defi_multi_price.json")),
     )
     birdeye, sleeps = make_birdeye(server)
 
-    assert birdeye.price(JUP).value == Decimal("0.38622452197470425")
+    assert birdeye.multi_price([SOL, BONK]) == {SOL: SOL_PRICE, BONK: BONK_PRICE}
     assert sleeps == [3.0]
     assert len(server.requests) == 2
 
 
 def test_5xx_answers_are_retried_with_backoff(server: ScriptedServer) -> None:
     server.script(
-        Reply(500), Reply(502, b"<html>bad gateway</html>"), Reply(200, fixture_bytes("birdeye_defi_price.json"))
+        Reply(500), Reply(502, b"<html>bad gateway</html>"), Reply(200, fixture_bytes("birdeye_defi_multi_price.json"))
     )
     birdeye, sleeps = make_birdeye(server)
 
-    assert birdeye.price(JUP).update_unix_time == 1745058945
+    assert birdeye.multi_price([SOL])[SOL].update_unix_time == 1726673192
     assert sleeps == [0.25, 0.5]  # rng 0.5 × 0.5 s · 2^(n-1)
 
 
@@ -422,7 +405,7 @@ def test_a_rejected_key_is_not_retried_and_not_shown(server: ScriptedServer) -> 
     birdeye, sleeps = make_birdeye(server)
 
     with pytest.raises(BirdeyeError) as caught:
-        birdeye.price(JUP)
+        birdeye.multi_price([JUP])
 
     assert (caught.value.status, caught.value.transient) == (401, False)
     assert API_KEY not in str(caught.value)
@@ -445,11 +428,11 @@ def test_a_key_echoed_in_a_success_false_body_is_not_shown(server: ScriptedServe
 
 
 def test_a_call_that_keeps_timing_out_ends_in_a_transient_error(server: ScriptedServer) -> None:
-    server.script(*[Reply(200, fixture_bytes("birdeye_defi_price.json"), delay=0.5)] * 2)
+    server.script(*[Reply(200, fixture_bytes("birdeye_defi_multi_price.json"), delay=0.5)] * 2)
     birdeye, sleeps = make_birdeye(server, timeout=0.1, max_attempts=2)
 
     with pytest.raises(BirdeyeError) as caught:
-        birdeye.price(JUP)
+        birdeye.multi_price([SOL])
 
     assert (caught.value.status, caught.value.transient) == (None, True)
     assert "ReadTimeout" in str(caught.value)
@@ -468,10 +451,8 @@ def test_a_second_price_call_within_the_ttl_is_answered_from_redis(
 
     first = birdeye.multi_price([SOL, BONK, UNKNOWN])
     second = birdeye.multi_price([BONK, SOL, UNKNOWN])
-    single = birdeye.price(SOL)
 
     assert first == second == {SOL: SOL_PRICE, BONK: BONK_PRICE}
-    assert single == SOL_PRICE
     assert len(server.requests) == 1
     assert 0 < redis_client.pttl(f"{key_prefix}:cache:birdeye:price:{SOL}") <= 20_000
     # "no price" is cached too, so an unknown token does not cost a call every poll
@@ -560,11 +541,11 @@ def test_from_settings_reads_django_settings(server: ScriptedServer, settings, k
     settings.BIRDEYE_TIMEOUT_SECONDS = 3
     settings.BIRDEYE_RATE_PER_SECOND = 1.0  # Birdeye's Standard plan
     settings.REDIS_URL = REDIS_URL
-    server.script(Reply(200, fixture_bytes("birdeye_defi_price.json")))
+    server.script(Reply(200, fixture_bytes("birdeye_defi_multi_price.json")))
 
     birdeye = BirdeyeClient.from_settings(key_prefix=key_prefix, sleep=Sleeps())
 
-    assert birdeye.price(JUP).value == Decimal("0.38622452197470425")
+    assert birdeye.multi_price([SOL]) == {SOL: SOL_PRICE}
     assert birdeye.http.rate_limiter.rate_per_second == 1.0
-    assert server.requests[0].path == "/defi/price"
+    assert server.requests[0].path == "/defi/multi_price"
     assert server.requests[0].headers["x-api-key"] == API_KEY

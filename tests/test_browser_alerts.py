@@ -81,4 +81,7 @@ def test_the_feed_keeps_a_bounded_number_of_rows_and_pages_back_from_the_oldest_
 
     expect(page.locator("#swap-feed .feed-row")).to_have_count(200)
     expect(page.locator("#swap-feed .feed-row").last).to_have_id("swap-801")
-    expect(page.locator("#feed-panel .more")).to_have_attribute("hx-get", "/feed/?before=801")
+    more = page.locator("#feed-panel .more")
+    expect(more).to_be_visible()
+    expect(more).to_have_attribute("hx-get", "/feed/?before=801")
+    expect(more).to_have_attribute("href", "/feed/?before=801")

@@ -40,8 +40,8 @@ def test_staff_see_why_a_part_is_failing(client, django_user_model):
     assert dead_redis in body["errors"]["redis"]
 
 
-def test_a_logged_in_trader_who_is_not_staff_gets_the_status_only(client, django_user_model):
-    client.force_login(django_user_model.objects.create_user("bob", password="pw"))
+def test_a_logged_in_trader_who_is_not_staff_gets_the_status_only(client, bob):
+    client.force_login(bob)
     with override_settings(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0"):
         response = client.get("/healthz")
     assert response.json() == {"database": "ok", "redis": "error"}

@@ -218,44 +218,6 @@ def test_an_invalid_key_is_reported_without_the_key(server: ScriptedServer) -> N
     assert len(server.requests) == 1
 
 
-# -- parse transactions -----------------------------------------------------------------------
-
-
-def test_parse_transactions_sends_250_signatures_in_3_calls(
-    server: ScriptedServer, redis_client: redis.Redis, key_prefix: str
-) -> None:
-    server.responder = lambda request: Reply(200, [{"signature": s} for s in request.body["transactions"]])
-    helius, _ = make_helius(server, redis=redis_client, key_prefix=key_prefix)
-    signatures = [sig(n) for n in range(250)]
-
-    parsed = helius.parse_transactions(signatures)
-
-    assert [t["signature"] for t in parsed] == signatures
-    assert [(r.method, r.path) for r in server.requests] == [("POST", "/v0/transactions")] * 3
-    assert [r.body["transactions"] for r in server.requests] == [
-        signatures[:100],
-        signatures[100:200],
-        signatures[200:],
-    ]
-    assert all(r.param("api-key") == API_KEY for r in server.requests)
-    assert credits_spent(redis_client, key_prefix) == (300, 300)
-
-
-def test_parse_transactions_of_nothing_costs_nothing(server: ScriptedServer) -> None:
-    helius, _ = make_helius(server)
-
-    assert helius.parse_transactions([]) == []
-    assert server.requests == []
-
-
-def test_parse_transactions_retries_a_5xx(server: ScriptedServer) -> None:
-    server.script(Reply(503), Reply(200, [tx(1)]))
-    helius, _ = make_helius(server)
-
-    assert helius.parse_transactions([sig(1)]) == [tx(1)]
-    assert len(server.requests) == 2
-
-
 # -- webhooks ---------------------------------------------------------------------------------
 
 

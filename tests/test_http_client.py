@@ -183,7 +183,7 @@ def test_a_post_is_not_repeated_after_a_5xx_because_the_server_may_have_acted(
     client, sleeps = make_client(server)
 
     with pytest.raises(ProviderError) as caught:
-        client.post("/webhooks", json_body={"a": 1})
+        client.request("POST", "/webhooks", json_body={"a": 1})
 
     assert len(server.requests) == 1
     assert caught.value.transient is True  # the caller may decide to try again later
@@ -193,8 +193,8 @@ def test_a_post_is_repeated_after_429_and_when_marked_idempotent(server: Scripte
     server.script(Reply(429), Reply(200, {"id": 1}), Reply(503), Reply(200, [1, 2]))
     client, _ = make_client(server)
 
-    assert client.post("/webhooks", json_body={"a": 1}) == {"id": 1}
-    assert client.post("/parse", json_body={"b": 2}, idempotent=True) == [1, 2]
+    assert client.request("POST", "/webhooks", json_body={"a": 1}) == {"id": 1}
+    assert client.request("POST", "/parse", json_body={"b": 2}, idempotent=True) == [1, 2]
     assert [r.body for r in server.requests] == [{"a": 1}, {"a": 1}, {"b": 2}, {"b": 2}]
 
 
@@ -202,7 +202,7 @@ def test_an_empty_body_is_none_only_when_allowed(server: ScriptedServer) -> None
     server.script(Reply(200, None), Reply(204, None))
     client, _ = make_client(server, max_attempts=1)
 
-    assert client.delete("/webhooks/1", allow_empty=True) is None
+    assert client.request("DELETE", "/webhooks/1", allow_empty=True) is None
     with pytest.raises(ProviderError, match="empty body"):
         client.get("/x")
 

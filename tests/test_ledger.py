@@ -351,3 +351,29 @@ def test_bookings_of_one_wallet_run_in_one_ordered_lane_so_a_later_delivery_book
     position = Position.objects.get(wallet__address=ALICE, token__mint=BONK)
     assert position.holdings == Decimal(60)
     assert Realization.objects.get().realized_pnl == Decimal(4)  # 40 bought for 4, sold for 8
+
+
+def test_one_booking_books_every_live_trade_waiting_and_the_later_tasks_find_theirs_done():
+    """A backlog of deliveries (they came faster than one at a time is booked) is booked in one
+    transaction by the first task; trades stored as history wait for their own booking."""
+    carol = address("carol the whale")
+    for wallet in (ALICE, BOB, carol):
+        TrackedWallet.objects.create(address=wallet, label=wallet[:6])
+    deliveries = [
+        ingestion.ingest([usdc_swap(wallet, BONK, "buy", "100", "10", NOW - 60)], ArrivedVia.WEBHOOK, book=False)
+        for wallet in (ALICE, BOB)
+    ]
+    history = ingestion.ingest(
+        [usdc_swap(carol, BONK, "buy", "5", "1", NOW - 30 * DAY)], ArrivedVia.BACKFILL, book=False
+    )
+
+    with patch.object(ledger, "apply_new_trades", wraps=ledger.apply_new_trades) as bookings:
+        deliveries[0].book()
+        deliveries[1].book()
+
+    assert bookings.call_count == 1
+    assert set(Swap.objects.filter(in_books=True).values_list("wallet__address", flat=True)) == {ALICE, BOB}
+    assert stats(TrackedWallet.objects.get(address=BOB), "24h").swap_count == 1
+    assert not Swap.objects.get(id=history.new_swaps[0].id).in_books
+    history.book()
+    assert Swap.objects.get(id=history.new_swaps[0].id).in_books

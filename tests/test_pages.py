@@ -3,8 +3,10 @@ escaping of chain-supplied names, and query counts pinned (no N+1)."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
+from html import unescape
 
 import pytest
 from django.db import connection
@@ -16,6 +18,7 @@ from tests.builders import address, usdc_swap
 from whales import fragments, views
 from whales.ingestion.ingest import ingest
 from whales.models import ArrivedVia, Swap, Token, TokenPrice, TrackedWallet, WalletStats
+from whales.selectors import FEED_PAGE_SIZE
 from whales.views import latency_last_hour
 from whales.wallets import set_active
 
@@ -238,20 +241,82 @@ def test_older_swaps_load_page_by_page(admin_client):
     )
     newest_fifty = list(Swap.objects.order_by("-block_time", "-id").values_list("id", flat=True)[:50])
 
-    html = admin_client.get("/feed/", {"before": newest_fifty[-1], "wallet": wallet.address}).content.decode()
+    html = admin_client.get(
+        "/feed/", {"before": newest_fifty[-1], "wallet": wallet.address}, HTTP_HX_REQUEST="true"
+    ).content.decode()
 
     assert html.count('class="feed-row') == 10
     assert "That is the whole history." in html
     assert admin_client.get("/feed/", {"wallet": address("unknown")}).status_code == 404
 
 
-def test_the_status_page_is_for_staff_and_shows_push_latency(client, admin_client, django_user_model):
+def history_of(label: str, count: int) -> tuple[TrackedWallet, list[int]]:
+    """A wallet with `count` swaps a minute apart; their ids, newest first."""
+    wallet = TrackedWallet.objects.create(address=address(label), label=label)
+    mint = address(f"{label} token")
+    ingest(
+        [usdc_swap(wallet.address, mint, "buy", str(n + 1), "1", NOW - n * 60) for n in range(count)],
+        ArrivedVia.BACKFILL,
+    )
+    return wallet, list(Swap.objects.order_by("-block_time", "-id").values_list("id", flat=True))
+
+
+def load_older_link(html: str) -> dict[str, str]:
+    """The attributes of the page's one "Load older swaps" link (a bare attribute, as `hidden`, maps to "")."""
+    (tag,) = re.findall(r'<a class="link more"[^>]*>', html)
+    return {name: unescape(value) for name, value in re.findall(r'\s([\w-]+)(?:="([^"]*)")?', tag)}
+
+
+def test_load_older_is_a_real_link_that_opens_a_whole_page_of_older_swaps_without_javascript(admin_client):
+    wallet, ids = history_of("paged back", FEED_PAGE_SIZE + 10)
+    link = load_older_link(admin_client.get(f"/wallets/{wallet.address}/").content.decode())
+
+    response = admin_client.get(link["href"])
+
+    html = response.content.decode()
+    assert link["href"] == link["hx-get"] == f"/feed/?wallet={wallet.address}&before={ids[FEED_PAGE_SIZE - 1]}"
+    assert link["data-page-size"] == str(FEED_PAGE_SIZE)
+    assert response.status_code == 200 and html.lstrip().startswith("<!doctype html>")
+    assert "<title>Older swaps · AURA</title>" in html and f'href="/wallets/{wallet.address}/"' in html
+    assert re.findall(r'id="swap-(\d+)"', html) == [str(swap_id) for swap_id in ids[FEED_PAGE_SIZE:]]
+    assert "hx-swap-oob" not in html
+    assert "That is the whole history." in html and "hidden>Load older swaps" in html
+    assert "HX-Request" in response["Vary"]
+
+
+def test_load_older_under_htmx_answers_the_rows_and_the_next_link_only(admin_client):
+    wallet, ids = history_of("paged by htmx", 2 * FEED_PAGE_SIZE + 1)
+    first = load_older_link(admin_client.get(f"/wallets/{wallet.address}/").content.decode())
+
+    response = admin_client.get(first["hx-get"], HTTP_HX_REQUEST="true")
+
+    html = response.content.decode()
+    assert "<html" not in html and "<title>" not in html
+    assert html.count('<div hx-swap-oob="beforeend:#swap-feed">') == FEED_PAGE_SIZE
+    second_page = ids[FEED_PAGE_SIZE : 2 * FEED_PAGE_SIZE]
+    assert re.findall(r'id="swap-(\d+)"', html) == [str(swap_id) for swap_id in second_page]
+    following = load_older_link(html)
+    assert following["href"] == following["hx-get"] == (
+        f"/feed/?wallet={wallet.address}&before={ids[2 * FEED_PAGE_SIZE - 1]}"
+    )
+    assert "hidden" not in following and "That is the whole history." not in html
+    assert "HX-Request" in response["Vary"]
+
+
+def test_a_feed_shorter_than_a_page_renders_its_load_older_link_hidden(admin_client):
+    wallet, _ = history_of("short history", 3)
+
+    link = load_older_link(admin_client.get(f"/wallets/{wallet.address}/").content.decode())
+
+    assert "hidden" in link
+
+
+def test_the_status_page_is_for_staff_and_shows_push_latency(client, admin_client, carol):
     wallet = trade_round_trips("timed", 1, 0)
     now = timezone.now()
     Swap.objects.filter(wallet=wallet).update(
         block_time=now - timedelta(seconds=2), ingested_at=now - timedelta(seconds=1), pushed_at=now
     )
-    carol = django_user_model.objects.create_user("carol", password="pw-for-carol-1")
     client.force_login(carol)
 
     assert client.get("/status/").status_code == 403
@@ -518,4 +583,4 @@ def test_a_page_of_the_feed_takes_a_fixed_number_of_queries(admin_client, django
     busy_market(*size)
     newest = Swap.objects.latest("block_time", "id")
     with django_assert_num_queries(FEED_PAGE_QUERIES):
-        assert admin_client.get("/feed/", {"before": newest.id}).status_code == 200
+        assert admin_client.get("/feed/", {"before": newest.id}, HTTP_HX_REQUEST="true").status_code == 200

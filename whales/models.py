@@ -585,3 +585,29 @@ class WalletStats(models.Model):
         if width <= Decimal("0.2"):
             return "high"
         return "medium" if width <= Decimal("0.4") else "low"
+
+
+class WindowTotals(models.Model):
+    """The sums a wallet's figures over one window are made of, kept exact (at the scale of the rows
+    summed) as of `as_of`: every booked swap, realization and closed complete cycle of the wallet
+    dated after `as_of` less the window. A booking adds its own rows; moving `as_of` forward takes
+    off only the rows the window's start passes. `WalletStats` is written from these."""
+
+    wallet = models.ForeignKey(TrackedWallet, on_delete=models.CASCADE, related_name="window_totals")
+    window = models.CharField(max_length=3, choices=Window.choices)
+    as_of = models.DateTimeField()
+    realized = models.DecimalField(max_digits=60, decimal_places=18, default=0)
+    sold_cost = models.DecimalField(max_digits=60, decimal_places=18, default=0)
+    sells = models.PositiveIntegerField(default=0)
+    sell_wins = models.PositiveIntegerField(default=0)
+    cycles = models.PositiveIntegerField(default=0)
+    cycle_wins = models.PositiveIntegerField(default=0)
+    volume = models.DecimalField(max_digits=40, decimal_places=8, default=0)
+    swaps = models.PositiveIntegerField(default=0)
+    last_active = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["wallet", "window"], name="one_totals_row_per_window")]
+
+    def __str__(self) -> str:
+        return f"{self.wallet} · {self.window} as of {self.as_of:%Y-%m-%d %H:%M:%S}"

@@ -176,8 +176,14 @@ def book_stragglers() -> int:
 
 @shared_task(soft_time_limit=100, time_limit=120, **RETRY_WHEN_THE_DATABASE_FAILS)
 def refresh_all_stats() -> int:
-    """Beat: windows roll (a 24 h figure changes with no new swap), so every wallet's stats are recomputed."""
-    return booking.refresh_all_stats()
+    """Beat: windows roll (a 24 h figure changes with no new swap): every wallet's figures move to now."""
+    return booking.roll_all_stats()
+
+
+@shared_task(soft_time_limit=1700, time_limit=1800, **RETRY_WHEN_THE_DATABASE_FAILS)
+def reconcile_all_stats() -> int:
+    """Beat: every wallet's running sums against a full aggregate; a difference is logged and mended."""
+    return booking.reconcile_all_stats()
 
 
 @shared_task(soft_time_limit=50, time_limit=60, **RETRY_WHEN_THE_DATABASE_FAILS)

@@ -17,6 +17,7 @@ from django.db.models import Count, Max, Min, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
@@ -380,7 +381,8 @@ def _int_param(request: HttpRequest, name: str) -> int | None:
 @login_required
 @require_GET
 def feed(request: HttpRequest) -> HttpResponse:
-    """Rows of a swap feed. `?before=<swap id>` pages back in time (rows plus a "load older" button);
+    """Rows of a swap feed. `?before=<swap id>` pages back in time: to htmx the rows, appended below the
+    feed, and the next "Load older" link; to a plain GET (no JavaScript) a whole page of them.
     `?after=<swap id>` catches up a page that lost its socket: the live swaps ingested after that
     one, sent exactly like a push (out-of-band, on top of #swap-feed)."""
     wallet, token = _feed_filters(request)
@@ -404,14 +406,16 @@ def feed(request: HttpRequest) -> HttpResponse:
             swaps = swaps.filter(Q(block_time__lt=anchor) | Q(block_time=anchor, id__lt=before))
     page = list(swaps[: FEED_PAGE_SIZE + 1])
     shown = page[:FEED_PAGE_SIZE]
-    shown_rows = fragments.swap_rows(shown)
-    context = {
-        "swaps": shown,
-        "rows": [mark_safe(shown_rows[swap.id]) for swap in shown],  # escaped value by value in whales.rows
-        "has_more": len(page) > FEED_PAGE_SIZE,
-        "feed_query": feed_query,
-    }
-    return render(request, "whales/_swap_page.html", context)
+    context = {"swaps": shown, "has_more": len(page) > FEED_PAGE_SIZE, "feed_query": feed_query}
+    if not request.htmx:
+        context.update(feed_filter=narrowed, wallet=wallet, token=token, following=bool(request.GET.get("following")))
+        response = render(request, "whales/feed.html", context)
+    else:
+        shown_rows = fragments.swap_rows(shown)
+        context["rows"] = [mark_safe(shown_rows[swap.id]) for swap in shown]  # escaped value by value in whales.rows
+        response = render(request, "whales/_swap_page.html", context)
+    patch_vary_headers(response, ("HX-Request",))  # one URL, two answers: a cache must not swap them
+    return response
 
 
 @login_required

@@ -4,12 +4,15 @@ and benchmarks (the real ones are unreachable here).
 Telegram: `/bot<token>/getMe`, `deleteWebhook`, `getUpdates` (long polling, offsets as Telegram keeps
 them), `sendMessage` — which checks HTML the way Telegram does (an unknown tag or a raw `<` is a 400
 "Bad Request: can't parse entities: …"; over 4096 characters after parsing is "message is too long"),
-and answers 403 for a chat that blocked the bot. Discord: `POST /api/webhooks/<id>/<token>` checks the
-documented limits and answers the created message (`?wait=true`) or 204; a deleted webhook is a 404.
+answers 403 for a chat that blocked the bot, and 400 with `parameters.migrate_to_chat_id` for a group
+that was upgraded to a supergroup (its old id keeps answering that; the new one takes messages).
+Discord: `POST /api/webhooks/<id>/<token>` checks the documented limits and answers the created message
+(`?wait=true`) or 204; a deleted webhook is a 404.
 
 Control (`/sim/…`): read what was received (`GET /sim/messages`), forget it (`DELETE`), inject failures
 (`POST /sim/messaging/faults`: the next N requests of a platform get 429 with retry_after, 403 or a
-5xx), have a user write to the bot (`POST /sim/telegram/updates`), block a chat, delete a webhook.
+5xx), have a user write to the bot (`POST /sim/telegram/updates`), block a chat, upgrade a group to a
+supergroup (`POST /sim/telegram/migrated`), delete a webhook.
 
 `Messaging` is the state and the routes, answered by the market simulator (`make run`'s demo) and by
 `MessagingServer`, a server of its own for tests and benchmarks.
@@ -125,6 +128,7 @@ class Messaging:
     received: list[dict[str, Any]] = field(default_factory=list)
     faults: list[MessagingFault] = field(default_factory=list)
     blocked_chats: set[int] = field(default_factory=set)
+    migrated_chats: dict[int, int] = field(default_factory=dict)  # group id → its supergroup's id
     deleted_webhooks: set[str] = field(default_factory=set)
     updates: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Condition = field(default_factory=threading.Condition)
@@ -171,6 +175,11 @@ class Messaging:
             with self.lock:
                 self.blocked_chats.add(int(_json(body)["chat_id"]))
             return 200, {"ok": True}
+        if path == "/sim/telegram/migrated" and method == "POST":
+            data = _json(body)
+            to_chat_id = None if data.get("to_chat_id") is None else int(data["to_chat_id"])
+            supergroup = self.upgrade_to_supergroup(int(data["chat_id"]), to_chat_id)
+            return 200, {"ok": True, "migrate_to_chat_id": supergroup}
         if path == "/sim/discord/deleted" and method == "POST":
             with self.lock:
                 self.deleted_webhooks.add(str(_json(body)["webhook_id"]))
@@ -182,6 +191,7 @@ class Messaging:
             self.received.clear()
             self.faults.clear()
             self.blocked_chats.clear()
+            self.migrated_chats.clear()
             self.deleted_webhooks.clear()
             self.updates.clear()
 
@@ -215,6 +225,14 @@ class Messaging:
             )
             self.lock.notify_all()
         return update_id
+
+    def upgrade_to_supergroup(self, chat_id: int, supergroup_id: int | None = None) -> int:
+        """Telegram upgrades group `chat_id` to a supergroup (by default `-100<digits of the group's id>`,
+        the shape of supergroup ids); returns the supergroup's id."""
+        supergroup = supergroup_id if supergroup_id is not None else int(f"-100{abs(chat_id)}")
+        with self.lock:
+            self.migrated_chats[chat_id] = supergroup
+        return supergroup
 
     def _take_fault(self, platform: str) -> MessagingFault | None:
         with self.lock:
@@ -306,6 +324,12 @@ class Messaging:
             return _telegram_error(400, "Bad Request: chat not found")
         if chat in self.blocked_chats:
             return _telegram_error(403, "Forbidden: bot was blocked by the user")
+        if chat in self.migrated_chats:
+            return _telegram_error(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                migrate_to_chat_id=self.migrated_chats[chat],
+            )
         parse_mode = str(params.get("parse_mode") or "")
         try:
             visible = telegram_visible_text(text) if parse_mode.lower() == "html" else text
@@ -395,10 +419,13 @@ def _discord_problems(data: dict[str, Any]) -> dict[str, str]:
     return problems
 
 
-def _telegram_error(status: int, description: str, retry_after: int | None = None) -> tuple[int, Any]:
+def _telegram_error(
+    status: int, description: str, retry_after: int | None = None, migrate_to_chat_id: int | None = None
+) -> tuple[int, Any]:
     body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
-    if retry_after is not None:
-        body["parameters"] = {"retry_after": retry_after}
+    parameters = {"retry_after": retry_after, "migrate_to_chat_id": migrate_to_chat_id}
+    if any(value is not None for value in parameters.values()):
+        body["parameters"] = {key: value for key, value in parameters.items() if value is not None}
     return status, body
 
 

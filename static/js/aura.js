@@ -197,7 +197,8 @@
   var feedRowsKept = FEED_ROWS_KEPT;
   // Rows the reader paged back to are theirs to read: each "Load older" keeps a page more.
   document.addEventListener("click", function (event) {
-    if (event.target.closest && event.target.closest("#feed-panel .more")) feedRowsKept += 50;
+    var more = event.target.closest && event.target.closest("#feed-panel .more");
+    if (more) feedRowsKept += parseInt(more.dataset.pageSize, 10) || 0;
   });
 
   function matchesFilters(row, feed) {
@@ -228,18 +229,16 @@
     var rows = feed.querySelectorAll(".feed-row[data-swap-id]");
     if (rows.length <= feedRowsKept) return;
     for (var i = feedRowsKept; i < rows.length; i++) rows[i].remove();
-    var oldest = rows[feedRowsKept - 1].dataset.swapId;
+    // The server renders the feed's one "Load older" link, hidden while it knows of no older page;
+    // it now pages back from the oldest row kept.
     var more = document.querySelector("#feed-panel .more");
-    var url = feed.dataset.feedUrl + (feed.dataset.feedUrl.indexOf("?") >= 0 ? "&" : "?") + "before=" + oldest;
-    if (!more) {
-      more = document.createElement("button");
-      more.className = "link more";
-      more.textContent = "Load older swaps";
-      more.setAttribute("hx-target", "this");
-      more.setAttribute("hx-swap", "outerHTML");
-      feed.parentNode.insertBefore(more, feed.nextSibling);
-    }
-    more.setAttribute("hx-get", url);
+    if (!more) return;
+    var url = new URL(more.getAttribute("href"), window.location.href);
+    url.searchParams.set("before", rows[feedRowsKept - 1].dataset.swapId);
+    more.setAttribute("href", url.pathname + url.search);
+    more.setAttribute("hx-get", url.pathname + url.search);
+    more.hidden = false;
+    document.querySelectorAll("#feed-panel .end").forEach(function (note) { note.remove(); });
     htmx.process(more);
   }
   document.addEventListener("htmx:oobAfterSwap", function (event) {

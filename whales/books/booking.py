@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -14,26 +14,39 @@ from django.utils import timezone
 
 from whales import queue
 from whales.books import ledger
-from whales.books.stats import refresh_stats
+from whales.books.stats import add_booked, reconcile_stats, refresh_stats, roll_stats
 from whales.live import push_wallet_figures
 from whales.models import Swap, Token, TokenTransfer, TrackedWallet
 
 logger = logging.getLogger(__name__)
 
 
-# At most this many waiting trades of its wallets join a booking (the rest: the next booking, or the sweep).
+# At most this many waiting trades join a booking (the rest: the next booking, or the sweep).
 LANE_LIMIT = 5000
 
 
-def book_trades(swaps: Sequence[Swap], transfers: Sequence[TokenTransfer]) -> None:
+def book_trades(swaps: Sequence[Swap], transfers: Sequence[TokenTransfer], now: datetime | None = None) -> None:
     """Apply committed swaps and transfers to P&L and refresh their wallets' figures.
 
     A transaction of its own, after the one that stored them: the live rows reach browsers without
     waiting for the books (most of an ingest's time). Should this never run (a crash in between),
     the trades stay `in_books=False` and `book_stragglers` applies them.
+
+    One booking takes every live trade waiting, whichever delivery stored it: when deliveries come
+    faster than one at a time can be booked, the worker books them in batches (one transaction, a
+    few queries per batch) and the later deliveries' tasks find theirs done.
     """
+    own_swaps, own_transfers = [s.id for s in swaps], [t.id for t in transfers]
+    if not _any_unbooked(own_swaps, own_transfers):
+        after_trades_booked(swaps, transfers, set())
+        return
+    now = now or timezone.now()
     with transaction.atomic():
-        wallet_ids = [wallet.id for wallet in ledger.lock_wallets(trade.wallet_id for trade in [*swaps, *transfers])]
+        waiting_swaps = Q(in_books=False, usd_price__isnull=False, live=True)
+        candidates = {trade.wallet_id for trade in [*swaps, *transfers]} | set(
+            Swap.objects.filter(waiting_swaps).values_list("wallet_id", flat=True)[:LANE_LIMIT]
+        )
+        wallet_ids = [wallet.id for wallet in ledger.lock_wallets(candidates)]
         # Read again under the lock: a replay of these wallets (valuation, the straggler sweep, a
         # reparse) since they were stored has booked or changed them, and must win. Never twice.
         # One ordered lane per wallet: whichever booking of a wallet gets its lock books every trade
@@ -42,16 +55,23 @@ def book_trades(swaps: Sequence[Swap], transfers: Sequence[TokenTransfer]) -> No
         # the other finds its trades booked.
         waiting = Q(wallet_id__in=wallet_ids, in_books=False, usd_price__isnull=False)
         unbooked = list(
-            Swap.objects.filter(Q(id__in=[s.id for s in swaps]) | waiting, in_books=False).order_by("id")[:LANE_LIMIT]
+            Swap.objects.filter(Q(id__in=own_swaps) | waiting, in_books=False).order_by("id")[:LANE_LIMIT]
         )
         unbooked_in = list(
-            TokenTransfer.objects.filter(Q(id__in=[t.id for t in transfers]) | waiting, in_books=False).order_by("id")[
-                :LANE_LIMIT
-            ]
+            TokenTransfer.objects.filter(Q(id__in=own_transfers) | waiting, in_books=False).order_by("id")[:LANE_LIMIT]
         )
-        touched = ledger.apply_new_trades(unbooked, unbooked_in)
-        refresh_stats(touched)
-        transaction.on_commit(lambda: after_trades_booked(swaps, transfers, touched), robust=True)
+        booked = ledger.apply_new_trades(unbooked, unbooked_in)
+        if booked.replayed_wallet_ids:
+            refresh_stats(booked.replayed_wallet_ids, now)
+        add_booked(booked.wallet_ids - booked.replayed_wallet_ids, booked.swap_ids, booked.closed_cycle_ids, now)
+        transaction.on_commit(lambda: after_trades_booked(swaps, transfers, booked.wallet_ids), robust=True)
+
+
+def _any_unbooked(swap_ids: list[int], transfer_ids: list[int]) -> bool:
+    return (
+        Swap.objects.filter(id__in=swap_ids, in_books=False).exists()
+        or TokenTransfer.objects.filter(id__in=transfer_ids, in_books=False).exists()
+    )
 
 
 def positions_rewritten(pairs: Iterable[tuple[int, int]]) -> None:
@@ -90,13 +110,31 @@ def book_stragglers(older_than: timedelta = timedelta(minutes=2)) -> int:
 STATS_BATCH_WALLETS = 200
 
 
-def refresh_all_stats(batch: int = STATS_BATCH_WALLETS) -> int:
-    """Every wallet's figures again (windows roll: a 24 h figure changes with no new trade), a batch
-    of wallets per transaction under their locks, so no booking of theirs lands in between."""
+def roll_all_stats(batch: int = STATS_BATCH_WALLETS) -> int:
+    """Every wallet's figures moved to now (windows roll: a 24 h figure changes with no new trade),
+    a batch of wallets per transaction under their locks, so no booking of theirs lands in between.
+    Reads only the rows the windows' starts passed since the last move."""
+    return _in_locked_batches(roll_stats, batch)
+
+
+def reconcile_all_stats(batch: int = STATS_BATCH_WALLETS) -> int:
+    """Every wallet's running sums checked against a full aggregate (differences logged and mended).
+    Returns how many (wallet, window) rows differed: zero unless something wrote around the books."""
+    drifted = 0
+
+    def reconcile(wallet_ids: list[int]) -> None:
+        nonlocal drifted
+        drifted += reconcile_stats(wallet_ids)
+
+    _in_locked_batches(reconcile, batch)
+    return drifted
+
+
+def _in_locked_batches(work, batch: int) -> int:
     ids = list(TrackedWallet.objects.order_by("id").values_list("id", flat=True))
     for start in range(0, len(ids), batch):
         with transaction.atomic():
-            refresh_stats([wallet.id for wallet in ledger.lock_wallets(ids[start : start + batch])])
+            work([wallet.id for wallet in ledger.lock_wallets(ids[start : start + batch])])
     return len(ids)
 
 

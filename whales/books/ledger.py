@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Count, F, Q
+from django.utils import timezone
 
 from whales.books import pnl
 from whales.books.trades import (
@@ -50,8 +52,20 @@ def _priced(transfers: Iterable[TokenTransfer]) -> list[TokenTransfer]:
     return [t for t in transfers if not t.needs_price]
 
 
-def apply_new_trades(swaps: Sequence[Swap], transfers: Sequence[TokenTransfer] = ()) -> set[int]:
-    """Put freshly stored swaps and transfers into their positions; returns the ids of the wallets touched.
+@dataclass
+class Booked:
+    """What `apply_new_trades` did: the wallets it touched; the swaps it booked and the cycles it
+    closed incrementally (what the wallets' running sums add); the wallets of which a position was
+    replayed from the tables instead (their sums are aggregated again)."""
+
+    wallet_ids: set[int] = field(default_factory=set)
+    swap_ids: list[int] = field(default_factory=list)
+    closed_cycle_ids: list[int] = field(default_factory=list)
+    replayed_wallet_ids: set[int] = field(default_factory=set)
+
+
+def apply_new_trades(swaps: Sequence[Swap], transfers: Sequence[TokenTransfer] = ()) -> Booked:
+    """Put freshly stored swaps and transfers into their positions.
 
     Trades that sort after everything in their book are applied incrementally (only that book
     changes); one that sorts earlier (a backfilled trade) makes that one book replay from the table.
@@ -63,15 +77,17 @@ def apply_new_trades(swaps: Sequence[Swap], transfers: Sequence[TokenTransfer] =
     for transfer in transfers:
         transfers_by_pair[(transfer.wallet_id, transfer.token_id)].append(transfer)
     pairs = swaps_by_pair.keys() | transfers_by_pair.keys()
+    booked = Booked(wallet_ids={wallet_id for wallet_id, _ in pairs})
     if not pairs:
-        return set()
+        return booked
     tokens = Token.objects.in_bulk({t for _, t in pairs})
     positions = {
         (p.wallet_id, p.token_id): p
         for p in Position.objects.filter(wallet_id__in={w for w, _ in pairs}, token_id__in=tokens)
     }
     pending = _pending_counts(pairs)
-    booked_swaps: list[int] = []
+    rows = EventRows.for_pairs(pairs)
+    saved: list[tuple[Position, pnl.TokenBook, Token]] = []
     booked_transfers: list[int] = []
     for wallet_id, token_id in pairs:
         pair_swaps, pair_transfers = (
@@ -94,17 +110,20 @@ def apply_new_trades(swaps: Sequence[Swap], transfers: Sequence[TokenTransfer] =
             events = [event for trade in trades for event in book.apply(trade)]
         except pnl.OutOfOrder:
             recompute_position(wallet_id, token_id)
+            booked.replayed_wallet_ids.add(wallet_id)
             continue
-        _record_events(wallet_id, token_id, events)
+        rows.add(wallet_id, token_id, events)
         position.pending_trades = pending.get((wallet_id, token_id), 0)
         position.bought_usd += _usd(valued, "buy")
         position.sold_usd += _usd(valued, "sell")
-        _save_position(position, book, tokens[token_id])
-        booked_swaps += [s.id for s in valued]
+        saved.append((position, book, tokens[token_id]))
+        booked.swap_ids += [s.id for s in valued]
         booked_transfers += [t.id for t in priced]
-    Swap.objects.filter(id__in=booked_swaps).update(in_books=True)
+    booked.closed_cycle_ids = rows.write()
+    _save_positions(saved, rows)
+    Swap.objects.filter(id__in=booked.swap_ids).update(in_books=True)
     TokenTransfer.objects.filter(id__in=booked_transfers).update(in_books=True)
-    return {wallet_id for wallet_id, _ in pairs}
+    return booked
 
 
 def _pending_counts(pairs: Iterable[tuple[int, int]]) -> Counter[tuple[int, int]]:
@@ -161,40 +180,76 @@ def recompute_positions(pairs: Iterable[tuple[int, int]]) -> set[int]:
     return wallets
 
 
-def _record_events(wallet_id: int, token_id: int, events: list[pnl.Event]) -> None:
-    realizations, opened, closed = [], {}, []
-    for event in events:
-        if type(event) is pnl.SellRealized:
-            realizations.append(
-                Realization(
-                    swap_id=event.key,
-                    wallet_id=wallet_id,
-                    token_id=token_id,
-                    at=datetime_at(event.time),
-                    amount=event.amount,
-                    proceeds=event.proceeds,
-                    cost_basis=event.cost_basis,
-                    realized_pnl=event.realized_pnl,
-                    missing_amount=event.missing_amount,
+class EventRows:
+    """The rows a replay's or an application's events become — realizations, cycles opened, cycles
+    closed — gathered over many positions and written in a few bulk statements."""
+
+    def __init__(self, open_cycles: dict[tuple[int, int, str], PositionCycle] | None = None) -> None:
+        self.realizations: list[Realization] = []
+        self.opened: dict[tuple[int, int, str], PositionCycle] = {}
+        self.closed: list[PositionCycle] = []
+        # Cycles of earlier bookings still open, by (wallet id, token id, opened key): what a sell closes.
+        self.open_cycles = open_cycles or {}
+
+    @classmethod
+    def for_pairs(cls, pairs: Iterable[tuple[int, int]]) -> EventRows:
+        pairs = set(pairs)
+        candidates = PositionCycle.objects.filter(
+            wallet_id__in={w for w, _ in pairs}, token_id__in={t for _, t in pairs}, closed_at=None
+        )
+        return cls(
+            {(c.wallet_id, c.token_id, c.opened_key): c for c in candidates if (c.wallet_id, c.token_id) in pairs}
+        )
+
+    def add(self, wallet_id: int, token_id: int, events: list[pnl.Event]) -> None:
+        for event in events:
+            if type(event) is pnl.SellRealized:
+                self.realizations.append(
+                    Realization(
+                        swap_id=event.key,
+                        wallet_id=wallet_id,
+                        token_id=token_id,
+                        at=datetime_at(event.time),
+                        amount=event.amount,
+                        proceeds=event.proceeds,
+                        cost_basis=event.cost_basis,
+                        realized_pnl=event.realized_pnl,
+                        missing_amount=event.missing_amount,
+                    )
                 )
-            )
-        elif type(event) is pnl.CycleOpened:
-            opened[event.key] = PositionCycle(
-                wallet_id=wallet_id, token_id=token_id, opened_key=str(event.key), opened_at=datetime_at(event.time)
-            )
-        elif type(event) is pnl.CycleClosed:
-            cycle = opened.get(event.opened_key) or PositionCycle.objects.get(
-                wallet_id=wallet_id, token_id=token_id, opened_key=str(event.opened_key)
-            )
-            cycle.closed_key = str(event.closed_key)
-            cycle.closed_at = datetime_at(event.closed_time)
-            cycle.realized_pnl = event.realized_pnl
-            cycle.complete = event.complete
-            if cycle.pk is not None:
-                closed.append(cycle)
-    Realization.objects.bulk_create(realizations)
-    PositionCycle.objects.bulk_create(opened.values())
-    PositionCycle.objects.bulk_update(closed, ["closed_key", "closed_at", "realized_pnl", "complete"])
+            elif type(event) is pnl.CycleOpened:
+                self.opened[(wallet_id, token_id, str(event.key))] = PositionCycle(
+                    wallet_id=wallet_id, token_id=token_id, opened_key=str(event.key), opened_at=datetime_at(event.time)
+                )
+            elif type(event) is pnl.CycleClosed:
+                key = (wallet_id, token_id, str(event.opened_key))
+                cycle = self.opened.get(key) or self.open_cycles.get(key)
+                if cycle is None:
+                    cycle = PositionCycle.objects.get(wallet_id=wallet_id, token_id=token_id, opened_key=key[2])
+                cycle.closed_key = str(event.closed_key)
+                cycle.closed_at = datetime_at(event.closed_time)
+                cycle.realized_pnl = event.realized_pnl
+                cycle.complete = event.complete
+                if cycle.pk is not None:
+                    self.closed.append(cycle)
+
+    def write(self) -> list[int]:
+        """Store what was added; returns the ids of the cycles it closed."""
+        Realization.objects.bulk_create(self.realizations)
+        PositionCycle.objects.bulk_create(self.opened.values())
+        PositionCycle.objects.bulk_update(self.closed, ["closed_key", "closed_at", "realized_pnl", "complete"])
+        return [cycle.pk for cycle in [*self.opened.values(), *self.closed] if cycle.closed_at is not None]
+
+    def open_cycle(self, wallet_id: int, token_id: int, opened_key: str) -> PositionCycle | None:
+        key = (wallet_id, token_id, opened_key)
+        return self.opened.get(key) or self.open_cycles.get(key)
+
+
+def _record_events(wallet_id: int, token_id: int, events: list[pnl.Event]) -> list[int]:
+    """Store the events of one position's replay; returns the ids of the cycles they closed."""
+    rows = EventRows()
+    rows.add(wallet_id, token_id, events)
+    return rows.write()
 
 
 def _save_position(position: Position, book: pnl.TokenBook, token: Token) -> None:
@@ -205,6 +260,33 @@ def _save_position(position: Position, book: pnl.TokenBook, token: Token) -> Non
         PositionCycle.objects.filter(
             wallet_id=position.wallet_id, token_id=position.token_id, opened_key=str(book.cycle.opened_key)
         ).update(realized_pnl=book.cycle.realized_pnl, complete=book.cycle.complete)
+
+
+_POSITION_COLUMNS = [f.name for f in Position._meta.concrete_fields if f.name not in ("id", "wallet", "token")]
+
+
+def _save_positions(saved: list[tuple[Position, pnl.TokenBook, Token]], rows: EventRows) -> None:
+    """`_save_position` for many positions at once: new ones inserted, the others updated, in two
+    statements, and their open cycles' running figures in one more."""
+    now = timezone.now()
+    running: list[PositionCycle] = []
+    in_bulk: list[Position] = []
+    for position, book, token in saved:
+        cycle = None
+        if book.cycle is not None:
+            cycle = rows.open_cycle(position.wallet_id, position.token_id, str(book.cycle.opened_key))
+            if cycle is None:  # an open cycle neither prefetched nor opened here
+                _save_position(position, book, token)
+                continue
+            cycle.realized_pnl, cycle.complete = book.cycle.realized_pnl, book.cycle.complete
+            running.append(cycle)
+        for name, value in position_figures(book, token.price_usd).items():
+            setattr(position, name, value)
+        position.updated_at = now
+        in_bulk.append(position)
+    Position.objects.bulk_create([p for p in in_bulk if p.pk is None])
+    Position.objects.bulk_update([p for p in in_bulk if p.pk is not None], _POSITION_COLUMNS)
+    PositionCycle.objects.bulk_update(running, ["realized_pnl", "complete"])
 
 
 def revalue_open_positions(token_ids: Iterable[int], wallet_ids: Iterable[int]) -> set[int]:

@@ -1,18 +1,45 @@
-"""Each wallet's per-window statistics (`WalletStats`), computed in SQL from its stored realizations,
-cycles, positions and swaps."""
+"""Each wallet's per-window statistics (`WalletStats`), written from exact running sums (`WindowTotals`)
+and the wallet's open positions.
+
+Three ways the sums move, none of which reads a wallet's history but the first:
+- `refresh_stats`: aggregated again from every stored realization, cycle and booked swap (a
+  replay, a new wallet, the reconciliation);
+- `add_booked`: a booking adds the rows it wrote, after taking off what the windows' starts passed
+  since the sums were last moved (`as_of`);
+- `roll_stats`: time alone moves the windows (the beat, a price tick).
+
+`reconcile_stats` compares the running sums with a full aggregate and logs any difference.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from decimal import Context, Decimal
 
+from django.db import connection
 from django.db.models import BooleanField, Count, F, Max, Q, Sum
 from django.db.models.aggregates import Aggregate
 from django.utils import timezone
 
 from whales.books import pnl
 from whales.books.trades import ZERO
-from whales.models import Position, PositionCycle, Realization, Swap, TrackedWallet, WalletStats
+from whales.models import (
+    Position,
+    PositionCycle,
+    Realization,
+    Swap,
+    TrackedWallet,
+    WalletStats,
+    WindowTotals,
+)
+
+logger = logging.getLogger(__name__)
+
+# Sums of 18-place amounts need more digits than the default context keeps (28).
+_EXACT = Context(prec=80)
 
 
 class BoolOr(Aggregate):
@@ -20,13 +47,128 @@ class BoolOr(Aggregate):
     output_field = BooleanField()
 
 
+@dataclass(frozen=True)
+class Totals:
+    """What one window of one wallet sums: its realizations (sells), closed complete cycles and booked swaps."""
+
+    realized: Decimal = ZERO
+    sold_cost: Decimal = ZERO
+    sells: int = 0
+    sell_wins: int = 0
+    cycles: int = 0
+    cycle_wins: int = 0
+    volume: Decimal = ZERO
+    swaps: int = 0
+
+    def plus(self, other: Totals, sign: int = 1) -> Totals:
+        return Totals(
+            **{
+                f.name: (
+                    _EXACT.add(getattr(self, f.name), _EXACT.multiply(sign, getattr(other, f.name)))
+                    if isinstance(getattr(self, f.name), Decimal)
+                    else getattr(self, f.name) + sign * getattr(other, f.name)
+                )
+                for f in fields(Totals)
+            }
+        )
+
+
+SUMMED = [f.name for f in fields(Totals)]
+Key = tuple[int, str]  # (wallet id, window)
+
+
 def refresh_stats(wallet_ids: Iterable[int] | None = None, now: datetime | None = None) -> int:
-    """Recompute WalletStats (every window) of `wallet_ids` (all wallets when None) from the stored
-    realizations, cycles, positions and swaps. A handful of grouped queries whatever the count."""
+    """Aggregate the sums of `wallet_ids` (all wallets when None) again from the stored rows, and
+    write their figures. A handful of grouped queries whatever the count."""
     now = now or timezone.now()
     ids = list(TrackedWallet.objects.values_list("id", flat=True)) if wallet_ids is None else sorted(set(wallet_ids))
     if not ids:
         return 0
+    totals, last_active = full_totals(ids, now)
+    _save_totals(ids, totals, last_active, now)
+    _write_figures(ids, totals, last_active, now)
+    return len(ids)
+
+
+def add_booked(
+    wallet_ids: Collection[int], swap_ids: Collection[int], closed_cycle_ids: Collection[int], now: datetime
+) -> None:
+    """After a booking wrote the realizations and cycles of these newly booked swaps (and closed these
+    cycles): move the wallets' sums to `now` and add those rows. Wallets without sums yet are
+    aggregated in full."""
+    if not wallet_ids:
+        return
+    stored, last_active = _stored_totals(wallet_ids)
+    missing = [w for w in wallet_ids if any((w, window) not in stored for window in pnl.WINDOWS)]
+    if missing:
+        refresh_stats(missing, now)
+    ids = sorted(set(wallet_ids) - set(missing))
+    if not ids:
+        return
+    rolled = _rolled(stored, ids, now, exclude_swaps=swap_ids, exclude_cycles=closed_cycle_ids)
+    new, new_active = _window_sums(
+        Realization.objects.filter(swap_id__in=swap_ids, wallet_id__in=ids),
+        PositionCycle.objects.filter(id__in=closed_cycle_ids, wallet_id__in=ids),
+        Swap.objects.filter(id__in=swap_ids, wallet_id__in=ids),
+        now,
+    )
+    totals = {key: rolled[key].plus(new.get(key, Totals())) for key in rolled}
+    for wallet_id, at in new_active.items():
+        last_active[wallet_id] = max(filter(None, [last_active.get(wallet_id), at]))
+    _save_totals(ids, totals, last_active, now)
+    _write_figures(ids, totals, last_active, now)
+
+
+def roll_stats(wallet_ids: Collection[int], now: datetime | None = None) -> None:
+    """Move the wallets' sums to `now` (what the windows' starts passed leaves them) and write their
+    figures again with their positions' current values."""
+    add_booked(wallet_ids, (), (), now or timezone.now())
+
+
+def reconcile_stats(wallet_ids: Collection[int], now: datetime | None = None) -> int:
+    """Compare the wallets' running sums, moved to `now`, with a full aggregate; log each difference,
+    keep the aggregate. Returns how many (wallet, window) rows differed."""
+    now = now or timezone.now()
+    ids = sorted(set(wallet_ids))
+    if not ids:
+        return 0
+    stored, stored_active = _stored_totals(ids)
+    present = [w for w in ids if all((w, window) in stored for window in pnl.WINDOWS)]
+    running = _rolled(stored, present, now)
+    totals, last_active = full_totals(ids, now)
+    drifted = 0
+    for key, full in sorted(totals.items()):
+        kept = running.get(key)
+        if kept is None:
+            continue
+        differences = {
+            name: (getattr(kept, name), getattr(full, name))
+            for name in SUMMED
+            if getattr(kept, name) != getattr(full, name)
+        }
+        if stored_active.get(key[0]) != last_active.get(key[0]):
+            differences["last_active"] = (stored_active.get(key[0]), last_active.get(key[0]))
+        if differences:
+            drifted += 1
+            logger.warning("stats drift: wallet %d, window %s: %s (running, full)", key[0], key[1], differences)
+    _save_totals(ids, totals, last_active, now)
+    _write_figures(ids, totals, last_active, now)
+    return drifted
+
+
+def full_totals(ids: Collection[int], now: datetime) -> tuple[dict[Key, Totals], dict[int, datetime | None]]:
+    """Every window's sums of these wallets from all their stored rows, and each one's last booked swap's time."""
+    totals, last_active = _window_sums(
+        Realization.objects.filter(wallet_id__in=ids),
+        PositionCycle.objects.filter(wallet_id__in=ids),
+        Swap.objects.filter(wallet_id__in=ids),
+        now,
+    )
+    return {(w, window): totals.get((w, window), Totals()) for w in ids for window in pnl.WINDOWS}, last_active
+
+
+def _window_sums(realizations, cycles, swaps, now: datetime) -> tuple[dict[Key, Totals], dict[int, datetime]]:
+    """The windows' sums of these rows (whichever they are: all of some wallets', or a booking's own)."""
     since = {
         window: (None if seconds is None else now - timedelta(seconds=seconds))
         for window, seconds in pnl.WINDOWS.items()
@@ -35,35 +177,155 @@ def refresh_stats(wallet_ids: Iterable[int] | None = None, now: datetime | None 
     def within(field: str, window: str) -> Q:
         return Q() if since[window] is None else Q(**{f"{field}__gt": since[window]})
 
+    counted_sell = Q(amount__gt=F("missing_amount"))
     sells = _grouped(
-        Realization.objects.filter(wallet_id__in=ids),
+        realizations,
         {
-            f"{kind}_{w}": aggregate
+            f"{name}_{w}": aggregate
             for w in pnl.WINDOWS
-            for kind, aggregate in {
+            for name, aggregate in {
                 "realized": Sum("realized_pnl", filter=within("at", w)),
                 "sold_cost": Sum("cost_basis", filter=within("at", w)),
-                "sells": Count("id", filter=within("at", w) & Q(amount__gt=F("missing_amount"))),
-                "sell_wins": Count(
-                    "id", filter=within("at", w) & Q(amount__gt=F("missing_amount"), realized_pnl__gt=0)
-                ),
+                "sells": Count("id", filter=within("at", w) & counted_sell),
+                "sell_wins": Count("id", filter=within("at", w) & counted_sell & Q(realized_pnl__gt=0)),
             }.items()
         },
     )
-    cycles = _grouped(
-        PositionCycle.objects.filter(wallet_id__in=ids, complete=True).exclude(closed_at=None),
+    closed = _grouped(
+        cycles.filter(complete=True).exclude(closed_at=None),
         {
-            f"{kind}_{w}": aggregate
+            f"{name}_{w}": aggregate
             for w in pnl.WINDOWS
-            for kind, aggregate in {
+            for name, aggregate in {
                 "cycles": Count("id", filter=within("closed_at", w)),
                 "cycle_wins": Count("id", filter=within("closed_at", w) & Q(realized_pnl__gt=0)),
             }.items()
         },
     )
+    activity = _grouped(
+        swaps.filter(in_books=True),
+        {
+            "last_active": Max("block_time"),
+            **{f"volume_{w}": Sum("usd_value", filter=within("block_time", w)) for w in pnl.WINDOWS},
+            **{f"swaps_{w}": Count("id", filter=within("block_time", w)) for w in pnl.WINDOWS},
+        },
+    )
+    totals: dict[Key, Totals] = {}
+    for wallet_id in sells.keys() | closed.keys() | activity.keys():
+        row = {**sells.get(wallet_id, {}), **closed.get(wallet_id, {}), **activity.get(wallet_id, {})}
+        for w in pnl.WINDOWS:
+            totals[(wallet_id, w)] = Totals(**{name: row.get(f"{name}_{w}") or _zero(name) for name in SUMMED})
+    return totals, {w: row["last_active"] for w, row in activity.items() if row["last_active"] is not None}
+
+
+def _zero(name: str) -> Decimal | int:
+    return ZERO if name in ("realized", "sold_cost", "volume") else 0
+
+
+def _grouped(queryset, aggregates: dict) -> dict[int, dict]:
+    return {row.pop("wallet_id"): row for row in queryset.values("wallet_id").annotate(**aggregates)}
+
+
+def _stored_totals(wallet_ids: Collection[int]) -> tuple[dict[Key, WindowTotals], dict[int, datetime | None]]:
+    rows = {(t.wallet_id, t.window): t for t in WindowTotals.objects.filter(wallet_id__in=list(wallet_ids))}
+    return rows, {wallet_id: row.last_active for (wallet_id, _), row in rows.items()}
+
+
+# The rows a window's start passed between two moments, for many (wallet, window, from, to) at once:
+# each range is an index range scan of that wallet's rows by time.
+_PASSED = {
+    "realizations": f"""
+        SELECT b.wallet_id, b.win, SUM(r.realized_pnl), SUM(r.cost_basis),
+               COUNT(*) FILTER (WHERE r.amount > r.missing_amount),
+               COUNT(*) FILTER (WHERE r.amount > r.missing_amount AND r.realized_pnl > 0)
+        FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::timestamptz[]) AS b(wallet_id, win, lo, hi)
+        JOIN {Realization._meta.db_table} r ON r.wallet_id = b.wallet_id AND r.at > b.lo AND r.at <= b.hi
+        WHERE NOT (r.swap_id = ANY(%s::bigint[]))
+        GROUP BY b.wallet_id, b.win""",
+    "cycles": f"""
+        SELECT b.wallet_id, b.win, COUNT(*), COUNT(*) FILTER (WHERE c.realized_pnl > 0)
+        FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::timestamptz[]) AS b(wallet_id, win, lo, hi)
+        JOIN {PositionCycle._meta.db_table} c
+          ON c.wallet_id = b.wallet_id AND c.complete AND c.closed_at > b.lo AND c.closed_at <= b.hi
+        WHERE NOT (c.id = ANY(%s::bigint[]))
+        GROUP BY b.wallet_id, b.win""",
+    "swaps": f"""
+        SELECT b.wallet_id, b.win, SUM(s.usd_value), COUNT(*)
+        FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::timestamptz[]) AS b(wallet_id, win, lo, hi)
+        JOIN {Swap._meta.db_table} s
+          ON s.wallet_id = b.wallet_id AND s.in_books AND s.block_time > b.lo AND s.block_time <= b.hi
+        WHERE NOT (s.id = ANY(%s::bigint[]))
+        GROUP BY b.wallet_id, b.win""",
+}
+_PASSED_COLUMNS = {
+    "realizations": ("realized", "sold_cost", "sells", "sell_wins"),
+    "cycles": ("cycles", "cycle_wins"),
+    "swaps": ("volume", "swaps"),
+}
+
+
+def _rolled(
+    stored: dict[Key, WindowTotals],
+    ids: Iterable[int],
+    now: datetime,
+    exclude_swaps: Collection[int] = (),
+    exclude_cycles: Collection[int] = (),
+) -> dict[Key, Totals]:
+    """The stored sums of these wallets moved to `now`: less the rows dated between each window's
+    start at `as_of` and its start at `now` (or plus them, should `now` be the earlier). Rows of
+    `exclude_*` were never counted: they were just booked."""
+    totals = {(w, window): _totals_of(stored[(w, window)]) for w in ids for window in pnl.WINDOWS}
+    ranges, signs = [], {}
+    for (w, window), _ in totals.items():
+        seconds, as_of = pnl.WINDOWS[window], stored[(w, window)].as_of
+        if seconds is None or as_of == now:
+            continue
+        start_then, start_now = as_of - timedelta(seconds=seconds), now - timedelta(seconds=seconds)
+        ranges.append((w, window, min(start_then, start_now), max(start_then, start_now)))
+        signs[(w, window)] = -1 if as_of < now else 1
+    if not ranges:
+        return totals
+    columns = [list(column) for column in zip(*ranges, strict=True)]
+    with connection.cursor() as cursor:
+        for table, sql in _PASSED.items():
+            excluded = list(exclude_cycles if table == "cycles" else exclude_swaps)
+            cursor.execute(sql, [*columns, excluded])
+            names = _PASSED_COLUMNS[table]
+            for wallet_id, window, *values in cursor.fetchall():
+                passed = Totals(**{name: value or _zero(name) for name, value in zip(names, values, strict=True)})
+                key = (wallet_id, window)
+                totals[key] = totals[key].plus(passed, sign=signs[key])
+    return totals
+
+
+def _totals_of(row: WindowTotals) -> Totals:
+    return Totals(**{name: getattr(row, name) for name in SUMMED})
+
+
+def _save_totals(
+    ids: Iterable[int], totals: dict[Key, Totals], last_active: dict[int, datetime | None], now: datetime
+) -> None:
+    WindowTotals.objects.bulk_create(
+        [
+            WindowTotals(
+                wallet_id=w, window=window, as_of=now, last_active=last_active.get(w), **vars(totals[(w, window)])
+            )
+            for w in ids
+            for window in pnl.WINDOWS
+        ],
+        update_conflicts=True,
+        unique_fields=["wallet", "window"],
+        update_fields=["as_of", "last_active", *SUMMED],
+    )
+
+
+def _write_figures(
+    ids: Collection[int], totals: dict[Key, Totals], last_active: dict[int, datetime | None], now: datetime
+) -> None:
+    """WalletStats of every window of these wallets: the sums, with their open positions' figures."""
     dead_bag_age = now - timedelta(days=pnl.DEAD_BAG_AGE_DAYS)
     holdings = _grouped(
-        Position.objects.filter(wallet_id__in=ids),
+        Position.objects.filter(wallet_id__in=list(ids)),
         {
             "unrealized": Sum("unrealized_pnl", filter=Q(holdings__gt=0)),
             "open_cost": Sum("cost_basis", filter=Q(holdings__gt=0)),
@@ -82,24 +344,15 @@ def refresh_stats(wallet_ids: Iterable[int] | None = None, now: datetime | None 
             ),
         },
     )
-    activity = _grouped(
-        Swap.objects.filter(wallet_id__in=ids),
-        {
-            "last_active": Max("block_time"),
-            **{f"volume_{w}": Sum("usd_value", filter=within("block_time", w)) for w in pnl.WINDOWS},
-            **{f"swaps_{w}": Count("id", filter=within("block_time", w)) for w in pnl.WINDOWS},
-        },
-    )
-    active = set(TrackedWallet.objects.filter(id__in=ids, is_active=True).values_list("id", flat=True))
+    active = set(TrackedWallet.objects.filter(id__in=list(ids), is_active=True).values_list("id", flat=True))
     rows = [
         _stats_row(
             wallet_id,
             wallet_id in active,
             window,
-            sells.get(wallet_id, {}),
-            cycles.get(wallet_id, {}),
+            totals[(wallet_id, window)],
             holdings.get(wallet_id, {}),
-            activity.get(wallet_id, {}),
+            last_active.get(wallet_id),
             now,
         )
         for wallet_id in ids
@@ -111,29 +364,23 @@ def refresh_stats(wallet_ids: Iterable[int] | None = None, now: datetime | None 
         unique_fields=["wallet", "window"],
         update_fields=[f.name for f in WalletStats._meta.concrete_fields if f.name not in ("id", "wallet", "window")],
     )
-    return len(ids)
-
-
-def _grouped(queryset, aggregates: dict) -> dict[int, dict]:
-    return {row.pop("wallet_id"): row for row in queryset.values("wallet_id").annotate(**aggregates)}
 
 
 def _stats_row(
     wallet_id: int,
     wallet_active: bool,
     window: str,
-    sells: dict,
-    cycles: dict,
+    totals: Totals,
     holdings: dict,
-    activity: dict,
+    last_active: datetime | None,
     now: datetime,
 ) -> WalletStats:
-    realized = sells.get(f"realized_{window}") or ZERO
+    realized = totals.realized
     unrealized = holdings.get("unrealized") or ZERO
-    capital = (sells.get(f"sold_cost_{window}") or ZERO) + (holdings.get("open_cost") or ZERO)
+    capital = totals.sold_cost + (holdings.get("open_cost") or ZERO)
     total = realized + unrealized
-    by_cycle = pnl.WinRate.of(cycles.get(f"cycle_wins_{window}", 0), cycles.get(f"cycles_{window}", 0))
-    by_sell = pnl.WinRate.of(sells.get(f"sell_wins_{window}", 0), sells.get(f"sells_{window}", 0))
+    by_cycle = pnl.WinRate.of(totals.cycle_wins, totals.cycles)
+    by_sell = pnl.WinRate.of(totals.sell_wins, totals.sells)
     dead_bags = holdings.get("dead_bags", 0)
     adjusted = pnl.WinRate.of(by_cycle.wins, by_cycle.n + dead_bags)
     return WalletStats(
@@ -144,8 +391,8 @@ def _stats_row(
         total_pnl=total,
         roi=(total / capital) if capital > 0 else None,
         capital=capital,
-        volume_usd=activity.get(f"volume_{window}") or ZERO,
-        swap_count=activity.get(f"swaps_{window}", 0),
+        volume_usd=totals.volume,
+        swap_count=totals.swaps,
         cycles=by_cycle.n,
         cycle_wins=by_cycle.wins,
         win_rate=by_cycle.rate,
@@ -166,6 +413,6 @@ def _stats_row(
         incomplete=bool(holdings.get("incomplete")),
         pending_trades=holdings.get("pending") or 0,
         unpriced_positions=holdings.get("unpriced", 0),
-        last_active=activity.get("last_active"),
+        last_active=last_active,
         updated_at=now,
     )

@@ -26,7 +26,7 @@ from django.db.models import Q
 
 from providers.http import ProviderError
 from whales.books import ledger
-from whales.books.stats import refresh_stats
+from whales.books.stats import roll_stats
 from whales.live import push_figures_refreshed
 from whales.models import Position, Token, TokenPrice, round_price
 from whales.solana import WSOL_MINT
@@ -219,6 +219,6 @@ def refresh_prices(sources: PriceSources, mints: Sequence[str] | None = None) ->
             points, update_conflicts=True, unique_fields=["token", "at"], update_fields=["price_usd", "source"]
         )
         touched = ledger.revalue_open_positions(token_ids, locked)
-        refresh_stats(touched)
+        roll_stats(touched)
         transaction.on_commit(lambda: push_figures_refreshed(touched), robust=True)
     return len(quotes)

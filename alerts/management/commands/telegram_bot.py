@@ -1,6 +1,7 @@
 """`manage.py telegram_bot`: the AURA bot's process. Long-polls getUpdates (python-telegram-bot, pointed
-at TELEGRAM_API_URL) and replies with `alerts.bot.answer`. Without TELEGRAM_BOT_TOKEN it says so and
-waits, doing nothing, so a Procfile can always list it."""
+at TELEGRAM_API_URL) and replies with `alerts.bot.answer`. `make run` starts it only when TELEGRAM_BOT_TOKEN
+is set (aura/procfile.py); a supervisor that starts every Procfile line anyway gets a bot that says it
+is off and waits, rather than one whose exit would stop the other processes."""
 
 from __future__ import annotations
 
