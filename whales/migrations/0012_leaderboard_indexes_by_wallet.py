@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("whales", "0010_merge_quarantine_and_backfill_retries"),
+        ("whales", "0011_window_totals"),
     ]
 
     operations = [
