@@ -17,7 +17,17 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models import Window as WindowFunction
 from django.http import HttpRequest
 
-from whales.models import Position, PositionCycle, Swap, Token, TrackedWallet, WalletStats, Window, short_address
+from whales.models import (
+    QUOTE_ASSETS,
+    Position,
+    PositionCycle,
+    Swap,
+    Token,
+    TrackedWallet,
+    WalletStats,
+    Window,
+    short_address,
+)
 
 TOKEN_HOLDERS_LIMIT = 100
 PRICE_STALE_AFTER = timedelta(minutes=10)
@@ -213,6 +223,71 @@ def swap_feed(
     if narrowed is not None:
         swaps = narrowed.apply(swaps)
     return swaps
+
+
+@dataclass(frozen=True)
+class FeedWallet:
+    address: str
+    label: str
+
+    def __str__(self) -> str:
+        return self.label or short_address(self.address)
+
+
+@dataclass(frozen=True)
+class FeedToken:
+    mint: str
+    symbol: str
+    name: str
+
+    @property
+    def display_symbol(self) -> str:
+        return self.symbol or short_address(self.mint)
+
+
+@dataclass(frozen=True)
+class FeedSwap:
+    """A swap as a feed's row shows it (whales.rows.swap_row): plain values, since a page's 50 swaps
+    with their wallets and tokens as model instances cost more to build than their rows to write."""
+
+    id: int
+    signature: str
+    side: str
+    token_amount: Decimal
+    quote_mint: str
+    quote_amount: Decimal
+    usd_value: Decimal | None
+    block_time: datetime
+    slot: int
+    source: str
+    wallet: FeedWallet
+    token: FeedToken
+
+    @property
+    def quote_asset(self) -> str:
+        return QUOTE_ASSETS.get(self.quote_mint, "?")
+
+
+def feed_swaps(swaps: QuerySet[Swap], limit: int = FEED_PAGE_SIZE) -> list[FeedSwap]:
+    """The first `limit` of `swaps` (a swap_feed) as FeedSwap values."""
+    values = swaps.values_list(
+        "id",
+        "signature",
+        "side",
+        "token_amount",
+        "quote_mint",
+        "quote_amount",
+        "usd_value",
+        "block_time",
+        "slot",
+        "source",
+        "wallet__address",
+        "wallet__label",
+        "token__mint",
+        "token__symbol",
+        "token__name",
+    )
+    return [FeedSwap(*row[:10], wallet=FeedWallet(*row[10:12]), token=FeedToken(*row[12:])) for row in values[:limit]]
 
 
 def open_positions(wallet: TrackedWallet) -> QuerySet[Position]:
