@@ -91,7 +91,7 @@ def _pending_or(formatted: str, reason: str) -> str:
 
 # --- rows remembered ----------------------------------------------------------------------------------
 
-# A row is a pure function of its rows' field values, so the text of a row already written is kept,
+# A row is a pure function of its instances' field values, so the text of a row already written is kept,
 # keyed by every value of every model instance it reads (whatever fields were loaded, annotations and
 # attributes a view set included): a changed figure, label or price is a new key, never a stale row.
 # Only what depends on the moment of the request (ages) or on the reader (the CSRF token) is written
