@@ -28,6 +28,22 @@ def leaderboard_rows(context: template.Context, rows: Iterable[WalletStats]) -> 
 
 
 @register.simple_tag
+def win_rate(stats: WalletStats) -> SafeString:
+    """A window's win rate with its interval and sample size (the leaderboard's cell)."""
+    return mark_safe(  # escaped value by value in whales.rows
+        rendered.win_rate_cell(
+            stats.win_rate,
+            stats.win_rate_low,
+            stats.win_rate_high,
+            stats.cycle_wins,
+            stats.cycles,
+            stats.rankable,
+            stats.confidence,
+        )
+    )
+
+
+@register.simple_tag
 def position_rows(positions: Iterable[object], waiting: Iterable[object]) -> SafeString:
     return mark_safe(rendered.position_rows(positions, waiting))
 
