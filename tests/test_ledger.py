@@ -377,3 +377,29 @@ def test_one_booking_books_every_live_trade_waiting_and_the_later_tasks_find_the
     assert not Swap.objects.get(id=history.new_swaps[0].id).in_books
     history.book()
     assert Swap.objects.get(id=history.new_swaps[0].id).in_books
+
+
+def test_what_follows_a_booking_is_done_once_by_the_booking_that_took_the_trades(
+    django_capture_on_commit_callbacks,
+):
+    """Signals judge each booked swap once: the booking that took a backlog queues them all, the
+    tasks that find theirs done queue nothing, and the straggler sweep queues what it books."""
+    for wallet in (ALICE, BOB):
+        TrackedWallet.objects.create(address=wallet, label=wallet[:6])
+    first, second = (
+        ingestion.ingest([usdc_swap(wallet, BONK, "buy", "100", "10", NOW - 60)], ArrivedVia.WEBHOOK, book=False)
+        for wallet in (ALICE, BOB)
+    )
+    with patch("whales.queue.enqueue_named") as queued, django_capture_on_commit_callbacks(execute=True):
+        first.book()
+        second.book()
+    judged = [call.args[1] for call in queued.call_args_list if call.args[0] == "signals.tasks.detect_swap_signals"]
+    assert judged == [[first.new_swaps[0].id, second.new_swaps[0].id]]
+
+    late = ingestion.ingest([usdc_swap(ALICE, WIF, "buy", "5", "1", NOW - 30)], ArrivedVia.WEBHOOK, book=False)
+    Swap.objects.filter(id=late.new_swaps[0].id).update(ingested_at=timezone.now() - timedelta(minutes=5))
+    with patch("whales.queue.enqueue_named") as queued, django_capture_on_commit_callbacks(execute=True):
+        assert book_stragglers() == 1
+    assert [call.args for call in queued.call_args_list] == [
+        ("signals.tasks.detect_swap_signals", [late.new_swaps[0].id])
+    ]

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -34,11 +34,11 @@ def book_trades(swaps: Sequence[Swap], transfers: Sequence[TokenTransfer], now: 
 
     One booking takes every live trade waiting, whichever delivery stored it: when deliveries come
     faster than one at a time can be booked, the worker books them in batches (one transaction, a
-    few queries per batch) and the later deliveries' tasks find theirs done.
+    few queries per batch) and the later deliveries' tasks find theirs done — and what follows a
+    booking (`after_trades_booked`) done for them by the booking that took them.
     """
     own_swaps, own_transfers = [s.id for s in swaps], [t.id for t in transfers]
     if not _any_unbooked(own_swaps, own_transfers):
-        after_trades_booked(swaps, transfers, set())
         return
     now = now or timezone.now()
     with transaction.atomic():
@@ -54,9 +54,7 @@ def book_trades(swaps: Sequence[Swap], transfers: Sequence[TokenTransfer], now: 
         # wallet then never book the later first (which would replay the position for the earlier);
         # the other finds its trades booked.
         waiting = Q(wallet_id__in=wallet_ids, in_books=False, usd_price__isnull=False)
-        unbooked = list(
-            Swap.objects.filter(Q(id__in=own_swaps) | waiting, in_books=False).order_by("id")[:LANE_LIMIT]
-        )
+        unbooked = list(Swap.objects.filter(Q(id__in=own_swaps) | waiting, in_books=False).order_by("id")[:LANE_LIMIT])
         unbooked_in = list(
             TokenTransfer.objects.filter(Q(id__in=own_transfers) | waiting, in_books=False).order_by("id")[:LANE_LIMIT]
         )
@@ -64,14 +62,19 @@ def book_trades(swaps: Sequence[Swap], transfers: Sequence[TokenTransfer], now: 
         if booked.replayed_wallet_ids:
             refresh_stats(booked.replayed_wallet_ids, now)
         add_booked(booked.wallet_ids - booked.replayed_wallet_ids, booked.swap_ids, booked.closed_cycle_ids, now)
-        transaction.on_commit(lambda: after_trades_booked(swaps, transfers, booked.wallet_ids), robust=True)
+        transaction.on_commit(lambda: after_trades_booked(unbooked, unbooked_in, booked.wallet_ids), robust=True)
 
 
 def _any_unbooked(swap_ids: list[int], transfer_ids: list[int]) -> bool:
-    return (
-        Swap.objects.filter(id__in=swap_ids, in_books=False).exists()
-        or TokenTransfer.objects.filter(id__in=transfer_ids, in_books=False).exists()
-    )
+    """Whether any of these trades is still out of the books: one round trip, for the many tasks of a
+    backlog that another booking has done."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {Swap._meta.db_table} WHERE id = ANY(%s) AND NOT in_books)"
+            f" OR EXISTS (SELECT 1 FROM {TokenTransfer._meta.db_table} WHERE id = ANY(%s) AND NOT in_books)",
+            [swap_ids, transfer_ids],
+        )
+        return cursor.fetchone()[0]
 
 
 def positions_rewritten(pairs: Iterable[tuple[int, int]]) -> None:
@@ -103,7 +106,13 @@ def book_stragglers(older_than: timedelta = timedelta(minutes=2)) -> int:
         )
         if pairs:
             logger.warning("booking %d position(s) whose trades were stored but never booked", len(pairs))
+            # Their delivery's booking never ran (or will find them booked): what follows it is due.
+            news = list(swaps.filter(wallet_id__in=wallets, live=True).values_list("id", flat=True))
             positions_rewritten(pairs)
+            if news:
+                transaction.on_commit(
+                    lambda: queue.enqueue_named("signals.tasks.detect_swap_signals", news), robust=True
+                )
     return len(pairs)
 
 

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
@@ -285,8 +286,31 @@ def _save_positions(saved: list[tuple[Position, pnl.TokenBook, Token]], rows: Ev
         position.updated_at = now
         in_bulk.append(position)
     Position.objects.bulk_create([p for p in in_bulk if p.pk is None])
-    Position.objects.bulk_update([p for p in in_bulk if p.pk is not None], _POSITION_COLUMNS)
-    PositionCycle.objects.bulk_update(running, ["realized_pnl", "complete"])
+    _update(Position, [p for p in in_bulk if p.pk is not None], _POSITION_COLUMNS)
+    _update(PositionCycle, running, ["realized_pnl", "complete"])
+
+
+def _update(model, rows: list, columns: list[str]) -> None:
+    """Write these columns of these saved rows in one UPDATE … FROM (VALUES …): what `bulk_update`
+    does, without the cost of building its CASE per row and column."""
+    if not rows:
+        return
+    fields = [model._meta.get_field(name) for name in columns]
+    casts = ", ".join(["%s::bigint", *(f"%s::{field.cast_db_type(connection)}" for field in fields)])
+    values = ", ".join([f"({casts})"] * len(rows))
+    names = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    assignments = ", ".join(f"{name} = v.{name}" for name in (connection.ops.quote_name(f.column) for f in fields))
+    params = [
+        value
+        for row in rows
+        for value in [row.pk, *(field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields)]
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {model._meta.db_table} AS t SET {assignments} FROM (VALUES {values}) AS v(id, {names})"
+            " WHERE t.id = v.id",
+            params,
+        )
 
 
 def revalue_open_positions(token_ids: Iterable[int], wallet_ids: Iterable[int]) -> set[int]:

@@ -106,12 +106,7 @@ def add_booked(
     if not ids:
         return
     rolled = _rolled(stored, ids, now, exclude_swaps=swap_ids, exclude_cycles=closed_cycle_ids)
-    new, new_active = _window_sums(
-        Realization.objects.filter(swap_id__in=swap_ids, wallet_id__in=ids),
-        PositionCycle.objects.filter(id__in=closed_cycle_ids, wallet_id__in=ids),
-        Swap.objects.filter(id__in=swap_ids, wallet_id__in=ids),
-        now,
-    )
+    new, new_active = _booked_sums(ids, swap_ids, closed_cycle_ids, now) if swap_ids or closed_cycle_ids else ({}, {})
     totals = {key: rolled[key].plus(new.get(key, Totals())) for key in rolled}
     for wallet_id, at in new_active.items():
         last_active[wallet_id] = max(filter(None, [last_active.get(wallet_id), at]))
@@ -218,6 +213,52 @@ def _window_sums(realizations, cycles, swaps, now: datetime) -> tuple[dict[Key, 
     return totals, {w: row["last_active"] for w, row in activity.items() if row["last_active"] is not None}
 
 
+# A booking's own rows, as stored (at their columns' scale): its swaps' realizations, the cycles it
+# closed, its swaps.
+_BOOKED = f"""
+    SELECT 'sell', wallet_id, at, realized_pnl, cost_basis, amount > missing_amount
+      FROM {Realization._meta.db_table} WHERE swap_id = ANY(%(swaps)s) AND wallet_id = ANY(%(wallets)s)
+    UNION ALL
+    SELECT 'cycle', wallet_id, closed_at, realized_pnl, NULL, NULL
+      FROM {PositionCycle._meta.db_table}
+     WHERE id = ANY(%(cycles)s) AND complete AND closed_at IS NOT NULL AND wallet_id = ANY(%(wallets)s)
+    UNION ALL
+    SELECT 'swap', wallet_id, block_time, usd_value, NULL, NULL
+      FROM {Swap._meta.db_table} WHERE id = ANY(%(swaps)s) AND in_books AND wallet_id = ANY(%(wallets)s)
+"""
+
+
+def _booked_sums(
+    ids: Collection[int], swap_ids: Collection[int], cycle_ids: Collection[int], now: datetime
+) -> tuple[dict[Key, Totals], dict[int, datetime]]:
+    """`_window_sums` of a booking's own rows: a few rows, summed here rather than by a grouped query."""
+    since = {window: None if s is None else now - timedelta(seconds=s) for window, s in pnl.WINDOWS.items()}
+    sums: dict[Key, dict[str, Decimal | int]] = {}
+    last_active: dict[int, datetime] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(_BOOKED, {"swaps": list(swap_ids), "cycles": list(cycle_ids), "wallets": list(ids)})
+        rows = cursor.fetchall()
+    for kind, wallet_id, at, value, cost, counted in rows:
+        if kind == "swap":
+            last_active[wallet_id] = max(at, last_active.get(wallet_id, at))
+        for window, start in since.items():
+            if start is not None and at <= start:
+                continue
+            row = sums.setdefault((wallet_id, window), {name: _zero(name) for name in SUMMED})
+            if kind == "sell":
+                row["realized"] = _EXACT.add(row["realized"], value)
+                row["sold_cost"] = _EXACT.add(row["sold_cost"], cost)
+                row["sells"] += counted
+                row["sell_wins"] += counted and value > 0
+            elif kind == "cycle":
+                row["cycles"] += 1
+                row["cycle_wins"] += value > 0
+            else:
+                row["volume"] = _EXACT.add(row["volume"], value or ZERO)
+                row["swaps"] += 1
+    return {key: Totals(**row) for key, row in sums.items()}, last_active
+
+
 def _zero(name: str) -> Decimal | int:
     return ZERO if name in ("realized", "sold_cost", "volume") else 0
 
@@ -232,36 +273,33 @@ def _stored_totals(wallet_ids: Collection[int]) -> tuple[dict[Key, WindowTotals]
 
 
 # The rows a window's start passed between two moments, for many (wallet, window, from, to) at once:
-# each range is an index range scan of that wallet's rows by time.
-_PASSED = {
-    "realizations": f"""
-        SELECT b.wallet_id, b.win, SUM(r.realized_pnl), SUM(r.cost_basis),
-               COUNT(*) FILTER (WHERE r.amount > r.missing_amount),
-               COUNT(*) FILTER (WHERE r.amount > r.missing_amount AND r.realized_pnl > 0)
-        FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::timestamptz[]) AS b(wallet_id, win, lo, hi)
-        JOIN {Realization._meta.db_table} r ON r.wallet_id = b.wallet_id AND r.at > b.lo AND r.at <= b.hi
-        WHERE NOT (r.swap_id = ANY(%s::bigint[]))
-        GROUP BY b.wallet_id, b.win""",
-    "cycles": f"""
-        SELECT b.wallet_id, b.win, COUNT(*), COUNT(*) FILTER (WHERE c.realized_pnl > 0)
-        FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::timestamptz[]) AS b(wallet_id, win, lo, hi)
-        JOIN {PositionCycle._meta.db_table} c
-          ON c.wallet_id = b.wallet_id AND c.complete AND c.closed_at > b.lo AND c.closed_at <= b.hi
-        WHERE NOT (c.id = ANY(%s::bigint[]))
-        GROUP BY b.wallet_id, b.win""",
-    "swaps": f"""
-        SELECT b.wallet_id, b.win, SUM(s.usd_value), COUNT(*)
-        FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::timestamptz[]) AS b(wallet_id, win, lo, hi)
-        JOIN {Swap._meta.db_table} s
-          ON s.wallet_id = b.wallet_id AND s.in_books AND s.block_time > b.lo AND s.block_time <= b.hi
-        WHERE NOT (s.id = ANY(%s::bigint[]))
-        GROUP BY b.wallet_id, b.win""",
-}
-_PASSED_COLUMNS = {
-    "realizations": ("realized", "sold_cost", "sells", "sell_wins"),
-    "cycles": ("cycles", "cycle_wins"),
-    "swaps": ("volume", "swaps"),
-}
+# three index range scans of that wallet's rows by time per range (LATERAL keeps them so; a join on
+# the ranges may be planned as a scan of the whole table).
+_PASSED = f"""
+    SELECT b.wallet_id, b.win, r.realized, r.sold_cost, r.sells, r.sell_wins, c.cycles, c.cycle_wins, s.volume, s.swaps
+    FROM unnest(%(wallets)s::bigint[], %(windows)s::text[], %(los)s::timestamptz[], %(his)s::timestamptz[])
+         AS b(wallet_id, win, lo, hi)
+    CROSS JOIN LATERAL (
+        SELECT SUM(realized_pnl) AS realized, SUM(cost_basis) AS sold_cost,
+               COUNT(*) FILTER (WHERE amount > missing_amount) AS sells,
+               COUNT(*) FILTER (WHERE amount > missing_amount AND realized_pnl > 0) AS sell_wins
+        FROM {Realization._meta.db_table}
+        WHERE wallet_id = b.wallet_id AND at > b.lo AND at <= b.hi AND NOT (swap_id = ANY(%(swaps)s::bigint[]))
+    ) r
+    CROSS JOIN LATERAL (
+        SELECT COUNT(*) AS cycles, COUNT(*) FILTER (WHERE realized_pnl > 0) AS cycle_wins
+        FROM {PositionCycle._meta.db_table}
+        WHERE wallet_id = b.wallet_id AND complete AND closed_at > b.lo AND closed_at <= b.hi
+          AND NOT (id = ANY(%(cycles)s::bigint[]))
+    ) c
+    CROSS JOIN LATERAL (
+        SELECT SUM(usd_value) AS volume, COUNT(*) AS swaps
+        FROM {Swap._meta.db_table}
+        WHERE wallet_id = b.wallet_id AND in_books AND block_time > b.lo AND block_time <= b.hi
+          AND NOT (id = ANY(%(swaps)s::bigint[]))
+    ) s
+"""
+_PASSED_COLUMNS = ("realized", "sold_cost", "sells", "sell_wins", "cycles", "cycle_wins", "volume", "swaps")
 
 
 def _rolled(
@@ -285,16 +323,21 @@ def _rolled(
         signs[(w, window)] = -1 if as_of < now else 1
     if not ranges:
         return totals
-    columns = [list(column) for column in zip(*ranges, strict=True)]
+    wallets, windows, los, his = (list(column) for column in zip(*ranges, strict=True))
+    params = {
+        "wallets": wallets,
+        "windows": windows,
+        "los": los,
+        "his": his,
+        "swaps": list(exclude_swaps),
+        "cycles": list(exclude_cycles),
+    }
     with connection.cursor() as cursor:
-        for table, sql in _PASSED.items():
-            excluded = list(exclude_cycles if table == "cycles" else exclude_swaps)
-            cursor.execute(sql, [*columns, excluded])
-            names = _PASSED_COLUMNS[table]
-            for wallet_id, window, *values in cursor.fetchall():
-                passed = Totals(**{name: value or _zero(name) for name, value in zip(names, values, strict=True)})
-                key = (wallet_id, window)
-                totals[key] = totals[key].plus(passed, sign=signs[key])
+        cursor.execute(_PASSED, params)
+        for wallet_id, window, *values in cursor.fetchall():
+            passed = Totals(**{n: v or _zero(n) for n, v in zip(_PASSED_COLUMNS, values, strict=True)})
+            key = (wallet_id, window)
+            totals[key] = totals[key].plus(passed, sign=signs[key])
     return totals
 
 
