@@ -180,7 +180,12 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "aura",
-        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        # One pool per process (aura.cache): otherwise every ASGI request opens a connection of its own.
+        "OPTIONS": {
+            "socket_connect_timeout": 2,
+            "socket_timeout": 2,
+            "pool_class": "aura.cache.SharedConnectionPool",
+        },
     }
 }
 

@@ -34,6 +34,9 @@ LEADERBOARD_QUERIES = 11
 WALLET_PAGE_QUERIES = 13
 TOKEN_PAGE_QUERIES = 12
 FEED_PAGE_QUERIES = 6
+# A search reads the tokens it may name (their symbol exactly, then its start) and counts the wallets
+# it finds in the query that reads the page's ids, not in a count of its own.
+LEADERBOARD_SEARCH_QUERIES = 12
 
 
 def trade_round_trips(label: str, wins: int, losses: int, tags: list[str] | None = None) -> TrackedWallet:
@@ -550,6 +553,15 @@ def test_the_leaderboard_page_takes_a_fixed_number_of_queries(admin_client, djan
     busy_market(*size)
     with django_assert_num_queries(LEADERBOARD_QUERIES):
         assert admin_client.get("/").status_code == 200
+
+
+@pytest.mark.parametrize("size", [(2, 1), (12, 6)])
+def test_a_leaderboard_search_takes_a_fixed_number_of_queries(admin_client, django_assert_num_queries, size):
+    busy_market(*size)
+    with django_assert_num_queries(LEADERBOARD_SEARCH_QUERIES):
+        response = admin_client.get("/", {"q": "trader"})
+    assert response.status_code == 200
+    assert response.context["page"].paginator.count == size[0]
 
 
 @pytest.mark.parametrize("size", [(2, 1), (12, 6)])

@@ -520,16 +520,17 @@ class LeaderboardRowsPaginator(RowsByIdPaginator):
     page's rows as `LEADERBOARD_VALUES` dicts."""
 
     def page(self, number: int | str) -> Page:
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        ids = list(self.object_list.values_list("id", flat=True)[bottom : bottom + self.per_page])
+        number, ids = self.page_ids(number)
         rows = {row["id"]: row for row in WalletStats.objects.filter(id__in=ids).values(*LEADERBOARD_VALUES)}
         return self._get_page([rows[row_id] for row_id in ids], number, self)
 
 
 class LeaderboardPagination(StrictPageNumberPagination):
     page_size = LEADERBOARD_PAGE_SIZE
-    django_paginator_class = LeaderboardRowsPaginator
+    count_with_ids = False  # the view sets it for a search (RowsByIdPaginator says why)
+
+    def django_paginator_class(self, queryset: QuerySet[WalletStats], page_size: int) -> LeaderboardRowsPaginator:
+        return LeaderboardRowsPaginator(queryset, page_size, count_with_ids=self.count_with_ids)
 
 
 class SwapPagination(StrictCursorPagination):
@@ -578,7 +579,9 @@ class LeaderboardViewSet(ConditionalGetMixin, mixins.ListModelMixin, viewsets.Ge
         return LeaderboardQuery.from_request(self.request).stats()
 
     def list(self, request: Request, *args, **kwargs) -> Response:
-        rows = self.paginate_queryset(self.get_queryset())
+        stats = self.get_queryset()
+        self.paginator.count_with_ids = bool(LeaderboardQuery.from_request(request).search)
+        rows = self.paginate_queryset(stats)
         return self.get_paginated_response([leaderboard_row(row) for row in rows])
 
 

@@ -17,7 +17,7 @@ from whales.models import Swap, TrackedWallet, WalletStats
 
 
 def swap_rows(swaps: Iterable[Swap]) -> dict[int, str]:
-    now = timezone.now()
+    now = rows.local_now()
     return {swap.id: rows.swap_row(swap, now) for swap in swaps}
 
 

@@ -11,6 +11,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F
+from django.db.models.expressions import OrderBy
 from django.utils import timezone
 
 from whales.solana import USDC_MINT, USDT_MINT, WSOL_MINT, InvalidAddress, validate_solana_address
@@ -53,6 +54,11 @@ class BackfillState(models.TextChoices):
     RUNNING = "running", "running"
     DONE = "done", "done"
     FAILED = "failed", "failed"
+
+
+def short_address(address: str) -> str:
+    """ "AbCd…WxYz": the start and end of an address, where a wallet has no label."""
+    return f"{address[:4]}…{address[-4:]}"
 
 
 class TrackedWallet(models.Model):
@@ -100,7 +106,7 @@ class TrackedWallet(models.Model):
 
     @property
     def short_address(self) -> str:
-        return f"{self.address[:4]}…{self.address[-4:]}"
+        return short_address(self.address)
 
     def backfill_progress(self) -> int | None:
         """Percent of the backfill window covered (100 when done), or None before it has started."""
@@ -463,6 +469,11 @@ class Window(models.TextChoices):
 _ACTIVE = models.Q(wallet_active=True)
 
 
+def _leaderboard_index(name: str, *order: OrderBy) -> models.Index:
+    """An index of a window's active wallets in a leaderboard order (ties by wallet), covering the id."""
+    return models.Index(F("window"), *order, F("wallet_id"), name=name, condition=_ACTIVE, include=["id"])
+
+
 class WalletStats(models.Model):
     """A wallet's figures over one window, refreshed on ingest, on price ticks and by beat as windows roll.
 
@@ -507,23 +518,17 @@ class WalletStats(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["wallet", "window"], name="one_stats_row_per_window")]
-        # The leaderboard lists active wallets of one window in one of these orders (whales.views);
-        # an index per common order, with NULLs where the page puts them, makes a page a few rows' read.
+        # The leaderboard lists active wallets of one window in one of these orders (whales.views), ties
+        # broken by wallet; an index per common order, with NULLs where the page puts them and the tie
+        # breaker last, makes a page a few rows' read, and a deep page (an offset) a walk along the
+        # index that reads only it (`id` included) rather than a sort of every row.
         indexes = [
-            models.Index(F("window"), F("total_pnl").desc(), name="stats_by_total", condition=_ACTIVE),
-            models.Index(F("window"), F("realized_pnl").desc(), name="stats_by_realized", condition=_ACTIVE),
-            models.Index(
-                F("window"),
-                F("rankable").desc(),
-                F("win_rate").desc(nulls_last=True),
-                name="stats_by_win_rate",
-                condition=_ACTIVE,
-            ),
-            models.Index(F("window"), F("roi").desc(nulls_last=True), name="stats_by_roi", condition=_ACTIVE),
-            models.Index(F("window"), F("volume_usd").desc(), name="stats_by_volume", condition=_ACTIVE),
-            models.Index(
-                F("window"), F("last_active").desc(nulls_last=True), name="stats_by_activity", condition=_ACTIVE
-            ),
+            _leaderboard_index("stats_by_total", F("total_pnl").desc()),
+            _leaderboard_index("stats_by_realized", F("realized_pnl").desc()),
+            _leaderboard_index("stats_by_win_rate", F("rankable").desc(), F("win_rate").desc(nulls_last=True)),
+            _leaderboard_index("stats_by_roi", F("roi").desc(nulls_last=True)),
+            _leaderboard_index("stats_by_volume", F("volume_usd").desc()),
+            _leaderboard_index("stats_by_activity", F("last_active").desc(nulls_last=True)),
         ]
 
     def __str__(self) -> str:

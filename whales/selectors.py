@@ -4,18 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Window as WindowFunction
 from django.http import HttpRequest
 
-from whales.models import Position, PositionCycle, Swap, Token, TrackedWallet, WalletStats, Window
+from whales.models import (
+    QUOTE_ASSETS,
+    Position,
+    PositionCycle,
+    Swap,
+    Token,
+    TrackedWallet,
+    WalletStats,
+    Window,
+    short_address,
+)
 
 TOKEN_HOLDERS_LIMIT = 100
 PRICE_STALE_AFTER = timedelta(minutes=10)
@@ -46,14 +58,34 @@ NULLABLE_SORTS = {"roi", "win_rate", "sell_win_rate", "last_active"}
 
 class RowsByIdPaginator(Paginator):
     """Reads a page's ids first, then those rows with their joins: an offset deep into the leaderboard
-    then skips bare index entries instead of joined rows (page 100 of 10,000 wallets: 87 → ~15 ms)."""
+    then skips bare index entries instead of joined rows (page 100 of 10,000 wallets: 87 → ~15 ms).
+
+    With `count_with_ids`, the ids query also counts the matching rows (a window count), so a page
+    with rows needs no count query of its own. That pays for a search, whose filter joins the wallets
+    and would otherwise be evaluated twice (~8 ms each at 10,000 wallets); without a filter, counting
+    the bare index is cheaper than counting in the ordered read, which then stops after one page."""
+
+    def __init__(self, *args: Any, count_with_ids: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.count_with_ids = count_with_ids
 
     def page(self, number: int | str) -> Page:
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        ids = list(self.object_list.values_list("id", flat=True)[bottom : bottom + self.per_page])
+        number, ids = self.page_ids(number)
         rows = {row.id: row for row in self.object_list.filter(id__in=ids).order_by()}
         return self._get_page([rows[row_id] for row_id in ids], number, self)
+
+    def page_ids(self, number: int | str) -> tuple[int, list[int]]:
+        """The page's number (checked as Paginator.validate_number checks it) and its rows' ids, in order."""
+        if self.count_with_ids and (isinstance(number, int) or str(number).isdigit()) and int(number) >= 1:
+            bottom = (int(number) - 1) * self.per_page
+            counted = self.object_list.annotate(matching=WindowFunction(Count("*"))).values_list("id", "matching")
+            rows = list(counted[bottom : bottom + self.per_page])
+            if rows or not bottom:
+                self.count = rows[0][1] if rows else 0  # Paginator.count is a cached_property: its value now
+                return self.validate_number(number), [row_id for row_id, _ in rows]
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        return number, list(self.object_list.values_list("id", flat=True)[bottom : bottom + self.per_page])
 
 
 @dataclass
@@ -193,6 +225,71 @@ def swap_feed(
     return swaps
 
 
+@dataclass(frozen=True)
+class FeedWallet:
+    address: str
+    label: str
+
+    def __str__(self) -> str:
+        return self.label or short_address(self.address)
+
+
+@dataclass(frozen=True)
+class FeedToken:
+    mint: str
+    symbol: str
+    name: str
+
+    @property
+    def display_symbol(self) -> str:
+        return self.symbol or short_address(self.mint)
+
+
+@dataclass(frozen=True)
+class FeedSwap:
+    """A swap as a feed's row shows it (whales.rows.swap_row): plain values, since a page's 50 swaps
+    with their wallets and tokens as model instances cost more to build than their rows to write."""
+
+    id: int
+    signature: str
+    side: str
+    token_amount: Decimal
+    quote_mint: str
+    quote_amount: Decimal
+    usd_value: Decimal | None
+    block_time: datetime
+    slot: int
+    source: str
+    wallet: FeedWallet
+    token: FeedToken
+
+    @property
+    def quote_asset(self) -> str:
+        return QUOTE_ASSETS.get(self.quote_mint, "?")
+
+
+def feed_swaps(swaps: QuerySet[Swap], limit: int = FEED_PAGE_SIZE) -> list[FeedSwap]:
+    """The first `limit` of `swaps` (a swap_feed) as FeedSwap values."""
+    values = swaps.values_list(
+        "id",
+        "signature",
+        "side",
+        "token_amount",
+        "quote_mint",
+        "quote_amount",
+        "usd_value",
+        "block_time",
+        "slot",
+        "source",
+        "wallet__address",
+        "wallet__label",
+        "token__mint",
+        "token__symbol",
+        "token__name",
+    )
+    return [FeedSwap(*row[:10], wallet=FeedWallet(*row[10:12]), token=FeedToken(*row[12:])) for row in values[:limit]]
+
+
 def open_positions(wallet: TrackedWallet) -> QuerySet[Position]:
     """What the wallet holds, biggest cost basis first."""
     return (
@@ -224,7 +321,31 @@ HOLDER_SORTS = {
 }
 
 
-def token_positions(token: Token, *, holding: bool, sort: str, descending: bool) -> QuerySet[Position]:
+@dataclass(frozen=True)
+class HolderWallet:
+    address: str
+    label: str
+
+    def __str__(self) -> str:
+        return self.label or short_address(self.address)
+
+
+@dataclass(frozen=True)
+class Holder:
+    """A tracked wallet's position in a token as the token page's holder tables show it: plain values,
+    as the busiest tokens list up to 2 × TOKEN_HOLDERS_LIMIT of them (model instances of each
+    position and its wallet cost more than the rest of the page's rows together)."""
+
+    holdings: Decimal
+    cost_basis: Decimal
+    unrealized_pnl: Decimal | None
+    realized_pnl: Decimal
+    net_flow: Decimal
+    last_trade_at: datetime | None
+    wallet: HolderWallet
+
+
+def token_positions(token: Token, *, holding: bool, sort: str, descending: bool) -> list[Holder]:
     """Tracked wallets' positions in `token`: those holding some (`holding`), or those that bought
     and hold none now (sold out), in the asked order (`HOLDER_SORTS`), at most TOKEN_HOLDERS_LIMIT."""
     rows = Position.objects.filter(token=token).annotate(net_flow=F("bought_usd") - F("sold_usd"))
@@ -232,9 +353,17 @@ def token_positions(token: Token, *, holding: bool, sort: str, descending: bool)
     field = F(HOLDER_SORTS[sort])
     order = field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
     # What the holder tables show, no more: the busiest tokens have hundreds of rows (and long FIFO books).
-    shown = ("holdings", "cost_basis", "unrealized_pnl", "realized_pnl", "last_trade_at", "wallet__address")
-    rows = rows.select_related("wallet").only("wallet__label", "bought_usd", "sold_usd", *shown)
-    return rows.order_by(order, "wallet_id")[:TOKEN_HOLDERS_LIMIT]
+    shown = rows.order_by(order, "wallet_id").values_list(
+        "holdings",
+        "cost_basis",
+        "unrealized_pnl",
+        "realized_pnl",
+        "net_flow",
+        "last_trade_at",
+        "wallet__address",
+        "wallet__label",
+    )
+    return [Holder(*values[:6], wallet=HolderWallet(*values[6:])) for values in shown[:TOKEN_HOLDERS_LIMIT]]
 
 
 def token_holders(token: Token) -> QuerySet[Position]:

@@ -50,6 +50,7 @@ from whales.selectors import (
     LeaderboardQuery,
     RowsByIdPaginator,
     closed_cycles,
+    feed_swaps,
     swap_feed,
     token_positions,
     wallet_tags,
@@ -64,7 +65,9 @@ QUARANTINE_SHOWN = 10
 def _leaderboard_context(request: HttpRequest) -> dict:
     query = LeaderboardQuery.from_request(request)
     tokens = query.matching_tokens()
-    page = RowsByIdPaginator(query.stats(tokens=tokens), LEADERBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
+    stats = query.stats(tokens=tokens).only(*rows.LEADERBOARD_ROW_FIELDS)
+    paginator = RowsByIdPaginator(stats, LEADERBOARD_PAGE_SIZE, count_with_ids=bool(query.search))
+    page = paginator.get_page(request.GET.get("page"))
     return {
         "query": query,
         "page": page,
@@ -89,7 +92,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     query = context["query"]
     narrowed = FeedFilter.from_query(request.GET)
     context.update(
-        swaps=list(swap_feed(narrowed=narrowed).only(*rows.SWAP_ROW_FIELDS)[:FEED_PAGE_SIZE]),
+        swaps=feed_swaps(swap_feed(narrowed=narrowed)),
         feed_query=urlencode(narrowed.params()),
         feed_filter=narrowed,
         feed_scope={},
@@ -142,7 +145,7 @@ def wallet_page(request: HttpRequest, address: str) -> HttpResponse:
     wallet = TrackedWallet.objects.filter(address=address).first()
     if wallet is None:
         return _wallet_not_found(request, address)
-    swaps = list(swap_feed(wallet=wallet).only(*rows.SWAP_ROW_FIELDS)[:FEED_PAGE_SIZE])
+    swaps = feed_swaps(swap_feed(wallet=wallet))
     cycles = Paginator(closed_cycles(wallet), 25).get_page(request.GET.get("cycles_page"))
     context = {
         **fragments.wallet_stats_context(wallet),
@@ -231,7 +234,7 @@ def token_page(request: HttpRequest, mint: str) -> HttpResponse:
         "descending": descending,
         "sort_links": _sort_links(HOLDER_SORTS, sort, descending),
         "holders_limit": TOKEN_HOLDERS_LIMIT,
-        "swaps": list(swap_feed(token=token).only(*rows.SWAP_ROW_FIELDS)[:FEED_PAGE_SIZE]),
+        "swaps": feed_swaps(swap_feed(token=token)),
         "feed_query": urlencode({"token": token.mint}),
         "live_groups": realtime.token_group(token.mint),
         # The chart fetches its series (token_chart); its title says how far back the data goes.

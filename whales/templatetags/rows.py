@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from django import template
 from django.urls import reverse
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
 from whales import rows as rendered
@@ -25,6 +26,56 @@ def swap_rows(swaps: Iterable[Swap]) -> SafeString:
 def leaderboard_rows(context: template.Context, rows: Iterable[WalletStats]) -> SafeString:
     token = str(context.get("csrf_token") or "")
     return mark_safe(rendered.leaderboard_rows(rows, csrf_token="" if token == "NOTPROVIDED" else token))
+
+
+def _header(css: str, label: str, title: str, sorted_by: bool, descending: bool, link: str, extra: str = "") -> str:
+    aria = f' aria-sort="{"descending" if descending else "ascending"}"' if sorted_by else ""
+    titled = f' title="{conditional_escape(title)}"' if title else ""
+    return (
+        f'<th scope="col" class="{conditional_escape(css)}"{aria}{titled}><a href="?{link}"{extra}>'
+        f"{conditional_escape(label)}</a></th>\n"
+    )
+
+
+@register.simple_tag(takes_context=True)
+def sort_header(context: template.Context, name: str, label: str, css: str, title: str = "") -> SafeString:
+    """A leaderboard column's header: a link sorting by it (`sort_links`), marked when it is the sort
+    (`query`); with `sort_target`, htmx swaps that element rather than loading the page."""
+    query = context.get("query")
+    link = conditional_escape((context.get("sort_links") or {}).get(name, ""))
+    target = context.get("sort_target")
+    swap = (
+        f' hx-get="?{link}" hx-target="{conditional_escape(target)}" hx-swap="outerHTML" hx-push-url="true"'
+        if target
+        else ""
+    )
+    sorted_by = getattr(query, "sort", None) == name
+    return mark_safe(_header(css, label, title, sorted_by, getattr(query, "descending", False), link, swap))
+
+
+@register.simple_tag(takes_context=True)
+def holder_header(context: template.Context, name: str, label: str, css: str = "", title: str = "") -> SafeString:
+    """A token page holders table's column header: a link sorting by it (`sort_links`), marked when it
+    is the sort (`sort`, `descending`)."""
+    link = conditional_escape((context.get("sort_links") or {}).get(name, ""))
+    sorted_by = context.get("sort") == name
+    return mark_safe(_header(css, label, title, sorted_by, bool(context.get("descending")), f"{link}#holders"))
+
+
+@register.simple_tag
+def win_rate(stats: WalletStats) -> SafeString:
+    """A window's win rate with its interval and sample size (the leaderboard's cell)."""
+    return mark_safe(  # escaped value by value in whales.rows
+        rendered.win_rate_cell(
+            stats.win_rate,
+            stats.win_rate_low,
+            stats.win_rate_high,
+            stats.cycle_wins,
+            stats.cycles,
+            stats.rankable,
+            stats.confidence,
+        )
+    )
 
 
 @register.simple_tag
