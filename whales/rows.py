@@ -205,6 +205,19 @@ def swap_rows(swaps: Iterable[Swap]) -> str:
 # --- leaderboard -----------------------------------------------------------------------------------
 
 
+def stats_win_rate_cell(stats: WalletStats) -> str:
+    """`win_rate_cell` of a window's stats row."""
+    return win_rate_cell(
+        stats.win_rate,
+        stats.win_rate_low,
+        stats.win_rate_high,
+        stats.cycle_wins,
+        stats.cycles,
+        stats.rankable,
+        stats.confidence,
+    )
+
+
 def win_rate_cell(
     rate: object, low: object, high: object, wins: int, n: int, rankable: bool, confidence: str, min_cycles: int = 5
 ) -> str:
@@ -288,15 +301,7 @@ def _leaderboard_row_parts(stats: WalletStats, oob: bool) -> str:
             f' {stats.pending_trades} trade(s), {stats.unpriced_positions} open position(s)">pricing {waiting}</span>'
         )
     volume = _pending_or(format_usd(stats.volume_usd), stats.volume_pending)
-    win_rate = win_rate_cell(
-        stats.win_rate,
-        stats.win_rate_low,
-        stats.win_rate_high,
-        stats.cycle_wins,
-        stats.cycles,
-        stats.rankable,
-        stats.confidence,
-    )
+    win_rate = stats_win_rate_cell(stats)
     return (
         f'<tr id="wallet-row-{stats.wallet_id}" class="lb-row"{_OOB if oob else ""}>\n'
         f'  <td class="rank"></td>\n'

@@ -65,17 +65,7 @@ def holder_header(context: template.Context, name: str, label: str, css: str = "
 @register.simple_tag
 def win_rate(stats: WalletStats) -> SafeString:
     """A window's win rate with its interval and sample size (the leaderboard's cell)."""
-    return mark_safe(  # escaped value by value in whales.rows
-        rendered.win_rate_cell(
-            stats.win_rate,
-            stats.win_rate_low,
-            stats.win_rate_high,
-            stats.cycle_wins,
-            stats.cycles,
-            stats.rankable,
-            stats.confidence,
-        )
-    )
+    return mark_safe(rendered.stats_win_rate_cell(stats))  # escaped value by value in whales.rows
 
 
 @register.simple_tag
