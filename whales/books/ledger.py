@@ -223,10 +223,10 @@ class EventRows:
                     wallet_id=wallet_id, token_id=token_id, opened_key=str(event.key), opened_at=datetime_at(event.time)
                 )
             elif type(event) is pnl.CycleClosed:
-                key = (wallet_id, token_id, str(event.opened_key))
-                cycle = self.opened.get(key) or self.open_cycles.get(key)
+                opened_key = str(event.opened_key)
+                cycle = self.open_cycle(wallet_id, token_id, opened_key)
                 if cycle is None:
-                    cycle = PositionCycle.objects.get(wallet_id=wallet_id, token_id=token_id, opened_key=key[2])
+                    cycle = PositionCycle.objects.get(wallet_id=wallet_id, token_id=token_id, opened_key=opened_key)
                 cycle.closed_key = str(event.closed_key)
                 cycle.closed_at = datetime_at(event.closed_time)
                 cycle.realized_pnl = event.realized_pnl
@@ -238,7 +238,7 @@ class EventRows:
         """Store what was added; returns the ids of the cycles it closed."""
         Realization.objects.bulk_create(self.realizations)
         PositionCycle.objects.bulk_create(self.opened.values())
-        PositionCycle.objects.bulk_update(self.closed, ["closed_key", "closed_at", "realized_pnl", "complete"])
+        _update(PositionCycle, self.closed, ["closed_key", "closed_at", "realized_pnl", "complete"])
         return [cycle.pk for cycle in [*self.opened.values(), *self.closed] if cycle.closed_at is not None]
 
     def open_cycle(self, wallet_id: int, token_id: int, opened_key: str) -> PositionCycle | None:
@@ -273,7 +273,6 @@ def _save_positions(saved: list[tuple[Position, pnl.TokenBook, Token]], rows: Ev
     running: list[PositionCycle] = []
     in_bulk: list[Position] = []
     for position, book, token in saved:
-        cycle = None
         if book.cycle is not None:
             cycle = rows.open_cycle(position.wallet_id, position.token_id, str(book.cycle.opened_key))
             if cycle is None:  # an open cycle neither prefetched nor opened here
