@@ -44,7 +44,7 @@ def book_trades(swaps: Sequence[Swap], transfers: Sequence[TokenTransfer], now: 
     with transaction.atomic():
         waiting_swaps = Q(in_books=False, usd_price__isnull=False, live=True)
         candidates = {trade.wallet_id for trade in [*swaps, *transfers]} | set(
-            Swap.objects.filter(waiting_swaps).values_list("wallet_id", flat=True)[:LANE_LIMIT]
+            Swap.objects.filter(waiting_swaps).values_list("wallet_id", flat=True).distinct()[:LANE_LIMIT]
         )
         wallet_ids = [wallet.id for wallet in ledger.lock_wallets(candidates)]
         # Read again under the lock: a replay of these wallets (valuation, the straggler sweep, a
