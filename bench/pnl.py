@@ -58,7 +58,8 @@ import time
 from pathlib import Path
 
 REPO_DIR = Path(__file__).resolve().parent.parent
-BENCH_DATABASE = "aura_bench"
+# AURA_BENCH_DATABASE names another one, so that two runs (two checkouts) need not share it.
+BENCH_DATABASE = os.environ.get("AURA_BENCH_DATABASE", "aura_bench")
 
 
 # Django is set up on import, pointed at the benchmark database, so that the stages run in fresh
