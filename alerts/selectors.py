@@ -64,8 +64,8 @@ def browser_alerts(user: Any) -> BrowserAlerts:
     )
 
 
-def open_notices(user: Any) -> list[Notice]:
-    return _OPEN_NOTICES.rows(user=user.pk)
+def open_notices(user_id: int) -> list[Notice]:
+    return _OPEN_NOTICES.rows(user=user_id)
 
 
 def delivery_log(user: Any) -> QuerySet[Delivery]:
