@@ -65,12 +65,15 @@ class Prepared:
 
     def rows(self, *shape: Hashable, **values: Any) -> list:
         """What iterating the queryset gives, with `values` bound to its `Bind` markers (every one of
-        them, by name; plain database values: ids, not model instances)."""
+        them, by name; plain database values: ids, not model instances; never None)."""
         compiled = self._shapes.get(shape) or self._compile(shape)
         if not compiled.sql:
             return []
         if set(values) != compiled.slots:
             raise TypeError(f"{self.build.__qualname__} binds {sorted(compiled.slots)}, given {sorted(values)}")
+        if None in values.values():
+            # The ORM writes a filter on None as IS NULL; a bound NULL would match nothing.
+            raise TypeError(f"{self.build.__qualname__}: None cannot be bound, given {values}")
         bound = [values[param.name] if type(param) is _Slot else param for param in compiled.params]
         run = copy.copy(compiled.compiler)
         # The compiler keeps the connection it was built with; a run uses this thread's.

@@ -105,6 +105,8 @@ def test_every_marker_must_be_given_and_nothing_else(traders):
         by_address.rows()
     with pytest.raises(TypeError, match="binds"):
         by_address.rows(address=traders[0].address, wallet=1)
+    with pytest.raises(TypeError, match="None"):
+        by_address.rows(address=None)
 
 
 def test_annotations_and_values_come_back_as_the_orm_gives_them(traders):
