@@ -13,4 +13,4 @@ def alerts(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"browser_alerts": browser_alerts(user), "alert_notices": open_notices(user), "alert_pages": ALERT_PAGES}
+    return {"browser_alerts": browser_alerts(user), "alert_notices": open_notices(user.pk), "alert_pages": ALERT_PAGES}

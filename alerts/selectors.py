@@ -7,10 +7,11 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import IntegerField, QuerySet
 from django.utils import timezone
 
 from alerts.models import Channel, Delivery, Notice, Rule
+from aura.prepared import Bind, Prepared
 
 
 @dataclass(frozen=True)
@@ -25,8 +26,18 @@ class BrowserAlerts:
     follows: str = ""  # comma-separated addresses, for the "followed"/"chosen" scope
 
 
+def _user_id() -> Bind:
+    return Bind("user", IntegerField())
+
+
+_INAPP_CHANNEL = Prepared(
+    lambda: Channel.objects.filter(user_id=_user_id(), kind=Channel.Kind.INAPP).order_by("id")[:1]
+)
+_OPEN_NOTICES = Prepared(lambda: Notice.objects.filter(user_id=_user_id(), dismissed_at=None)[:5])
+
+
 def browser_alerts(user: Any) -> BrowserAlerts:
-    channel = Channel.objects.filter(user=user, kind=Channel.Kind.INAPP).order_by("id").first()
+    channel = _INAPP_CHANNEL.first(user=user.pk)
     if channel is None:
         return BrowserAlerts()
     rules = [r for r in channel.rules.filter(trigger=Rule.Trigger.SWAPS, is_active=True).order_by("id")]
@@ -53,8 +64,8 @@ def browser_alerts(user: Any) -> BrowserAlerts:
     )
 
 
-def open_notices(user: Any) -> list[Notice]:
-    return list(Notice.objects.filter(user=user, dismissed_at=None)[:5])
+def open_notices(user_id: int) -> list[Notice]:
+    return _OPEN_NOTICES.rows(user=user_id)
 
 
 def delivery_log(user: Any) -> QuerySet[Delivery]:

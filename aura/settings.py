@@ -189,6 +189,9 @@ CACHES = {
     }
 }
 
+# Sessions are read from Redis (written through to PostgreSQL): every page reads one, few write one.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 CHANNEL_LAYERS = {
     "default": {
         # redis-py 8 gives every connection a 5 s socket_timeout; the layer's idle blocking reads

@@ -9,18 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from django.db.models import CharField
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from aura import realtime, stream
+from aura.prepared import Bind, Prepared
 from signals.models import KindScore, Period, Signal
 
 QUOTED_PERIOD = Period.MONTH
 
 
+_SCORES_OF_PERIOD = Prepared(lambda: KindScore.objects.filter(period=Bind("period", CharField())))
+
+
 def scores_by_kind(period: str = QUOTED_PERIOD) -> dict[str, KindScore]:
     """How each kind did over `period`, to quote beside its signals ("right 41 % of 212 times in 30 d")."""
-    return {score.kind: score for score in KindScore.objects.filter(period=period)}
+    return {score.kind: score for score in _SCORES_OF_PERIOD.rows(period=period)}
 
 
 def signal_row(signal: Signal, scores: dict[str, KindScore], oob: bool = False) -> str:

@@ -27,16 +27,17 @@ pytestmark = pytest.mark.django_db
 NOW = int(timezone.now().timestamp())
 HOSTILE_SYMBOL = "<script>alert(1)</script>"
 HOSTILE_NAME = '"><img src=x onerror=alert(2)>'
-# Queries a page takes, whatever the number of wallets, swaps and positions behind it (session and
-# user included, and the two of every signed-in page's alert settings and notices). The leaderboard's
+# Queries a page takes, whatever the number of wallets, swaps and positions behind it (the user
+# included — its session is read from Redis — and the two of every signed-in page's alert settings
+# and notices). The leaderboard's
 # count includes the tag list read once into its cache, and its signals panel's two.
-LEADERBOARD_QUERIES = 11
-WALLET_PAGE_QUERIES = 13
-TOKEN_PAGE_QUERIES = 12
-FEED_PAGE_QUERIES = 6
+LEADERBOARD_QUERIES = 10
+WALLET_PAGE_QUERIES = 12
+TOKEN_PAGE_QUERIES = 11
+FEED_PAGE_QUERIES = 5
 # A search reads the tokens it may name (their symbol exactly, then its start) and counts the wallets
 # it finds in the query that reads the page's ids, not in a count of its own.
-LEADERBOARD_SEARCH_QUERIES = 12
+LEADERBOARD_SEARCH_QUERIES = 11
 
 
 def trade_round_trips(label: str, wins: int, losses: int, tags: list[str] | None = None) -> TrackedWallet:

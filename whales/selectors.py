@@ -13,14 +13,16 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import CharField, Count, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet
 from django.db.models import Window as WindowFunction
 from django.http import HttpRequest
 
+from aura.prepared import Bind, Prepared
 from whales.models import (
     QUOTE_ASSETS,
     Position,
     PositionCycle,
+    Realization,
     Swap,
     Token,
     TrackedWallet,
@@ -268,35 +270,81 @@ class FeedSwap:
         return QUOTE_ASSETS.get(self.quote_mint, "?")
 
 
+FEED_VALUES = (
+    "id",
+    "signature",
+    "side",
+    "token_amount",
+    "quote_mint",
+    "quote_amount",
+    "usd_value",
+    "block_time",
+    "slot",
+    "source",
+    "wallet__address",
+    "wallet__label",
+    "token__mint",
+    "token__symbol",
+    "token__name",
+)
+
+
+def _feed_swap(row: tuple) -> FeedSwap:
+    return FeedSwap(*row[:10], wallet=FeedWallet(*row[10:12]), token=FeedToken(*row[12:]))
+
+
 def feed_swaps(swaps: QuerySet[Swap], limit: int = FEED_PAGE_SIZE) -> list[FeedSwap]:
     """The first `limit` of `swaps` (a swap_feed) as FeedSwap values."""
-    values = swaps.values_list(
-        "id",
-        "signature",
-        "side",
-        "token_amount",
-        "quote_mint",
-        "quote_amount",
-        "usd_value",
-        "block_time",
-        "slot",
-        "source",
-        "wallet__address",
-        "wallet__label",
-        "token__mint",
-        "token__symbol",
-        "token__name",
+    return [_feed_swap(row) for row in swaps.values_list(*FEED_VALUES)[:limit]]
+
+
+_RECENT_SWAPS = Prepared(
+    lambda of: (
+        swap_feed().filter(**({of: Bind(of, IntegerField())} if of else {})).values_list(*FEED_VALUES)[:FEED_PAGE_SIZE]
     )
-    return [FeedSwap(*row[:10], wallet=FeedWallet(*row[10:12]), token=FeedToken(*row[12:])) for row in values[:limit]]
+)
 
 
-def open_positions(wallet: TrackedWallet) -> QuerySet[Position]:
-    """What the wallet holds, biggest cost basis first."""
-    return (
-        Position.objects.filter(wallet=wallet, holdings__gt=0)
+def recent_swaps(wallet: TrackedWallet | None = None, token: Token | None = None) -> list[FeedSwap]:
+    """`feed_swaps(swap_feed(wallet=…))`, or of one token, or of every wallet: a page's first rows."""
+    if wallet is not None:
+        return [_feed_swap(row) for row in _RECENT_SWAPS.rows("wallet_id", wallet_id=wallet.id)]
+    if token is not None:
+        return [_feed_swap(row) for row in _RECENT_SWAPS.rows("token_id", token_id=token.id)]
+    return [_feed_swap(row) for row in _RECENT_SWAPS.rows("")]
+
+
+def _wallet_id() -> Bind:
+    return Bind("wallet", IntegerField())
+
+
+_OPEN_POSITIONS = Prepared(
+    lambda: (
+        Position.objects.filter(wallet_id=_wallet_id(), holdings__gt=0)
         .select_related("token")
         .order_by(F("cost_basis").desc(nulls_last=True))
     )
+)
+
+
+def open_positions(wallet: TrackedWallet) -> list[Position]:
+    """What the wallet holds, biggest cost basis first."""
+    return _OPEN_POSITIONS.rows(wallet=wallet.id)
+
+
+_TRACKED_WALLET = Prepared(lambda: TrackedWallet.objects.filter(address=Bind("address", CharField()))[:1])
+
+
+def tracked_wallet(address: str) -> TrackedWallet | None:
+    return _TRACKED_WALLET.first(address=address)
+
+
+_ANY_SELL = Prepared(lambda: Realization.objects.filter(wallet_id=_wallet_id()).values_list("id", flat=True)[:1])
+
+
+def has_sells(wallet: TrackedWallet) -> bool:
+    """Whether the wallet has realized anything (its page then charts realized P&L)."""
+    return bool(_ANY_SELL.rows(wallet=wallet.id))
 
 
 def closed_cycles(wallet: TrackedWallet) -> QuerySet[PositionCycle]:
@@ -307,6 +355,37 @@ def closed_cycles(wallet: TrackedWallet) -> QuerySet[PositionCycle]:
         .select_related("token")
         .order_by("-closed_at", "-id")
     )
+
+
+_CLOSED_CYCLE_COUNT = Prepared(
+    lambda: (
+        PositionCycle.objects.filter(wallet_id=_wallet_id())
+        .exclude(closed_at=None)
+        .order_by()
+        .values_list(Func(function="COUNT", template="COUNT(*)", output_field=IntegerField()), flat=True)
+    )
+)
+_CLOSED_CYCLES = Prepared(
+    lambda start, stop: (
+        PositionCycle.objects.filter(wallet_id=_wallet_id())
+        .exclude(closed_at=None)
+        .select_related("token")
+        .order_by("-closed_at", "-id")[start:stop]
+    )
+)
+
+
+class ClosedCycles:
+    """`closed_cycles(wallet)` as a Paginator's list: its count and its slices, each a prepared query."""
+
+    def __init__(self, wallet: TrackedWallet) -> None:
+        self.wallet = wallet
+
+    def count(self) -> int:
+        return _CLOSED_CYCLE_COUNT.first(wallet=self.wallet.id)
+
+    def __getitem__(self, page: slice) -> list[PositionCycle]:
+        return _CLOSED_CYCLES.rows(page.start, page.stop, wallet=self.wallet.id)
 
 
 # The token page's holder tables: column → order (net flow is USD bought minus USD sold).
@@ -348,12 +427,18 @@ class Holder:
 def token_positions(token: Token, *, holding: bool, sort: str, descending: bool) -> list[Holder]:
     """Tracked wallets' positions in `token`: those holding some (`holding`), or those that bought
     and hold none now (sold out), in the asked order (`HOLDER_SORTS`), at most TOKEN_HOLDERS_LIMIT."""
-    rows = Position.objects.filter(token=token).annotate(net_flow=F("bought_usd") - F("sold_usd"))
+    shown = _TOKEN_POSITIONS.rows(holding, sort, descending, token=token.id)
+    return [Holder(*values[:6], wallet=HolderWallet(*values[6:])) for values in shown]
+
+
+def _token_positions(holding: bool, sort: str, descending: bool) -> QuerySet[Position]:
+    rows = Position.objects.filter(token_id=Bind("token", IntegerField()))
+    rows = rows.annotate(net_flow=F("bought_usd") - F("sold_usd"))
     rows = rows.filter(holdings__gt=0) if holding else rows.filter(holdings=0, bought_usd__gt=0)
     field = F(HOLDER_SORTS[sort])
     order = field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
     # What the holder tables show, no more: the busiest tokens have hundreds of rows (and long FIFO books).
-    shown = rows.order_by(order, "wallet_id").values_list(
+    return rows.order_by(order, "wallet_id").values_list(
         "holdings",
         "cost_basis",
         "unrealized_pnl",
@@ -362,8 +447,15 @@ def token_positions(token: Token, *, holding: bool, sort: str, descending: bool)
         "last_trade_at",
         "wallet__address",
         "wallet__label",
-    )
-    return [Holder(*values[:6], wallet=HolderWallet(*values[6:])) for values in shown[:TOKEN_HOLDERS_LIMIT]]
+    )[:TOKEN_HOLDERS_LIMIT]
+
+
+_TOKEN_POSITIONS = Prepared(_token_positions)
+_TOKEN = Prepared(lambda: Token.objects.filter(mint=Bind("mint", CharField()))[:1])
+
+
+def token_by_mint(mint: str) -> Token | None:
+    return _TOKEN.first(mint=mint)
 
 
 def token_holders(token: Token) -> QuerySet[Position]:
@@ -376,9 +468,14 @@ def token_holders(token: Token) -> QuerySet[Position]:
     )
 
 
-def positions_waiting_for_a_price(wallet: TrackedWallet) -> QuerySet[Position]:
+_WAITING_FOR_A_PRICE = Prepared(
+    lambda: Position.objects.filter(wallet_id=_wallet_id(), holdings=0, pending_trades__gt=0).select_related("token")
+)
+
+
+def positions_waiting_for_a_price(wallet: TrackedWallet) -> list[Position]:
     """Tokens the wallet traded whose trades all wait for a USD price: not open in its books yet."""
-    return Position.objects.filter(wallet=wallet, holdings=0, pending_trades__gt=0).select_related("token")
+    return _WAITING_FOR_A_PRICE.rows(wallet=wallet.id)
 
 
 TAGS_CACHE_KEY = "whales:wallet-tags"
@@ -403,9 +500,12 @@ def forget_wallet_tags(**kwargs: object) -> None:
         cache.delete(TAGS_CACHE_KEY)
 
 
+_WALLET_STATS = Prepared(lambda: WalletStats.objects.filter(wallet_id=_wallet_id()))
+
+
 def stats_by_window(wallet: TrackedWallet) -> list[tuple[Window, WalletStats | None]]:
     """The wallet's stats in every window, in window order; None for a window not computed yet."""
-    by_window = {s.window: s for s in WalletStats.objects.filter(wallet=wallet)}
+    by_window = {s.window: s for s in _WALLET_STATS.rows(wallet=wallet.id)}
     for stats in by_window.values():
         stats.wallet = wallet  # its pending states read the wallet: no query per window
     return [(w, by_window.get(w.value)) for w in Window]

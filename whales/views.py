@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, DateTimeField, IntegerField, Max, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -22,6 +22,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from aura import realtime
+from aura.prepared import Bind, Prepared
 from providers.http import CreditMeter
 from whales import fragments, rows
 from whales.books import pnl
@@ -46,13 +47,17 @@ from whales.selectors import (
     LEADERBOARD_PAGE_SIZE,
     PRICE_STALE_AFTER,
     TOKEN_HOLDERS_LIMIT,
+    ClosedCycles,
     FeedFilter,
     LeaderboardQuery,
     RowsByIdPaginator,
-    closed_cycles,
     feed_swaps,
+    has_sells,
+    recent_swaps,
     swap_feed,
+    token_by_mint,
     token_positions,
+    tracked_wallet,
     wallet_tags,
 )
 from whales.solana import InvalidAddress, validate_solana_address
@@ -92,7 +97,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     query = context["query"]
     narrowed = FeedFilter.from_query(request.GET)
     context.update(
-        swaps=feed_swaps(swap_feed(narrowed=narrowed)),
+        swaps=feed_swaps(swap_feed(narrowed=narrowed)) if narrowed.params() else recent_swaps(),
         feed_query=urlencode(narrowed.params()),
         feed_filter=narrowed,
         feed_scope={},
@@ -142,18 +147,18 @@ def track_wallet(request: HttpRequest, address: str) -> HttpResponse:
 
 @login_required
 def wallet_page(request: HttpRequest, address: str) -> HttpResponse:
-    wallet = TrackedWallet.objects.filter(address=address).first()
+    wallet = tracked_wallet(address)
     if wallet is None:
         return _wallet_not_found(request, address)
-    swaps = feed_swaps(swap_feed(wallet=wallet))
-    cycles = Paginator(closed_cycles(wallet), 25).get_page(request.GET.get("cycles_page"))
+    swaps = recent_swaps(wallet=wallet)
+    cycles = Paginator(ClosedCycles(wallet), 25).get_page(request.GET.get("cycles_page"))
     context = {
         **fragments.wallet_stats_context(wallet),
         **fragments.wallet_positions_context(wallet),
         "swaps": swaps,
         "cycles": cycles,
         # The chart fetches its series (wallet_chart): the page weighs the same for any history.
-        "has_sells": Realization.objects.filter(wallet=wallet).exists(),
+        "has_sells": has_sells(wallet),
         "feed_query": urlencode({"wallet": wallet.address}),
         "live_groups": realtime.wallet_group(wallet.address),
         "is_following": request.user.follows.filter(wallet=wallet).exists(),
@@ -216,16 +221,25 @@ def _sort_links(columns: Iterable[str], sort: str, descending: bool) -> dict[str
     return links
 
 
+_FIRST_PRICE_SINCE = Prepared(
+    lambda: (
+        TokenPrice.objects.filter(token_id=Bind("token", IntegerField()), at__gte=Bind("since", DateTimeField()))
+        .order_by("at")
+        .values_list("at", flat=True)[:1]
+    )
+)
+
+
 @login_required
 def token_page(request: HttpRequest, mint: str) -> HttpResponse:
-    token = Token.objects.filter(mint=mint).first()
+    token = token_by_mint(mint)
     if token is None:
         return _token_not_found(request, mint)
     sort = request.GET.get("sort") if request.GET.get("sort") in HOLDER_SORTS else "holdings"
     descending = request.GET.get("dir", "asc" if sort == "wallet" else "desc") != "asc"
     sold_out_sort = "last_trade" if sort in ("holdings", "unrealized") else sort
     now = timezone.now()
-    since = TokenPrice.objects.filter(token=token, at__gte=now - PRICE_CHART_SPAN).aggregate(first=Min("at"))["first"]
+    since = _FIRST_PRICE_SINCE.first(token=token.id, since=now - PRICE_CHART_SPAN)
     context = {
         "token": token,
         "holders": list(token_positions(token, holding=True, sort=sort, descending=descending)),
@@ -234,7 +248,7 @@ def token_page(request: HttpRequest, mint: str) -> HttpResponse:
         "descending": descending,
         "sort_links": _sort_links(HOLDER_SORTS, sort, descending),
         "holders_limit": TOKEN_HOLDERS_LIMIT,
-        "swaps": feed_swaps(swap_feed(token=token)),
+        "swaps": recent_swaps(token=token),
         "feed_query": urlencode({"token": token.mint}),
         "live_groups": realtime.token_group(token.mint),
         # The chart fetches its series (token_chart); its title says how far back the data goes.
