@@ -132,15 +132,11 @@ def _parts(key: tuple, write: Callable[[], str]) -> list[str]:
 # --- swaps -----------------------------------------------------------------------------------------
 
 # What a swap row reads: pages load only these (`.only(*SWAP_ROW_FIELDS)`), a third less to build.
+# In the order of selectors.FeedSwap's fields, then its wallet's and its token's, which feeds read.
 SWAP_ROW_FIELDS = (
     "id",
     "signature",
     "side",
-    "wallet__address",
-    "wallet__label",
-    "token__mint",
-    "token__symbol",
-    "token__name",
     "token_amount",
     "quote_mint",
     "quote_amount",
@@ -148,6 +144,11 @@ SWAP_ROW_FIELDS = (
     "block_time",
     "slot",
     "source",
+    "wallet__address",
+    "wallet__label",
+    "token__mint",
+    "token__symbol",
+    "token__name",
 )
 
 

@@ -30,6 +30,7 @@ from whales.models import (
     Window,
     short_address,
 )
+from whales.rows import SWAP_ROW_FIELDS
 
 TOKEN_HOLDERS_LIMIT = 100
 PRICE_STALE_AFTER = timedelta(minutes=10)
@@ -270,37 +271,21 @@ class FeedSwap:
         return QUOTE_ASSETS.get(self.quote_mint, "?")
 
 
-FEED_VALUES = (
-    "id",
-    "signature",
-    "side",
-    "token_amount",
-    "quote_mint",
-    "quote_amount",
-    "usd_value",
-    "block_time",
-    "slot",
-    "source",
-    "wallet__address",
-    "wallet__label",
-    "token__mint",
-    "token__symbol",
-    "token__name",
-)
-
-
 def _feed_swap(row: tuple) -> FeedSwap:
+    """A feed's row of `SWAP_ROW_FIELDS` values."""
     return FeedSwap(*row[:10], wallet=FeedWallet(*row[10:12]), token=FeedToken(*row[12:]))
 
 
 def feed_swaps(swaps: QuerySet[Swap], limit: int = FEED_PAGE_SIZE) -> list[FeedSwap]:
     """The first `limit` of `swaps` (a swap_feed) as FeedSwap values."""
-    return [_feed_swap(row) for row in swaps.values_list(*FEED_VALUES)[:limit]]
+    return [_feed_swap(row) for row in swaps.values_list(*SWAP_ROW_FIELDS)[:limit]]
 
 
 _RECENT_SWAPS = Prepared(
     lambda of: (
-        swap_feed().filter(**({of: Bind(of, IntegerField())} if of else {})).values_list(*FEED_VALUES)[:FEED_PAGE_SIZE]
+        swap_feed()
+        .filter(**({of: Bind(of, IntegerField())} if of else {}))
+        .values_list(*SWAP_ROW_FIELDS)[:FEED_PAGE_SIZE]
     )
 )
 
