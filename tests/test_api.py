@@ -109,6 +109,27 @@ def test_a_token_made_in_the_admin_authenticates_the_api(admin_client, alice):
     assert phone.get("/api/v1/follows/").json() == {"detail": "Invalid token."}
 
 
+def test_each_token_authenticates_its_own_user_and_a_bad_one_is_refused_with_the_reason(alice, bob, carol):
+    alices, bobs, carols = (api_client_for(user) for user in (alice, bob, carol))
+    carol.is_active = False
+    carol.save()
+
+    assert alices.get("/api/v1/me/").json()["username"] == "alice"
+    assert bobs.get("/api/v1/me/").json()["username"] == "bob"
+    refused = carols.get("/api/v1/me/")
+    assert (refused.status_code, refused.json()) == (401, {"detail": "User inactive or deleted."})
+    for header, detail in [
+        ("Token " + "0" * 40, "Invalid token."),
+        ("Token " + "x" * 300, "Invalid token."),
+        ("Token", "Invalid token header. No credentials provided."),
+        ("Token a b", "Invalid token header. Token string should not contain spaces."),
+    ]:
+        phone = APIClient()
+        phone.credentials(HTTP_AUTHORIZATION=header)
+        answer = phone.get("/api/v1/me/")
+        assert (answer.status_code, answer.json()) == (401, {"detail": detail}), header
+
+
 def test_the_browser_session_authenticates_the_api(client, alice):
     client.force_login(alice)
     response = client.get("/api/v1/leaderboard/")
@@ -673,9 +694,7 @@ def test_leaderboard_rows_are_byte_for_byte_what_the_documented_serializer_write
     trade_round_trips('Ünï "q" \\ </b>\u2028😀', 1, 0)
     trade_round_trips("unlucky", 0, 2)
     pending = TrackedWallet.objects.create(address=address("pending"), label="", tags=[])
-    ingest(
-        [sol_swap(pending.address, address("pending token"), "buy", "5", "1.5", NOW - 300)], ArrivedVia.WEBHOOK
-    )
+    ingest([sol_swap(pending.address, address("pending token"), "buy", "5", "1.5", NOW - 300)], ArrivedVia.WEBHOOK)
     WalletStats.objects.filter(wallet__label="unlucky").update(roi=None, last_active=timezone.now())
 
     for params in ({}, {"window": "30d", "sort": "win_rate"}, {"sort": "roi", "dir": "asc"}, {"q": "steady"}):
@@ -687,9 +706,7 @@ def test_leaderboard_rows_are_byte_for_byte_what_the_documented_serializer_write
 
 def test_swap_rows_are_byte_for_byte_what_the_documented_serializer_writes(api):
     wallet = trade_round_trips("trader", 2, 1)
-    ingest(
-        [sol_swap(wallet.address, address("sol token"), "buy", "7.123456", "0.25", NOW - 60)], ArrivedVia.POLL
-    )
+    ingest([sol_swap(wallet.address, address("sol token"), "buy", "7.123456", "0.25", NOW - 60)], ArrivedVia.POLL)
     Swap.objects.filter(usd_value=None).update(ingested_at=datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC))
 
     for params in ({}, {"wallet": wallet.address}, {"side": "sell"}, {"page_size": 2}):
