@@ -44,12 +44,9 @@ def parse_rate(rate: str | None) -> tuple[int | None, int | None]:
 
 # KEYS[1] the window's sorted set; ARGV now (ms), window (ms), limit, this request's member. Drops the
 # times the window has passed, and adds this request's when fewer than `limit` remain. Answers
-# {allowed, times in the window, ms until the oldest leaves it}. A key of another type (a history
-# DRF's own throttle pickled) is dropped.
+# {allowed, times in the window, ms until the oldest leaves it}.
 SLIDING_WINDOW = """
 local key, now, window, limit = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local kind = redis.call('TYPE', key)['ok']
-if kind ~= 'zset' and kind ~= 'none' then redis.call('DEL', key) end
 redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
 local count = redis.call('ZCARD', key)
 if count < limit then
@@ -71,6 +68,10 @@ def sliding_window() -> Script:
 
 class _Rate(throttling.SimpleRateThrottle):
     """DRF's sliding window, the history kept in Redis by SLIDING_WINDOW."""
+
+    # Not DRF's key: a process still running DRF's throttle (during a deploy) would fail to unpickle
+    # a sorted set, and this one would find its pickled list.
+    cache_format = "throttle_window_%(scope)s_%(ident)s"
 
     def parse_rate(self, rate: str | None) -> tuple[int | None, int | None]:
         return parse_rate(rate)

@@ -140,13 +140,13 @@ def test_the_browser_session_authenticates_the_api(client, alice):
 def test_requests_beyond_the_user_rate_are_throttled(api, alice, monkeypatch):
     # The configured rate (1200/m) is bound when DRF loads; a tiny one shows the throttle is on.
     monkeypatch.setattr(RequestsPerUser, "THROTTLE_RATES", {"user": "2/m"})
-    cache.delete(f"throttle_user_{alice.pk}")
+    cache.delete(RequestsPerUser.cache_format % {"scope": "user", "ident": alice.pk})
 
     statuses = [api.get("/api/v1/follows/").status_code for _ in range(3)]
 
     assert statuses == [200, 200, 429]
     assert int(api.get("/api/v1/follows/")["Retry-After"]) > 0
-    cache.delete(f"throttle_user_{alice.pk}")
+    cache.delete(RequestsPerUser.cache_format % {"scope": "user", "ident": alice.pk})
 
 
 # --- leaderboard ---------------------------------------------------------------------------------------
