@@ -13,8 +13,9 @@ from decimal import Decimal
 from typing import Any
 
 import ujson
-from django.core.paginator import Page
-from django.db.models import QuerySet
+from django.core.paginator import InvalidPage, Page, Paginator
+from django.db.models import CharField, Func, IntegerField, QuerySet, Subquery, TextField, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
@@ -26,6 +27,7 @@ from rest_framework.response import Response
 
 from aura.api_conditional import ConditionalGetMixin
 from aura.pagination import StrictCursorPagination, StrictPageNumberPagination
+from aura.prepared import Bind, Prepared
 from whales import selectors
 from whales.api_leaderboard import LeaderboardParamsSerializer
 from whales.models import (
@@ -377,32 +379,51 @@ def _time_text(value: datetime | None) -> str | None:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-STATS_VALUES = (
-    "window",
+class TimeText(Func):
+    """A time as DRF writes it, written by PostgreSQL: ISO 8601 in UTC with "Z", microseconds only
+    when there are some (Python's isoformat)."""
+
+    template = (
+        "replace(to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '.000000', '') || 'Z'"
+    )
+    output_field = TextField()
+
+
+# The leaderboard's money, rates and times come back as the text the JSON carries: a numeric's text
+# is its digits at the column's scale, what format(value, "f") writes of the Decimal psycopg would
+# make of it, so no row builds a Decimal or a datetime only to write it back.
+STATS_DECIMALS = (
     "realized_pnl",
     "unrealized_pnl",
     "total_pnl",
     "roi",
     "volume_usd",
-    "swap_count",
-    "cycles",
-    "cycle_wins",
     "win_rate",
     "win_rate_low",
     "win_rate_high",
-    "rankable",
-    "sells",
-    "sell_wins",
     "sell_win_rate",
     "sell_win_rate_low",
     "sell_win_rate_high",
     "adjusted_win_rate",
     "adjusted_win_rate_low",
     "adjusted_win_rate_high",
+)
+STATS_TEXT = {
+    **{f"{name}_text": Cast(name, TextField()) for name in STATS_DECIMALS},
+    "last_active_text": TimeText("last_active"),
+}
+STATS_VALUES = (
+    "window",
+    "swap_count",
+    "cycles",
+    "cycle_wins",
+    "rankable",
+    "sells",
+    "sell_wins",
     "dead_bags",
     "incomplete",
     "pending_trades",
-    "last_active",
+    *STATS_TEXT,
 )
 LEADERBOARD_VALUES = ("id", "wallet__address", "wallet__label", "wallet__tags", *STATS_VALUES)
 
@@ -410,23 +431,23 @@ LEADERBOARD_VALUES = ("id", "wallet__address", "wallet__label", "wallet__tags", 
 def _rate(row: dict[str, Any], name: str, wins: int, n: int) -> dict[str, Any]:
     """A win rate with its Wilson bounds, as WinRateSerializer writes it."""
     return {
-        "rate": _decimal_text(row[name]),
-        "low": _decimal_text(row[f"{name}_low"]),
-        "high": _decimal_text(row[f"{name}_high"]),
+        "rate": row[f"{name}_text"],
+        "low": row[f"{name}_low_text"],
+        "high": row[f"{name}_high_text"],
         "wins": wins,
         "n": n,
     }
 
 
 def stats_row(row: dict[str, Any]) -> dict[str, Any]:
-    """A WalletStats `values()` row as WalletStatsSerializer writes it."""
+    """A WalletStats `values(*STATS_VALUES)` row (with STATS_TEXT) as WalletStatsSerializer writes it."""
     return {
         "window": row["window"],
-        "realized_pnl": _decimal_text(row["realized_pnl"]),
-        "unrealized_pnl": _decimal_text(row["unrealized_pnl"]),
-        "total_pnl": _decimal_text(row["total_pnl"]),
-        "roi": _decimal_text(row["roi"]),
-        "volume_usd": _decimal_text(row["volume_usd"]),
+        "realized_pnl": row["realized_pnl_text"],
+        "unrealized_pnl": row["unrealized_pnl_text"],
+        "total_pnl": row["total_pnl_text"],
+        "roi": row["roi_text"],
+        "volume_usd": row["volume_usd_text"],
         "swap_count": row["swap_count"],
         "cycles": row["cycles"],
         "cycle_wins": row["cycle_wins"],
@@ -436,7 +457,7 @@ def stats_row(row: dict[str, Any]) -> dict[str, Any]:
         "dead_bags": row["dead_bags"],
         "incomplete": row["incomplete"],
         "pending_trades": row["pending_trades"],
-        "last_active": _time_text(row["last_active"]),
+        "last_active": row["last_active_text"],
     }
 
 
@@ -444,6 +465,30 @@ def leaderboard_row(row: dict[str, Any]) -> dict[str, Any]:
     """A `LEADERBOARD_VALUES` row as LeaderboardRowSerializer writes it."""
     wallet = {"address": row["wallet__address"], "label": row["wallet__label"], "tags": row["wallet__tags"]}
     return {"wallet": wallet, **stats_row(row)}
+
+
+def _leaderboard_page(sort: str, descending: bool, tag: str, by_min_cycles: bool, start: int, stop: int) -> QuerySet:
+    """LEADERBOARD_PAGE's queryset for one shape (a search has none: LeaderboardPagination).
+
+    The page's ids come from the bare stats rows in their order, the count of every matching row
+    from an uncorrelated subquery (run once), and only the page's rows join their wallets: the count,
+    the ids and the rows of three queries in one statement."""
+    min_cycles = Bind("min_cycles", IntegerField()) if by_min_cycles else 0
+    query = LeaderboardQuery(Bind("window", CharField()), sort, descending, tag, min_cycles, search="")
+    matching = query.stats()
+    count = matching.order_by().annotate(n=Func(Value(1), function="COUNT", output_field=IntegerField())).values("n")
+    rows = WalletStats.objects.filter(id__in=matching.values("id")[start:stop])
+    return query.ordered(rows).annotate(matching=Subquery(count), **STATS_TEXT).values(*LEADERBOARD_VALUES, "matching")
+
+
+LEADERBOARD_PAGE = Prepared(_leaderboard_page)
+
+
+def leaderboard_rows_by_id(ids: list[int]) -> list[dict[str, Any]]:
+    """The `LEADERBOARD_VALUES` rows of these stats ids, in their order."""
+    rows = WalletStats.objects.filter(id__in=ids).annotate(**STATS_TEXT).values(*LEADERBOARD_VALUES)
+    by_id = {row["id"]: row for row in rows}
+    return [by_id[row_id] for row_id in ids]
 
 
 SWAP_VALUES = (
@@ -515,22 +560,36 @@ LEAN_RENDERERS = [PlainJSONRenderer, BrowsableAPIRenderer]
 # --- pagination --------------------------------------------------------------------------------------
 
 
-class LeaderboardRowsPaginator(RowsByIdPaginator):
-    """RowsByIdPaginator's count and ids on the bare stats rows (no join to the wallets), then the
-    page's rows as `LEADERBOARD_VALUES` dicts."""
-
-    def page(self, number: int | str) -> Page:
-        number, ids = self.page_ids(number)
-        rows = {row["id"]: row for row in WalletStats.objects.filter(id__in=ids).values(*LEADERBOARD_VALUES)}
-        return self._get_page([rows[row_id] for row_id in ids], number, self)
-
-
 class LeaderboardPagination(StrictPageNumberPagination):
     page_size = LEADERBOARD_PAGE_SIZE
-    count_with_ids = False  # the view sets it for a search (RowsByIdPaginator says why)
 
-    def django_paginator_class(self, queryset: QuerySet[WalletStats], page_size: int) -> LeaderboardRowsPaginator:
-        return LeaderboardRowsPaginator(queryset, page_size, count_with_ids=self.count_with_ids)
+    def paginate_leaderboard(self, query: LeaderboardQuery, request: Request) -> list[dict[str, Any]]:
+        """The page's `LEADERBOARD_VALUES` rows; NotFound past the last page. A search counts its rows
+        in the query that reads the page's ids (RowsByIdPaginator says why), then reads their rows;
+        any other page is one statement (LEADERBOARD_PAGE)."""
+        self.request = request
+        number = self.get_page_number(request, None)
+        if query.search:
+            counted = RowsByIdPaginator(query.stats(), self.page_size, count_with_ids=True)
+            try:
+                number, ids = counted.page_ids(number)
+            except InvalidPage:
+                raise exceptions.NotFound(self.invalid_page_message.format(page_number=number, message="")) from None
+            rows, count = leaderboard_rows_by_id(ids), counted.count
+        else:
+            start = (number - 1) * self.page_size
+            shape = (query.sort, query.descending, query.tag, bool(query.min_cycles), start, start + self.page_size)
+            values = {"window": query.window, **({"min_cycles": query.min_cycles} if query.min_cycles else {})}
+            rows = LEADERBOARD_PAGE.rows(*shape, **values)
+            count = rows[0]["matching"] if rows else 0
+            if not rows and number > 1:
+                raise exceptions.NotFound(self.invalid_page_message.format(page_number=number, message=""))
+        paginator = Paginator((), self.page_size)
+        paginator.count = count  # a cached_property: the count read with the rows
+        self.page = Page(rows, number, paginator)
+        if paginator.num_pages > 1 and self.template is not None:
+            self.display_page_controls = True
+        return rows
 
 
 class SwapPagination(StrictCursorPagination):
@@ -579,9 +638,8 @@ class LeaderboardViewSet(ConditionalGetMixin, mixins.ListModelMixin, viewsets.Ge
         return LeaderboardQuery.from_request(self.request).stats()
 
     def list(self, request: Request, *args, **kwargs) -> Response:
-        stats = self.get_queryset()
-        self.paginator.count_with_ids = bool(LeaderboardQuery.from_request(request).search)
-        rows = self.paginate_queryset(stats)
+        LeaderboardParamsSerializer.check(request)
+        rows = self.paginator.paginate_leaderboard(LeaderboardQuery.from_request(request), request)
         return self.get_paginated_response([leaderboard_row(row) for row in rows])
 
 
