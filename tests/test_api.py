@@ -716,6 +716,19 @@ def test_leaderboard_rows_are_byte_for_byte_what_the_documented_serializer_write
         assert response.content == _documented_bytes(response, LeaderboardRowSerializer, list(query.stats())), params
 
 
+def test_a_leaderboard_search_takes_wildcards_and_backslashes_literally(api):
+    trade_round_trips("100% real_deal", 1, 0)
+    trade_round_trips("plain", 1, 0)
+
+    for search, labels in [("%", ["100% real_deal"]), ("_", ["100% real_deal"]), ("\\", []), ("e_l", []), ("a", None)]:
+        body = api.get("/api/v1/leaderboard/", {"q": search}).json()
+        expected = LeaderboardQuery.from_request(RequestFactory().get("/", {"q": search})).stats()
+        assert body["count"] == expected.count(), search
+        assert [row["wallet"]["label"] for row in body["results"]] == [s.wallet.label for s in expected], search
+        if labels is not None:
+            assert [row["wallet"]["label"] for row in body["results"]] == labels, search
+
+
 def test_swap_rows_are_byte_for_byte_what_the_documented_serializer_writes(api):
     wallet = trade_round_trips("trader", 2, 1)
     ingest([sol_swap(wallet.address, address("sol token"), "buy", "7.123456", "0.25", NOW - 60)], ArrivedVia.POLL)

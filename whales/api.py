@@ -13,8 +13,10 @@ from decimal import Decimal
 from typing import Any
 
 import ujson
-from django.core.paginator import InvalidPage, Page, Paginator
-from django.db.models import CharField, Func, IntegerField, QuerySet, Subquery, TextField, Value
+from django.contrib.postgres.fields import ArrayField
+from django.core.paginator import Page, Paginator
+from django.db.models import BooleanField, CharField, Count, Func, IntegerField, QuerySet, Subquery, TextField, Value
+from django.db.models import Window as WindowFunction
 from django.db.models.functions import Cast
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -49,7 +51,6 @@ from whales.selectors import (
     FEED_PAGE_SIZE,
     LEADERBOARD_PAGE_SIZE,
     LeaderboardQuery,
-    RowsByIdPaginator,
 )
 from whales.solana import InvalidAddress, validate_solana_address
 
@@ -467,27 +468,60 @@ def leaderboard_row(row: dict[str, Any]) -> dict[str, Any]:
     return {"wallet": wallet, **stats_row(row)}
 
 
+def _bound_query(sort: str, descending: bool, tag: str, by_min_cycles: bool, search: bool) -> LeaderboardQuery:
+    """A LeaderboardQuery of one shape, its window, least cycles and search bound at each run."""
+    min_cycles = Bind("min_cycles", IntegerField()) if by_min_cycles else 0
+    searched = Bind("search", CharField()) if search else ""
+    return LeaderboardQuery(Bind("window", CharField()), sort, descending, tag, min_cycles, searched)
+
+
 def _leaderboard_page(sort: str, descending: bool, tag: str, by_min_cycles: bool, start: int, stop: int) -> QuerySet:
-    """LEADERBOARD_PAGE's queryset for one shape (a search has none: LeaderboardPagination).
+    """LEADERBOARD_PAGE's queryset for one shape (not a search: LEADERBOARD_SEARCH_IDS).
 
     The page's ids come from the bare stats rows in their order, the count of every matching row
     from an uncorrelated subquery (run once), and only the page's rows join their wallets: the count,
     the ids and the rows of three queries in one statement."""
-    min_cycles = Bind("min_cycles", IntegerField()) if by_min_cycles else 0
-    query = LeaderboardQuery(Bind("window", CharField()), sort, descending, tag, min_cycles, search="")
+    query = _bound_query(sort, descending, tag, by_min_cycles, search=False)
     matching = query.stats()
     count = matching.order_by().annotate(n=Func(Value(1), function="COUNT", output_field=IntegerField())).values("n")
     rows = WalletStats.objects.filter(id__in=matching.values("id")[start:stop])
     return query.ordered(rows).annotate(matching=Subquery(count), **STATS_TEXT).values(*LEADERBOARD_VALUES, "matching")
 
 
+def _leaderboard_search_ids(
+    sort: str, descending: bool, tag: str, by_min_cycles: bool, start: int, stop: int
+) -> QuerySet:
+    """LEADERBOARD_SEARCH_IDS' queryset for one shape: a search page's (id, count of every match), in
+    order. A window count, so the search's filter, which joins the wallets, runs once."""
+    query = _bound_query(sort, descending, tag, by_min_cycles, search=True)
+    return query.stats().annotate(matching=WindowFunction(Count("*"))).values_list("id", "matching")[start:stop]
+
+
 LEADERBOARD_PAGE = Prepared(_leaderboard_page)
+LEADERBOARD_SEARCH_IDS = Prepared(_leaderboard_search_ids)
+
+
+class AnyOf(Func):
+    """`value = ANY(array)`: one bound array however many values it holds (an IN list's length would be
+    part of the SQL)."""
+
+    arg_joiner = " = ANY("
+    template = "(%(expressions)s))"
+    output_field = BooleanField()
+
+
+LEADERBOARD_ROWS_BY_ID = Prepared(
+    lambda: (
+        WalletStats.objects.filter(AnyOf("id", Bind("ids", ArrayField(IntegerField()))))
+        .annotate(**STATS_TEXT)
+        .values(*LEADERBOARD_VALUES)
+    )
+)
 
 
 def leaderboard_rows_by_id(ids: list[int]) -> list[dict[str, Any]]:
     """The `LEADERBOARD_VALUES` rows of these stats ids, in their order."""
-    rows = WalletStats.objects.filter(id__in=ids).annotate(**STATS_TEXT).values(*LEADERBOARD_VALUES)
-    by_id = {row["id"]: row for row in rows}
+    by_id = {row["id"]: row for row in LEADERBOARD_ROWS_BY_ID.rows(ids=ids)} if ids else {}
     return [by_id[row_id] for row_id in ids]
 
 
@@ -565,25 +599,21 @@ class LeaderboardPagination(StrictPageNumberPagination):
 
     def paginate_leaderboard(self, query: LeaderboardQuery, request: Request) -> list[dict[str, Any]]:
         """The page's `LEADERBOARD_VALUES` rows; NotFound past the last page. A search counts its rows
-        in the query that reads the page's ids (RowsByIdPaginator says why), then reads their rows;
-        any other page is one statement (LEADERBOARD_PAGE)."""
+        in the query that reads the page's ids, then reads their rows; any other page is one statement."""
         self.request = request
         number = self.get_page_number(request, None)
+        start = (number - 1) * self.page_size
+        shape = (query.sort, query.descending, query.tag, bool(query.min_cycles), start, start + self.page_size)
+        values = {"window": query.window, **({"min_cycles": query.min_cycles} if query.min_cycles else {})}
         if query.search:
-            counted = RowsByIdPaginator(query.stats(), self.page_size, count_with_ids=True)
-            try:
-                number, ids = counted.page_ids(number)
-            except InvalidPage:
-                raise exceptions.NotFound(self.invalid_page_message.format(page_number=number, message="")) from None
-            rows, count = leaderboard_rows_by_id(ids), counted.count
+            counted = LEADERBOARD_SEARCH_IDS.rows(*shape, search=query.search, **values)
+            rows = leaderboard_rows_by_id([row_id for row_id, _ in counted])
+            count = counted[0][1] if counted else 0
         else:
-            start = (number - 1) * self.page_size
-            shape = (query.sort, query.descending, query.tag, bool(query.min_cycles), start, start + self.page_size)
-            values = {"window": query.window, **({"min_cycles": query.min_cycles} if query.min_cycles else {})}
             rows = LEADERBOARD_PAGE.rows(*shape, **values)
             count = rows[0]["matching"] if rows else 0
-            if not rows and number > 1:
-                raise exceptions.NotFound(self.invalid_page_message.format(page_number=number, message=""))
+        if not rows and number > 1:
+            raise exceptions.NotFound(self.invalid_page_message.format(page_number=number, message=""))
         paginator = Paginator((), self.page_size)
         paginator.count = count  # a cached_property: the count read with the rows
         self.page = Page(rows, number, paginator)
