@@ -8,8 +8,6 @@ into HTML escapes them.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 import ujson
@@ -365,19 +363,8 @@ class SwapFilterSerializer(serializers.Serializer):
 # --- lean rows ---------------------------------------------------------------------------------------
 # The leaderboard and the swaps list are the API's hot reads: their rows are built from `values()` as
 # plain dicts in the serializers' field order (those serializers above stay the documented schema, and
-# a test holds these rows to them byte for byte). A stored DECIMAL comes back at its column's scale, so
-# it needs no quantize; a time leaves as DRF writes it (ISO 8601, UTC as "Z").
-
-
-def _decimal_text(value: Decimal | None) -> str | None:
-    return None if value is None else format(value, "f")
-
-
-def _time_text(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    text = value.astimezone(UTC).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+# a test holds these rows to them byte for byte). Money, amounts and times are read as the text the
+# JSON carries (STATS_TEXT, SWAP_TEXT), so no row builds a Decimal or a datetime only to write it back.
 
 
 class TimeText(Func):
@@ -390,9 +377,8 @@ class TimeText(Func):
     output_field = TextField()
 
 
-# The leaderboard's money, rates and times come back as the text the JSON carries: a numeric's text
-# is its digits at the column's scale, what format(value, "f") writes of the Decimal psycopg would
-# make of it, so no row builds a Decimal or a datetime only to write it back.
+# A numeric's text is its digits at the column's scale: what format(value, "f") writes of the Decimal
+# psycopg would make of it, and what DRF writes of a stored DECIMAL (no quantize needed).
 STATS_DECIMALS = (
     "realized_pnl",
     "unrealized_pnl",
@@ -525,6 +511,14 @@ def leaderboard_rows_by_id(ids: list[int]) -> list[dict[str, Any]]:
     return [by_id[row_id] for row_id in ids]
 
 
+SWAP_TEXT = {
+    **{
+        f"{name}_text": Cast(name, TextField())
+        for name in ("token_amount", "quote_amount", "price_in_quote", "usd_value", "usd_price")
+    },
+    "block_time_text": TimeText("block_time"),
+    "ingested_at_text": TimeText("ingested_at"),
+}
 SWAP_VALUES = (
     "id",
     "signature",
@@ -533,37 +527,32 @@ SWAP_VALUES = (
     "token__mint",
     "token__symbol",
     "side",
-    "token_amount",
     "quote_mint",
-    "quote_amount",
-    "price_in_quote",
-    "usd_value",
-    "usd_price",
-    "block_time",
+    "block_time",  # the cursor's position is read from it
     "source",
     "arrived_via",
-    "ingested_at",
+    *SWAP_TEXT,
 )
 
 
 def swap_row(row: dict[str, Any]) -> dict[str, Any]:
-    """A `SWAP_VALUES` row as SwapSerializer writes it."""
+    """A `SWAP_VALUES` row (with SWAP_TEXT) as SwapSerializer writes it."""
     return {
         "id": row["id"],
         "signature": row["signature"],
         "wallet": {"address": row["wallet__address"], "label": row["wallet__label"]},
         "token": {"mint": row["token__mint"], "symbol": row["token__symbol"]},
         "side": row["side"],
-        "token_amount": _decimal_text(row["token_amount"]),
+        "token_amount": row["token_amount_text"],
         "quote_asset": QUOTE_ASSETS.get(row["quote_mint"], "?"),
-        "quote_amount": _decimal_text(row["quote_amount"]),
-        "price_in_quote": _decimal_text(row["price_in_quote"]),
-        "usd_value": _decimal_text(row["usd_value"]),
-        "usd_price": _decimal_text(row["usd_price"]),
-        "block_time": _time_text(row["block_time"]),
+        "quote_amount": row["quote_amount_text"],
+        "price_in_quote": row["price_in_quote_text"],
+        "usd_value": row["usd_value_text"],
+        "usd_price": row["usd_price_text"],
+        "block_time": row["block_time_text"],
         "source": row["source"],
         "arrived_via": row["arrived_via"],
-        "ingested_at": _time_text(row["ingested_at"]),
+        "ingested_at": row["ingested_at_text"],
     }
 
 
@@ -729,7 +718,7 @@ class SwapViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return swaps
 
     def list(self, request: Request, *args, **kwargs) -> Response:
-        rows = self.paginate_queryset(self.get_queryset().values(*SWAP_VALUES))
+        rows = self.paginate_queryset(self.get_queryset().annotate(**SWAP_TEXT).values(*SWAP_VALUES))
         return self.get_paginated_response([swap_row(row) for row in rows])
 
 
