@@ -28,3 +28,17 @@ class SharedConnectionPool(redis.ConnectionPool):
             if pool is None:
                 pool = cls._shared[key] = super().from_url(url, **options)
         return pool
+
+
+_client: redis.Redis | None = None
+
+
+def shared_client() -> redis.Redis:
+    """A Redis client over the default cache's shared pool, one per process: for what the cache's own
+    methods cannot do in one round trip (a script)."""
+    global _client
+    if _client is None:
+        from django.core.cache import caches
+
+        _client = caches["default"]._cache.get_client(write=True)
+    return _client

@@ -60,7 +60,11 @@ class StrictPageNumberPagination(pagination.PageNumberPagination):
     """Numbered pages; a page past the last is a 404 (documented), a page that is no number a 400."""
 
     def get_page_number(self, request: Request, paginator) -> int:
-        return whole_number(request, self.page_query_param, 1) or 1
+        number = whole_number(request, self.page_query_param, 1) or 1
+        if (number - 1) * (self.get_page_size(request) or 1) > MAX_OFFSET:
+            # Past any list, and its OFFSET past PostgreSQL's bigint: not found, before any query.
+            raise NotFound(self.invalid_page_message.format(page_number=number, message=""))
+        return number
 
     def get_schema_operation_parameters(self, view) -> list[dict]:
         return [_integer(self.page_query_param, "page number, from 1 (past the last page: 404)", 1)]

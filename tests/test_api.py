@@ -109,6 +109,27 @@ def test_a_token_made_in_the_admin_authenticates_the_api(admin_client, alice):
     assert phone.get("/api/v1/follows/").json() == {"detail": "Invalid token."}
 
 
+def test_each_token_authenticates_its_own_user_and_a_bad_one_is_refused_with_the_reason(alice, bob, carol):
+    alices, bobs, carols = (api_client_for(user) for user in (alice, bob, carol))
+    carol.is_active = False
+    carol.save()
+
+    assert alices.get("/api/v1/me/").json()["username"] == "alice"
+    assert bobs.get("/api/v1/me/").json()["username"] == "bob"
+    refused = carols.get("/api/v1/me/")
+    assert (refused.status_code, refused.json()) == (401, {"detail": "User inactive or deleted."})
+    for header, detail in [
+        ("Token " + "0" * 40, "Invalid token."),
+        ("Token " + "x" * 300, "Invalid token."),
+        ("Token", "Invalid token header. No credentials provided."),
+        ("Token a b", "Invalid token header. Token string should not contain spaces."),
+    ]:
+        phone = APIClient()
+        phone.credentials(HTTP_AUTHORIZATION=header)
+        answer = phone.get("/api/v1/me/")
+        assert (answer.status_code, answer.json()) == (401, {"detail": detail}), header
+
+
 def test_the_browser_session_authenticates_the_api(client, alice):
     client.force_login(alice)
     response = client.get("/api/v1/leaderboard/")
@@ -119,13 +140,13 @@ def test_the_browser_session_authenticates_the_api(client, alice):
 def test_requests_beyond_the_user_rate_are_throttled(api, alice, monkeypatch):
     # The configured rate (1200/m) is bound when DRF loads; a tiny one shows the throttle is on.
     monkeypatch.setattr(RequestsPerUser, "THROTTLE_RATES", {"user": "2/m"})
-    cache.delete(f"throttle_user_{alice.pk}")
+    cache.delete(RequestsPerUser.cache_format % {"scope": "user", "ident": alice.pk})
 
     statuses = [api.get("/api/v1/follows/").status_code for _ in range(3)]
 
     assert statuses == [200, 200, 429]
     assert int(api.get("/api/v1/follows/")["Retry-After"]) > 0
-    cache.delete(f"throttle_user_{alice.pk}")
+    cache.delete(RequestsPerUser.cache_format % {"scope": "user", "ident": alice.pk})
 
 
 # --- leaderboard ---------------------------------------------------------------------------------------
@@ -673,23 +694,44 @@ def test_leaderboard_rows_are_byte_for_byte_what_the_documented_serializer_write
     trade_round_trips('Ünï "q" \\ </b>\u2028😀', 1, 0)
     trade_round_trips("unlucky", 0, 2)
     pending = TrackedWallet.objects.create(address=address("pending"), label="", tags=[])
-    ingest(
-        [sol_swap(pending.address, address("pending token"), "buy", "5", "1.5", NOW - 300)], ArrivedVia.WEBHOOK
-    )
+    ingest([sol_swap(pending.address, address("pending token"), "buy", "5", "1.5", NOW - 300)], ArrivedVia.WEBHOOK)
     WalletStats.objects.filter(wallet__label="unlucky").update(roi=None, last_active=timezone.now())
 
-    for params in ({}, {"window": "30d", "sort": "win_rate"}, {"sort": "roi", "dir": "asc"}, {"q": "steady"}):
+    WalletStats.objects.filter(wallet__label="steady").update(last_active=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+    for params in (
+        {},
+        {"window": "30d", "sort": "win_rate"},
+        {"sort": "roi", "dir": "asc"},
+        {"sort": "wallet"},
+        {"sort": "last_active", "dir": "asc"},
+        {"tag": "kol"},
+        {"min_cycles": "2", "window": "24h"},
+        {"q": "steady"},
+        {"q": "u"},
+    ):
         response = api.get("/api/v1/leaderboard/", params)
         query = LeaderboardQuery.from_request(RequestFactory().get("/", params))
         assert response.status_code == 200
+        assert response.json()["results"], params
         assert response.content == _documented_bytes(response, LeaderboardRowSerializer, list(query.stats())), params
+
+
+def test_a_leaderboard_search_takes_wildcards_and_backslashes_literally(api):
+    trade_round_trips("100% real_deal", 1, 0)
+    trade_round_trips("plain", 1, 0)
+
+    for search, labels in [("%", ["100% real_deal"]), ("_", ["100% real_deal"]), ("\\", []), ("e_l", []), ("a", None)]:
+        body = api.get("/api/v1/leaderboard/", {"q": search}).json()
+        expected = LeaderboardQuery.from_request(RequestFactory().get("/", {"q": search})).stats()
+        assert body["count"] == expected.count(), search
+        assert [row["wallet"]["label"] for row in body["results"]] == [s.wallet.label for s in expected], search
+        if labels is not None:
+            assert [row["wallet"]["label"] for row in body["results"]] == labels, search
 
 
 def test_swap_rows_are_byte_for_byte_what_the_documented_serializer_writes(api):
     wallet = trade_round_trips("trader", 2, 1)
-    ingest(
-        [sol_swap(wallet.address, address("sol token"), "buy", "7.123456", "0.25", NOW - 60)], ArrivedVia.POLL
-    )
+    ingest([sol_swap(wallet.address, address("sol token"), "buy", "7.123456", "0.25", NOW - 60)], ArrivedVia.POLL)
     Swap.objects.filter(usd_value=None).update(ingested_at=datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC))
 
     for params in ({}, {"wallet": wallet.address}, {"side": "sell"}, {"page_size": 2}):
@@ -708,7 +750,8 @@ def test_swap_rows_are_byte_for_byte_what_the_documented_serializer_writes(api):
 # Queries each list endpoint takes (token authentication included), whatever the rows behind it.
 # Wallets and tokens have detail endpoints only.
 LIST_QUERIES = {
-    "/api/v1/leaderboard/": 4,
+    # The count, the page's ids and their rows in one statement.
+    "/api/v1/leaderboard/": 2,
     # A search counts its rows in the query that reads the page's ids: its filter runs once.
     "/api/v1/leaderboard/?q=trader": 3,
     "/api/v1/swaps/": 2,

@@ -107,6 +107,18 @@ def test_page_sizes_and_offsets_beyond_a_database_integer_are_capped(client, sta
     assert response.status_code in (200, 400, 404), (url, response.status_code)
 
 
+@pytest.mark.parametrize(
+    "query", ["", "q=hostile&", "q=nobody&", "window=30d&sort=wallet&dir=asc&", "tag=kol&min_cycles=1&"]
+)
+def test_a_leaderboard_page_past_what_a_database_integer_holds_is_not_found(client, staff, world, query):
+    client.raise_request_exception = False
+    client.force_login(staff)
+    for page in ["9223372036854775807", "9223372036854775808", "184467440737095516160", "2"]:
+        response = client.get(f"/api/v1/leaderboard/?{query}page={page}")
+
+        assert (response.status_code, response.json()) == (404, {"detail": "Invalid page."}), (query, page)
+
+
 def test_an_api_page_is_never_larger_than_its_cap(client, staff):
     from portfolios.models import Follow
     from tests.builders import address

@@ -8,13 +8,14 @@ into HTML escapes them.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 import ujson
-from django.core.paginator import Page
-from django.db.models import QuerySet
+from django.contrib.postgres.fields import ArrayField
+from django.core.paginator import Page, Paginator
+from django.db.models import BooleanField, CharField, Count, Func, IntegerField, QuerySet, Subquery, TextField, Value
+from django.db.models import Window as WindowFunction
+from django.db.models.functions import Cast
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
@@ -26,6 +27,7 @@ from rest_framework.response import Response
 
 from aura.api_conditional import ConditionalGetMixin
 from aura.pagination import StrictCursorPagination, StrictPageNumberPagination
+from aura.prepared import Bind, Prepared
 from whales import selectors
 from whales.api_leaderboard import LeaderboardParamsSerializer
 from whales.models import (
@@ -47,7 +49,6 @@ from whales.selectors import (
     FEED_PAGE_SIZE,
     LEADERBOARD_PAGE_SIZE,
     LeaderboardQuery,
-    RowsByIdPaginator,
 )
 from whales.solana import InvalidAddress, validate_solana_address
 
@@ -362,47 +363,54 @@ class SwapFilterSerializer(serializers.Serializer):
 # --- lean rows ---------------------------------------------------------------------------------------
 # The leaderboard and the swaps list are the API's hot reads: their rows are built from `values()` as
 # plain dicts in the serializers' field order (those serializers above stay the documented schema, and
-# a test holds these rows to them byte for byte). A stored DECIMAL comes back at its column's scale, so
-# it needs no quantize; a time leaves as DRF writes it (ISO 8601, UTC as "Z").
+# a test holds these rows to them byte for byte). Money, amounts and times are read as the text the
+# JSON carries (STATS_TEXT, SWAP_TEXT), so no row builds a Decimal or a datetime only to write it back.
 
 
-def _decimal_text(value: Decimal | None) -> str | None:
-    return None if value is None else format(value, "f")
+class TimeText(Func):
+    """A time as DRF writes it, written by PostgreSQL: ISO 8601 in UTC with "Z", microseconds only
+    when there are some (Python's isoformat)."""
+
+    template = (
+        "replace(to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '.000000', '') || 'Z'"
+    )
+    output_field = TextField()
 
 
-def _time_text(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    text = value.astimezone(UTC).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
-STATS_VALUES = (
-    "window",
+# A numeric's text is its digits at the column's scale: what format(value, "f") writes of the Decimal
+# psycopg would make of it, and what DRF writes of a stored DECIMAL (no quantize needed).
+STATS_DECIMALS = (
     "realized_pnl",
     "unrealized_pnl",
     "total_pnl",
     "roi",
     "volume_usd",
-    "swap_count",
-    "cycles",
-    "cycle_wins",
     "win_rate",
     "win_rate_low",
     "win_rate_high",
-    "rankable",
-    "sells",
-    "sell_wins",
     "sell_win_rate",
     "sell_win_rate_low",
     "sell_win_rate_high",
     "adjusted_win_rate",
     "adjusted_win_rate_low",
     "adjusted_win_rate_high",
+)
+STATS_TEXT = {
+    **{f"{name}_text": Cast(name, TextField()) for name in STATS_DECIMALS},
+    "last_active_text": TimeText("last_active"),
+}
+STATS_VALUES = (
+    "window",
+    "swap_count",
+    "cycles",
+    "cycle_wins",
+    "rankable",
+    "sells",
+    "sell_wins",
     "dead_bags",
     "incomplete",
     "pending_trades",
-    "last_active",
+    *STATS_TEXT,
 )
 LEADERBOARD_VALUES = ("id", "wallet__address", "wallet__label", "wallet__tags", *STATS_VALUES)
 
@@ -410,23 +418,23 @@ LEADERBOARD_VALUES = ("id", "wallet__address", "wallet__label", "wallet__tags", 
 def _rate(row: dict[str, Any], name: str, wins: int, n: int) -> dict[str, Any]:
     """A win rate with its Wilson bounds, as WinRateSerializer writes it."""
     return {
-        "rate": _decimal_text(row[name]),
-        "low": _decimal_text(row[f"{name}_low"]),
-        "high": _decimal_text(row[f"{name}_high"]),
+        "rate": row[f"{name}_text"],
+        "low": row[f"{name}_low_text"],
+        "high": row[f"{name}_high_text"],
         "wins": wins,
         "n": n,
     }
 
 
 def stats_row(row: dict[str, Any]) -> dict[str, Any]:
-    """A WalletStats `values()` row as WalletStatsSerializer writes it."""
+    """A WalletStats `values(*STATS_VALUES)` row (with STATS_TEXT) as WalletStatsSerializer writes it."""
     return {
         "window": row["window"],
-        "realized_pnl": _decimal_text(row["realized_pnl"]),
-        "unrealized_pnl": _decimal_text(row["unrealized_pnl"]),
-        "total_pnl": _decimal_text(row["total_pnl"]),
-        "roi": _decimal_text(row["roi"]),
-        "volume_usd": _decimal_text(row["volume_usd"]),
+        "realized_pnl": row["realized_pnl_text"],
+        "unrealized_pnl": row["unrealized_pnl_text"],
+        "total_pnl": row["total_pnl_text"],
+        "roi": row["roi_text"],
+        "volume_usd": row["volume_usd_text"],
         "swap_count": row["swap_count"],
         "cycles": row["cycles"],
         "cycle_wins": row["cycle_wins"],
@@ -436,7 +444,7 @@ def stats_row(row: dict[str, Any]) -> dict[str, Any]:
         "dead_bags": row["dead_bags"],
         "incomplete": row["incomplete"],
         "pending_trades": row["pending_trades"],
-        "last_active": _time_text(row["last_active"]),
+        "last_active": row["last_active_text"],
     }
 
 
@@ -446,6 +454,71 @@ def leaderboard_row(row: dict[str, Any]) -> dict[str, Any]:
     return {"wallet": wallet, **stats_row(row)}
 
 
+def _bound_query(sort: str, descending: bool, tag: str, by_min_cycles: bool, search: bool) -> LeaderboardQuery:
+    """A LeaderboardQuery of one shape, its window, least cycles and search bound at each run."""
+    min_cycles = Bind("min_cycles", IntegerField()) if by_min_cycles else 0
+    searched = Bind("search", CharField()) if search else ""
+    return LeaderboardQuery(Bind("window", CharField()), sort, descending, tag, min_cycles, searched)
+
+
+def _leaderboard_page(sort: str, descending: bool, tag: str, by_min_cycles: bool, start: int, stop: int) -> QuerySet:
+    """LEADERBOARD_PAGE's queryset for one shape (not a search: LEADERBOARD_SEARCH_IDS).
+
+    The page's ids come from the bare stats rows in their order, the count of every matching row
+    from an uncorrelated subquery (run once), and only the page's rows join their wallets: the count,
+    the ids and the rows of three queries in one statement."""
+    query = _bound_query(sort, descending, tag, by_min_cycles, search=False)
+    matching = query.stats()
+    count = matching.order_by().annotate(n=Func(Value(1), function="COUNT", output_field=IntegerField())).values("n")
+    rows = WalletStats.objects.filter(id__in=matching.values("id")[start:stop])
+    return query.ordered(rows).annotate(matching=Subquery(count), **STATS_TEXT).values(*LEADERBOARD_VALUES, "matching")
+
+
+def _leaderboard_search_ids(
+    sort: str, descending: bool, tag: str, by_min_cycles: bool, start: int, stop: int
+) -> QuerySet:
+    """LEADERBOARD_SEARCH_IDS' queryset for one shape: a search page's (id, count of every match), in
+    order. A window count, so the search's filter, which joins the wallets, runs once."""
+    query = _bound_query(sort, descending, tag, by_min_cycles, search=True)
+    return query.stats().annotate(matching=WindowFunction(Count("*"))).values_list("id", "matching")[start:stop]
+
+
+LEADERBOARD_PAGE = Prepared(_leaderboard_page)
+LEADERBOARD_SEARCH_IDS = Prepared(_leaderboard_search_ids)
+
+
+class AnyOf(Func):
+    """`value = ANY(array)`: one bound array however many values it holds (an IN list's length would be
+    part of the SQL)."""
+
+    arg_joiner = " = ANY("
+    template = "(%(expressions)s))"
+    output_field = BooleanField()
+
+
+LEADERBOARD_ROWS_BY_ID = Prepared(
+    lambda: (
+        WalletStats.objects.filter(AnyOf("id", Bind("ids", ArrayField(IntegerField()))))
+        .annotate(**STATS_TEXT)
+        .values(*LEADERBOARD_VALUES)
+    )
+)
+
+
+def leaderboard_rows_by_id(ids: list[int]) -> list[dict[str, Any]]:
+    """The `LEADERBOARD_VALUES` rows of these stats ids, in their order."""
+    by_id = {row["id"]: row for row in LEADERBOARD_ROWS_BY_ID.rows(ids=ids)} if ids else {}
+    return [by_id[row_id] for row_id in ids]
+
+
+SWAP_TEXT = {
+    **{
+        f"{name}_text": Cast(name, TextField())
+        for name in ("token_amount", "quote_amount", "price_in_quote", "usd_value", "usd_price")
+    },
+    "block_time_text": TimeText("block_time"),
+    "ingested_at_text": TimeText("ingested_at"),
+}
 SWAP_VALUES = (
     "id",
     "signature",
@@ -454,37 +527,32 @@ SWAP_VALUES = (
     "token__mint",
     "token__symbol",
     "side",
-    "token_amount",
     "quote_mint",
-    "quote_amount",
-    "price_in_quote",
-    "usd_value",
-    "usd_price",
-    "block_time",
+    "block_time",  # the cursor's position is read from it
     "source",
     "arrived_via",
-    "ingested_at",
+    *SWAP_TEXT,
 )
 
 
 def swap_row(row: dict[str, Any]) -> dict[str, Any]:
-    """A `SWAP_VALUES` row as SwapSerializer writes it."""
+    """A `SWAP_VALUES` row (with SWAP_TEXT) as SwapSerializer writes it."""
     return {
         "id": row["id"],
         "signature": row["signature"],
         "wallet": {"address": row["wallet__address"], "label": row["wallet__label"]},
         "token": {"mint": row["token__mint"], "symbol": row["token__symbol"]},
         "side": row["side"],
-        "token_amount": _decimal_text(row["token_amount"]),
+        "token_amount": row["token_amount_text"],
         "quote_asset": QUOTE_ASSETS.get(row["quote_mint"], "?"),
-        "quote_amount": _decimal_text(row["quote_amount"]),
-        "price_in_quote": _decimal_text(row["price_in_quote"]),
-        "usd_value": _decimal_text(row["usd_value"]),
-        "usd_price": _decimal_text(row["usd_price"]),
-        "block_time": _time_text(row["block_time"]),
+        "quote_amount": row["quote_amount_text"],
+        "price_in_quote": row["price_in_quote_text"],
+        "usd_value": row["usd_value_text"],
+        "usd_price": row["usd_price_text"],
+        "block_time": row["block_time_text"],
         "source": row["source"],
         "arrived_via": row["arrived_via"],
-        "ingested_at": _time_text(row["ingested_at"]),
+        "ingested_at": row["ingested_at_text"],
     }
 
 
@@ -515,22 +583,32 @@ LEAN_RENDERERS = [PlainJSONRenderer, BrowsableAPIRenderer]
 # --- pagination --------------------------------------------------------------------------------------
 
 
-class LeaderboardRowsPaginator(RowsByIdPaginator):
-    """RowsByIdPaginator's count and ids on the bare stats rows (no join to the wallets), then the
-    page's rows as `LEADERBOARD_VALUES` dicts."""
-
-    def page(self, number: int | str) -> Page:
-        number, ids = self.page_ids(number)
-        rows = {row["id"]: row for row in WalletStats.objects.filter(id__in=ids).values(*LEADERBOARD_VALUES)}
-        return self._get_page([rows[row_id] for row_id in ids], number, self)
-
-
 class LeaderboardPagination(StrictPageNumberPagination):
     page_size = LEADERBOARD_PAGE_SIZE
-    count_with_ids = False  # the view sets it for a search (RowsByIdPaginator says why)
 
-    def django_paginator_class(self, queryset: QuerySet[WalletStats], page_size: int) -> LeaderboardRowsPaginator:
-        return LeaderboardRowsPaginator(queryset, page_size, count_with_ids=self.count_with_ids)
+    def paginate_leaderboard(self, query: LeaderboardQuery, request: Request) -> list[dict[str, Any]]:
+        """The page's `LEADERBOARD_VALUES` rows; NotFound past the last page. A search counts its rows
+        in the query that reads the page's ids, then reads their rows; any other page is one statement."""
+        self.request = request
+        number = self.get_page_number(request, None)
+        start = (number - 1) * self.page_size
+        shape = (query.sort, query.descending, query.tag, bool(query.min_cycles), start, start + self.page_size)
+        values = {"window": query.window, **({"min_cycles": query.min_cycles} if query.min_cycles else {})}
+        if query.search:
+            counted = LEADERBOARD_SEARCH_IDS.rows(*shape, search=query.search, **values)
+            rows = leaderboard_rows_by_id([row_id for row_id, _ in counted])
+            count = counted[0][1] if counted else 0
+        else:
+            rows = LEADERBOARD_PAGE.rows(*shape, **values)
+            count = rows[0]["matching"] if rows else 0
+        if not rows and number > 1:
+            raise exceptions.NotFound(self.invalid_page_message.format(page_number=number, message=""))
+        paginator = Paginator((), self.page_size)
+        paginator.count = count  # a cached_property: the count read with the rows
+        self.page = Page(rows, number, paginator)
+        if paginator.num_pages > 1 and self.template is not None:
+            self.display_page_controls = True
+        return rows
 
 
 class SwapPagination(StrictCursorPagination):
@@ -579,9 +657,8 @@ class LeaderboardViewSet(ConditionalGetMixin, mixins.ListModelMixin, viewsets.Ge
         return LeaderboardQuery.from_request(self.request).stats()
 
     def list(self, request: Request, *args, **kwargs) -> Response:
-        stats = self.get_queryset()
-        self.paginator.count_with_ids = bool(LeaderboardQuery.from_request(request).search)
-        rows = self.paginate_queryset(stats)
+        LeaderboardParamsSerializer.check(request)
+        rows = self.paginator.paginate_leaderboard(LeaderboardQuery.from_request(request), request)
         return self.get_paginated_response([leaderboard_row(row) for row in rows])
 
 
@@ -641,7 +718,7 @@ class SwapViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return swaps
 
     def list(self, request: Request, *args, **kwargs) -> Response:
-        rows = self.paginate_queryset(self.get_queryset().values(*SWAP_VALUES))
+        rows = self.paginate_queryset(self.get_queryset().annotate(**SWAP_TEXT).values(*SWAP_VALUES))
         return self.get_paginated_response([swap_row(row) for row in rows])
 
 

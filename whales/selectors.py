@@ -161,6 +161,10 @@ class LeaderboardQuery:
                 traded = Position.objects.filter(wallet_id=OuterRef("wallet_id"), token__in=tokens)
                 matches |= Q(Exists(traded))
             rows = rows.filter(matches)
+        return self.ordered(rows)
+
+    def ordered(self, rows: QuerySet[WalletStats]) -> QuerySet[WalletStats]:
+        """`rows` in the asked order, the wallet's id breaking ties."""
         field = F(SORTS[self.sort])
         nulls_last = True if self.sort in NULLABLE_SORTS else None  # as the indexes have it (models.WalletStats)
         order = field.desc(nulls_last=nulls_last) if self.descending else field.asc(nulls_last=nulls_last)
