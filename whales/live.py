@@ -103,9 +103,10 @@ def push_wallet_figures(wallet_ids: Iterable[int]) -> None:
             rows.setdefault(stats.window, []).append(fragments.leaderboard_row(stats, oob=True))
     messages = [(realtime.leaderboard_group(window), "".join(html)) for window, html in rows.items()]
     watched = [pages[group] for group in pages if group in heard]
-    for wallet in TrackedWallet.objects.filter(id__in=watched):
-        html = fragments.wallet_stats(wallet, oob=True) + fragments.wallet_positions(wallet, oob=True)
-        messages.append((realtime.wallet_group(wallet.address), html))
+    if watched:
+        wallets = list(TrackedWallet.objects.filter(id__in=watched))
+        for wallet_id, html in fragments.wallet_pages(wallets, oob=True).items():
+            messages.append((realtime.wallet_group(addresses[wallet_id]), html))
     realtime.send_many(messages)
 
 
