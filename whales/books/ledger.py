@@ -56,11 +56,12 @@ def _priced(transfers: Iterable[TokenTransfer]) -> list[TokenTransfer]:
 @dataclass
 class Booked:
     """What `apply_new_trades` did: the wallets it touched; the swaps it booked and the cycles it
-    closed incrementally (what the wallets' running sums add); the wallets of which a position was
-    replayed from the tables instead (their sums are aggregated again)."""
+    closed incrementally (what the wallets' running sums add), and the transfers it booked; the
+    wallets of which a position was replayed from the tables instead (their sums are aggregated again)."""
 
     wallet_ids: set[int] = field(default_factory=set)
     swap_ids: list[int] = field(default_factory=list)
+    transfer_ids: list[int] = field(default_factory=list)
     closed_cycle_ids: list[int] = field(default_factory=list)
     replayed_wallet_ids: set[int] = field(default_factory=set)
 
@@ -89,7 +90,6 @@ def apply_new_trades(swaps: Sequence[Swap], transfers: Sequence[TokenTransfer] =
     pending = _pending_counts(pairs)
     rows = EventRows.for_pairs(pairs)
     saved: list[tuple[Position, pnl.TokenBook, Token]] = []
-    booked_transfers: list[int] = []
     for wallet_id, token_id in pairs:
         pair_swaps, pair_transfers = (
             swaps_by_pair.get((wallet_id, token_id), []),
@@ -119,11 +119,11 @@ def apply_new_trades(swaps: Sequence[Swap], transfers: Sequence[TokenTransfer] =
         position.sold_usd += _usd(valued, "sell")
         saved.append((position, book, tokens[token_id]))
         booked.swap_ids += [s.id for s in valued]
-        booked_transfers += [t.id for t in priced]
+        booked.transfer_ids += [t.id for t in priced]
     booked.closed_cycle_ids = rows.write()
     _save_positions(saved, rows)
     Swap.objects.filter(id__in=booked.swap_ids).update(in_books=True)
-    TokenTransfer.objects.filter(id__in=booked_transfers).update(in_books=True)
+    TokenTransfer.objects.filter(id__in=booked.transfer_ids).update(in_books=True)
     return booked
 
 
