@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, F, Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from whales.books import pnl
@@ -127,22 +127,28 @@ def apply_new_trades(swaps: Sequence[Swap], transfers: Sequence[TokenTransfer] =
     return booked
 
 
+# Trades of some (wallet, token) pairs without a USD price: swaps, and transfers in (a transfer out
+# needs none). One round trip for both tables.
+_UNPRICED = f"""
+    SELECT wallet_id, token_id, COUNT(*) FROM (
+        SELECT wallet_id, token_id FROM {Swap._meta.db_table}
+         WHERE usd_price IS NULL AND wallet_id = ANY(%(wallets)s) AND token_id = ANY(%(tokens)s)
+        UNION ALL
+        SELECT wallet_id, token_id FROM {TokenTransfer._meta.db_table}
+         WHERE direction = %(in)s AND usd_price IS NULL AND wallet_id = ANY(%(wallets)s) AND token_id = ANY(%(tokens)s)
+    ) unpriced GROUP BY wallet_id, token_id
+"""
+
+
 def _pending_counts(pairs: Iterable[tuple[int, int]]) -> Counter[tuple[int, int]]:
     """(wallet id, token id) → its trades without a USD price (counted from the tables, so a replay
     and an incremental application never count one twice)."""
     pairs = set(pairs)
-    wallets, tokens = {w for w, _ in pairs}, {t for _, t in pairs}
-    counts: Counter[tuple[int, int]] = Counter()
-    unpriced = [
-        Swap.objects.filter(usd_price__isnull=True),
-        TokenTransfer.objects.filter(direction=Direction.IN, usd_price__isnull=True),
-    ]
-    for rows in unpriced:
-        grouped = rows.filter(wallet_id__in=wallets, token_id__in=tokens).values_list("wallet_id", "token_id")
-        for wallet_id, token_id, n in grouped.annotate(n=Count("id")):
-            if (wallet_id, token_id) in pairs:
-                counts[(wallet_id, token_id)] += n
-    return counts
+    params = {"wallets": list({w for w, _ in pairs}), "tokens": list({t for _, t in pairs}), "in": Direction.IN.value}
+    with connection.cursor() as cursor:
+        cursor.execute(_UNPRICED, params)
+        rows = cursor.fetchall()
+    return Counter({(wallet_id, token_id): n for wallet_id, token_id, n in rows if (wallet_id, token_id) in pairs})
 
 
 def recompute_position(wallet_id: int, token_id: int) -> None:
