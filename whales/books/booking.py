@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from aura.gc_pause import gc_paused
 from whales import queue
 from whales.books import ledger
 from whales.books.stats import add_booked, reconcile_stats, refresh_stats, roll_stats
@@ -40,7 +41,17 @@ def book_trades(swaps: Sequence[Swap], transfers: Sequence[TokenTransfer], now: 
     own_swaps, own_transfers = [s.id for s in swaps], [t.id for t in transfers]
     if booked_here(own_swaps, own_transfers) or not _any_unbooked(own_swaps, own_transfers):
         return
-    now = now or timezone.now()
+    with gc_paused():
+        _book_waiting_trades(swaps, transfers, own_swaps, own_transfers, now or timezone.now())
+
+
+def _book_waiting_trades(
+    swaps: Sequence[Swap],
+    transfers: Sequence[TokenTransfer],
+    own_swaps: list[int],
+    own_transfers: list[int],
+    now: datetime,
+) -> None:
     with transaction.atomic():
         waiting_swaps = Q(in_books=False, usd_price__isnull=False, live=True)
         candidates = {trade.wallet_id for trade in [*swaps, *transfers]} | set(
