@@ -128,14 +128,15 @@ def apply_new_trades(swaps: Sequence[Swap], transfers: Sequence[TokenTransfer] =
 
 
 # Trades of some (wallet, token) pairs without a USD price: swaps, and transfers in (a transfer out
-# needs none). One round trip for both tables.
+# needs none). One round trip for both tables, each read through its partial index of unpriced rows.
 _UNPRICED = f"""
     SELECT wallet_id, token_id, COUNT(*) FROM (
         SELECT wallet_id, token_id FROM {Swap._meta.db_table}
          WHERE usd_price IS NULL AND wallet_id = ANY(%(wallets)s) AND token_id = ANY(%(tokens)s)
         UNION ALL
         SELECT wallet_id, token_id FROM {TokenTransfer._meta.db_table}
-         WHERE direction = %(in)s AND usd_price IS NULL AND wallet_id = ANY(%(wallets)s) AND token_id = ANY(%(tokens)s)
+         WHERE direction = '{Direction.IN.value}' AND usd_price IS NULL
+           AND wallet_id = ANY(%(wallets)s) AND token_id = ANY(%(tokens)s)
     ) unpriced GROUP BY wallet_id, token_id
 """
 
@@ -144,7 +145,7 @@ def _pending_counts(pairs: Iterable[tuple[int, int]]) -> Counter[tuple[int, int]
     """(wallet id, token id) → its trades without a USD price (counted from the tables, so a replay
     and an incremental application never count one twice)."""
     pairs = set(pairs)
-    params = {"wallets": list({w for w, _ in pairs}), "tokens": list({t for _, t in pairs}), "in": Direction.IN.value}
+    params = {"wallets": list({w for w, _ in pairs}), "tokens": list({t for _, t in pairs})}
     with connection.cursor() as cursor:
         cursor.execute(_UNPRICED, params)
         rows = cursor.fetchall()
