@@ -18,6 +18,7 @@ from django.utils import timezone
 from aura import listeners, realtime, stream
 from whales import events, fragments
 from whales.models import ArrivedVia, Position, Swap, Token, TrackedWallet, WalletStats, Window
+from whales.rows import LEADERBOARD_ROW_FIELDS
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +99,11 @@ def push_wallet_figures(wallet_ids: Iterable[int]) -> None:
     windows = [window for group, window in boards.items() if group in heard]
     rows: dict[str, list[str]] = {}
     if windows:
-        stats_rows = WalletStats.objects.filter(wallet_id__in=wallet_ids, window__in=windows).select_related("wallet")
+        stats_rows = (
+            WalletStats.objects.filter(wallet_id__in=wallet_ids, window__in=windows)
+            .select_related("wallet")
+            .only(*LEADERBOARD_ROW_FIELDS)
+        )
         for stats in stats_rows:
             rows.setdefault(stats.window, []).append(fragments.leaderboard_row(stats, oob=True))
     messages = [(realtime.leaderboard_group(window), "".join(html)) for window, html in rows.items()]
