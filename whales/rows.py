@@ -1,7 +1,8 @@
-"""The rows of the hot tables (swap feeds, the leaderboard), rendered in Python: pages show 50–100 of
-them per request and pushes send them one by one, so they skip the template engine's per-variable
-lookups (~0.8 ms a row there, ~40 µs here). Pages and pushes call the same functions, so a pushed row
-is the row the page renders. Every value from the chain or a user is escaped here.
+"""The rows of the hot tables (swap feeds, the leaderboard, a wallet's positions and figures per
+window), rendered in Python: pages show 50–100 of them per request and a booking pushes them for
+every watched wallet, so they skip the template engine's per-variable lookups (~0.8 ms a row there,
+~40 µs here). Pages and pushes call the same functions, so a pushed row is the row the page renders.
+Every value from the chain or a user is escaped here.
 
 Ages are written as the page's script rewrites them every second ("45s", "12m", "3h", "2d"), so a
 page reads the same before and after its script runs.
