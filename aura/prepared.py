@@ -22,9 +22,10 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Expression, Field, QuerySet
+from django.db.models import BooleanField, Expression, F, Field, Func, IntegerField, QuerySet
 
 # Shapes kept per Prepared query; past this (many page offsets) they are all built anew.
 MAX_SHAPES = 256
@@ -44,6 +45,18 @@ class Bind(Expression):
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list]:
         return "%s", [_Slot(self.name)]
+
+
+class BindAny(Func):
+    """`field = ANY(<a list given at each run>)`: a filter on any number of values in one SQL shape,
+    where `field__in=[...]` writes one placeholder per value (`filter(BindAny("wallet_id", "wallets"))`)."""
+
+    template = "%(expressions)s)"
+    arg_joiner = " = ANY("
+    output_field = BooleanField()
+
+    def __init__(self, field: str, name: str, of: Field | None = None) -> None:
+        super().__init__(F(field), Bind(name, ArrayField(of or IntegerField())))
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,12 @@ one at a time (each stored and booked before the next: the latency of one bookin
 one by one: a task books every live trade waiting, the later tasks find theirs done). Each with no
 page listening (the pushes render nothing), then with every wallet's page and every leaderboard
 listening (the wallet's stats and positions fragments and its four leaderboard rows rendered and
-sent). Printed: swaps/s, ms per delivery, and the share of `add_booked` (the windows' figures) and
-of `whales.live.push_wallet_figures`. Everything it adds is deleted at the end and the wallets'
-figures refreshed, so the database is left as it was.
+sent; the listener notes, which expire within a minute without a socket's heartbeat, written again
+right before each of those passes and renewed during it, untimed, as a heartbeat would). Printed:
+swaps/s, ms per delivery, the share of `add_booked` (the windows' figures) and of
+`whales.live.push_wallet_figures`, and how many pages had a listener note at the start and at the end
+of the pass. Everything it adds is deleted at the end and the wallets' figures refreshed, so the
+database is left as it was.
 """
 
 from __future__ import annotations
@@ -89,14 +92,23 @@ def deliveries(wallets: list[TrackedWallet], count: int, start: int, tag: str) -
     return txs
 
 
-def run_pass(txs: list[dict], backlog: bool) -> dict[str, float]:
+# Listener notes are renewed this often during a pass (untimed), as a real socket's heartbeat does.
+RENEW_NOTES_EVERY = 10.0
+
+
+def run_pass(txs: list[dict], backlog: bool, keep_listening: Callable[[], None] | None = None) -> dict[str, float]:
     """Book the deliveries as the worker's tasks do, in order, timing only the booking. With `backlog`
     every delivery is stored before the first task runs (deliveries came faster than they were booked:
-    a task books every live trade waiting); without, each is stored and booked before the next arrives."""
+    a task books every live trade waiting); without, each is stored and booked before the next arrives.
+    `keep_listening`, when given, renews the pages' listener notes before the pass and between deliveries."""
     stored = [ingest([tx], ArrivedVia.WEBHOOK, book=False) for tx in txs] if backlog else []
     wall = cpu = 0.0
+    renewed = float("-inf")
     with Timer(booking, "add_booked") as stats, Timer(booking, "push_wallet_figures") as pushes:
         for n, tx in enumerate(txs):
+            if keep_listening and time.monotonic() - renewed > RENEW_NOTES_EVERY:
+                keep_listening()
+                renewed = time.monotonic()
             result = stored[n] if backlog else ingest([tx], ArrivedVia.WEBHOOK, book=False)
             cpu_start, wall_start = time.process_time(), time.perf_counter()
             result.book()
@@ -113,10 +125,23 @@ def run_pass(txs: list[dict], backlog: bool) -> dict[str, float]:
     }
 
 
+def page_groups(wallets: list[TrackedWallet]) -> list[str]:
+    """Every wallet's page and every leaderboard."""
+    return [realtime.wallet_group(w.address) for w in wallets] + [
+        realtime.leaderboard_group(window) for window in Window.values
+    ]
+
+
 def listen_everywhere(wallets: list[TrackedWallet]) -> None:
-    groups = [realtime.wallet_group(w.address) for w in wallets]
-    groups += [realtime.leaderboard_group(window) for window in Window.values]
-    asyncio.run(listeners.listen("bench-booking-page", groups))
+    """Note every page as listening. A note lives `listeners.note_lifetime()` (under a minute) without
+    the heartbeat of a real socket: written again right before each pass that needs it."""
+    asyncio.run(listeners.listen("bench-booking-page", page_groups(wallets)))
+
+
+def listening(wallets: list[TrackedWallet]) -> str:
+    """How many of the pages have a live listener note now, of how many."""
+    groups = page_groups(wallets)
+    return f"{len(listeners.listened(groups))}/{len(groups)}"
 
 
 def clean_up(tag_mints: list[str], wallets: list[TrackedWallet]) -> None:
@@ -161,22 +186,29 @@ def main(argv: list[str] | None = None) -> int:
                     deliveries(wallets, args.deliveries, start, f"quiet {mode}"), backlog
                 )
                 start += 2 * args.deliveries
-            listen_everywhere(wallets)
             for backlog in (False, True):
                 mode = "a backlog" if backlog else "one at a time"
+                listen_everywhere(wallets)
+                before = listening(wallets)
                 results[f"{mode}, every page listening"] = run_pass(
-                    deliveries(wallets, args.deliveries, start, f"watched {mode}"), backlog
+                    deliveries(wallets, args.deliveries, start, f"watched {mode}"),
+                    backlog,
+                    keep_listening=lambda: listen_everywhere(wallets),
                 )
+                results[f"{mode}, every page listening"]["listening"] = f"{before} → {listening(wallets)}"
                 start += 2 * args.deliveries
     finally:
         clean_up(mints, wallets)
-        asyncio.run(listeners.stop_listening("bench-booking-page", [realtime.wallet_group(w.address) for w in wallets]))
-    print("\n| pass | swaps | swaps/s | ms per delivery | CPU s | add_booked (figures) | push_wallet_figures |")
-    print("|---|---|---|---|---|---|---|")
+        asyncio.run(listeners.stop_listening("bench-booking-page", page_groups(wallets)))
+    print(
+        "\n| pass | swaps | swaps/s | ms per delivery | CPU s | add_booked (figures) | push_wallet_figures"
+        " | pages listening (start → end) |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for name, r in results.items():
         print(
             f"| {name} | {r['swaps']} | {r['swaps_per_s']:.0f} | {r['ms_each']:.1f} | {r['cpu']:.1f} |"
-            f" {100 * r['stats_share']:.0f} % | {100 * r['push_share']:.0f} % |"
+            f" {100 * r['stats_share']:.0f} % | {100 * r['push_share']:.0f} % | {r.get('listening', '0')} |"
         )
     print(f"\ntarget ≥ 1,000 swaps/s per worker process; load after {os.getloadavg()}")
     return 0

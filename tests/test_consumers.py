@@ -132,9 +132,7 @@ async def test_the_follows_group_carries_only_the_swaps_of_wallets_the_user_foll
     await database_sync_to_async(ingest)(
         [usdc_swap(other.address, token, "buy", "1", "1", 1_760_000_000)], ArrivedVia.WEBHOOK
     )
-    await database_sync_to_async(ingest)(
-        [usdc_swap(WALLET, token, "buy", "2", "2", 1_760_000_001)], ArrivedVia.WEBHOOK
-    )
+    await database_sync_to_async(ingest)([usdc_swap(WALLET, token, "buy", "2", "2", 1_760_000_001)], ArrivedVia.WEBHOOK)
 
     pushed = await alices_page.receive_from(timeout=5)
     assert "Followed" in pushed and "Other" not in pushed
@@ -196,10 +194,10 @@ async def test_a_booking_renders_and_pushes_figures_only_where_a_page_listens(dj
         usdc_swap(unwatched.address, address("alone token"), "buy", "5", "2", 1_760_000_000),
     ]
 
-    with patch.object(fragments, "wallet_stats", wraps=fragments.wallet_stats) as stats_rendered:
+    with patch.object(fragments, "wallet_pages", wraps=fragments.wallet_pages) as pages_rendered:
         await database_sync_to_async(ingest)(txs, ArrivedVia.WEBHOOK)
 
-    assert [call.args[0].id for call in stats_rendered.call_args_list] == [watched.id]
+    assert [[wallet.id for wallet in call.args[0]] for call in pages_rendered.call_args_list] == [[watched.id]]
     messages = [await wallet_page.receive_from(timeout=5), await wallet_page.receive_from(timeout=5)]
     assert any('<div id="wallet-stats" class="stats-grid" hx-swap-oob="true">' in html for html in messages)
     await wallet_page.disconnect()

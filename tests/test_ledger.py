@@ -379,6 +379,23 @@ def test_one_booking_books_every_live_trade_waiting_and_the_later_tasks_find_the
     assert Swap.objects.get(id=history.new_swaps[0].id).in_books
 
 
+def test_a_task_whose_trades_a_committed_booking_of_this_process_took_returns_without_a_query(
+    django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    for wallet in (ALICE, BOB):
+        TrackedWallet.objects.create(address=wallet, label=wallet[:6])
+    first, second = (
+        ingestion.ingest([usdc_swap(wallet, BONK, "buy", "100", "10", NOW - 60)], ArrivedVia.WEBHOOK, book=False)
+        for wallet in (ALICE, BOB)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        first.book()
+
+    with django_assert_num_queries(0):
+        second.book()
+    assert set(Swap.objects.filter(in_books=True).values_list("wallet__address", flat=True)) == {ALICE, BOB}
+
+
 def test_what_follows_a_booking_is_done_once_by_the_booking_that_took_the_trades(
     django_capture_on_commit_callbacks,
 ):

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from tests.builders import address, usdc_swap
 from tests.support.helius import RAYDIUM_BUYER, raydium_history
+from whales import fragments
 from whales.books import ledger
 from whales.books.stats import refresh_stats
 from whales.ingestion.ingest import ingest
@@ -33,8 +34,12 @@ def test_wallets_are_on_the_leaderboard_the_moment_they_are_tracked_with_their_f
     admin_client, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        import_wallets([(1, {"address": address("fresh one"), "label": "Fresh one"}),
-                                (2, {"address": address("fresh two"), "label": "Fresh two"})])
+        import_wallets(
+            [
+                (1, {"address": address("fresh one"), "label": "Fresh one"}),
+                (2, {"address": address("fresh two"), "label": "Fresh two"}),
+            ]
+        )
 
     html = admin_client.get("/").content.decode()
 
@@ -69,7 +74,7 @@ def test_an_open_position_in_a_token_without_a_price_reads_pricing_not_zero(admi
     assert row["unrealized"] == row["total"] == row["roi"] == "pricing…"
     assert row["volume"] == "$250.00" and row["realized"] == "$0.00"  # known: no sell yet, $250 traded
     assert WalletStats.objects.get(wallet=wallet, window="7d").unpriced_positions == 1
-    positions = page[page.index('id="positions"'):]
+    positions = page[page.index('id="positions"') :]
     assert "pricing…" in positions and "$0.00" not in positions.split("</tr>")[1]
 
     Token.objects.filter(mint=mint).update(price_usd=Decimal("0.3"), price_updated_at=timezone.now())
@@ -106,3 +111,28 @@ def test_figures_partly_known_show_their_number_and_the_row_says_what_waits_for_
 
     assert row["realized"] == "+$30.00" and row["volume"] == "$230.00"
     assert "pricing 1" in html
+
+
+def test_wallet_pages_pushed_together_read_as_each_wallets_own_fragments():
+    traded = TrackedWallet.objects.create(
+        address=address("many tokens"), label="many", backfill_state=BackfillState.DONE
+    )
+    ingest(
+        [
+            usdc_swap(traded.address, address(f"held {n}"), "buy", "100", str(10 * n + 5), NOW - 900 + n)
+            for n in range(3)
+        ]
+        + [usdc_swap(traded.address, address("held 0"), "sell", "40", "9", NOW - 60)],
+        ArrivedVia.WEBHOOK,
+    )
+    waiting = TrackedWallet.objects.create(address=RAYDIUM_BUYER, label="waits", backfill_state=BackfillState.DONE)
+    ingest(raydium_history(2), ArrivedVia.WEBHOOK)
+    loading = TrackedWallet.objects.create(address=address("just tracked"), label="loading")
+    wallets = list(TrackedWallet.objects.filter(id__in=[traded.id, waiting.id, loading.id]))
+
+    together = fragments.wallet_pages(wallets, oob=True)
+
+    for wallet in wallets:
+        alone = fragments.wallet_stats(wallet, oob=True) + fragments.wallet_positions(wallet, oob=True)
+        assert together[wallet.id] == alone
+    assert "wait for a USD price" in together[waiting.id] and "No open positions" in together[loading.id]

@@ -2,10 +2,15 @@
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.template import engines
+from django.template.loader import render_to_string
 
 from tests.builders import address, signature
 from whales import rows
-from whales.models import BackfillState, Swap, Token, TrackedWallet, WalletStats
+from whales.models import BackfillState, Swap, Token, TrackedWallet, WalletStats, Window
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -68,3 +73,68 @@ def test_a_swap_row_writes_its_values_digit_for_digit_and_its_age_now():
     again = rows.swap_row(a_swap(usd_value=Decimal("12.500"), quote_amount=Decimal("12.500")), NOW + timedelta(hours=1))
     assert 'data-usd="12.500"' in again and ">1h</time>" in again
     assert "pricing" in rows.swap_row(a_swap(usd_value=None), NOW)
+
+
+# The wallet page's figures were a template until rows.wallet_stats wrote them: kept here, the
+# Python must write them byte for byte.
+STATS_TEMPLATE = Path(__file__).parent / "fixtures" / "wallet_stats_as_a_template.html"
+
+
+def window_figures(wallet: TrackedWallet, window: str, **figures) -> WalletStats:
+    return WalletStats(wallet=wallet, window=window, updated_at=NOW, **figures)
+
+
+def wallet_in(state: str, **history) -> TrackedWallet:
+    return TrackedWallet(id=8, address=address("loading"), label="L", backfill_state=state, created_at=NOW, **history)
+
+
+@pytest.mark.parametrize("oob", [False, True])
+def test_the_wallet_figures_written_in_python_are_the_templates_byte_for_byte(oob):
+    template = engines["django"].from_string(STATS_TEMPLATE.read_text())
+    done = whale()
+    running = wallet_in(
+        BackfillState.RUNNING,
+        backfill_started_at=NOW,
+        backfill_until=NOW - timedelta(days=7),
+        backfill_reached=NOW - timedelta(days=2, minutes=7),
+        backfill_retry_at=NOW + timedelta(seconds=95),
+    )
+    rich = {
+        "total_pnl": Decimal("-1234.5"),
+        "realized_pnl": Decimal("250.125"),
+        "unrealized_pnl": Decimal("-1484.625"),
+        "roi": Decimal("-0.0834"),
+        "win_rate": Decimal("0.6"),
+        "win_rate_low": Decimal("0.2"),
+        "win_rate_high": Decimal("0.9"),
+        "cycles": 5,
+        "cycle_wins": 3,
+        "rankable": True,
+        "adjusted_win_rate": Decimal("0.5"),
+        "adjusted_win_rate_low": Decimal("0.18"),
+        "adjusted_win_rate_high": Decimal("0.81"),
+        "dead_bags": 1,
+        "sell_win_rate": Decimal("0.75"),
+        "sell_win_rate_low": Decimal("0.3"),
+        "sell_win_rate_high": Decimal("0.95"),
+        "sells": 8,
+        "sell_wins": 6,
+        "volume_usd": Decimal("1250000"),
+        "swap_count": 42,
+    }
+    cases = [
+        (wallet_in(BackfillState.PENDING), [None, None, None, None]),
+        (done, [{}, {"volume_usd": Decimal("12.5"), "swap_count": 1}, rich, {**rich, "unpriced_positions": 1}]),
+        (done, [rich, None, {**rich, "pending_trades": 3}, {**rich, "incomplete": True, "unpriced_positions": 2}]),
+        (running, [rich, {**rich, "pending_trades": 2}, None, {**rich, "pending_trades": 2, "incomplete": True}]),
+        (wallet_in(BackfillState.RUNNING, backfill_started_at=NOW), [{}, {}, {}, {**rich, "unpriced_positions": 1}]),
+    ]
+    for wallet, figures in cases:
+        windows = [
+            (window, None if values is None else window_figures(wallet, window.value, **values))
+            for window, values in zip(Window, figures, strict=True)
+        ]
+        context = {"wallet": wallet, "windows": windows, "oob": oob}
+        expected = template.render(context)
+        assert rows.wallet_stats(wallet, windows, oob=oob) + "\n" == expected
+        assert render_to_string("whales/_wallet_stats.html", context) == expected

@@ -6,14 +6,15 @@ adds `hx-swap-oob` so the htmx ws extension swaps them in by id.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime
 
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from whales import rows, selectors
-from whales.models import Swap, TrackedWallet, WalletStats
+from whales.models import Position, Swap, TrackedWallet, WalletStats
 
 
 def swap_rows(swaps: Iterable[Swap]) -> dict[int, str]:
@@ -36,17 +37,45 @@ def wallet_stats_context(wallet: TrackedWallet) -> dict:
 
 def wallet_positions_context(wallet: TrackedWallet) -> dict:
     """Open positions, and the trades that wait for a USD price before they can open or change one."""
-    positions = list(selectors.open_positions(wallet))
-    now = timezone.now()
+    return _positions_context(
+        wallet, selectors.open_positions(wallet), selectors.positions_waiting_for_a_price(wallet), timezone.now()
+    )
+
+
+def _positions_context(
+    wallet: TrackedWallet, positions: list[Position], waiting: list[Position], now: datetime
+) -> dict:
     for position in positions:
         position.price_stale = position.token.price_is_stale(now, selectors.PRICE_STALE_AFTER)
-    waiting = list(selectors.positions_waiting_for_a_price(wallet))
     return {"wallet": wallet, "positions": positions, "waiting": waiting}
 
 
 def wallet_stats(wallet: TrackedWallet, oob: bool = False) -> str:
-    return render_to_string("whales/_wallet_stats.html", {**wallet_stats_context(wallet), "oob": oob})
+    return _render_stats({**wallet_stats_context(wallet), "oob": oob})
 
 
 def wallet_positions(wallet: TrackedWallet, oob: bool = False) -> str:
-    return render_to_string("whales/_positions.html", {**wallet_positions_context(wallet), "oob": oob})
+    return _render_positions({**wallet_positions_context(wallet), "oob": oob})
+
+
+def wallet_pages(wallets: Collection[TrackedWallet], oob: bool = False) -> dict[int, str]:
+    """Each wallet's page's stats and positions (`wallet_stats` + `wallet_positions`), wallet id → HTML:
+    three queries for them all, however many wallets a booking touched."""
+    ids = [wallet.id for wallet in wallets]
+    windows = selectors.stats_by_window_of(wallets)
+    positions = selectors.open_positions_of(ids)
+    waiting = selectors.positions_waiting_for_a_price_of(ids)
+    now = timezone.now()
+    return {
+        wallet.id: _render_stats({"wallet": wallet, "windows": windows[wallet.id], "oob": oob})
+        + _render_positions({**_positions_context(wallet, positions[wallet.id], waiting[wallet.id], now), "oob": oob})
+        for wallet in wallets
+    }
+
+
+def _render_stats(context: dict) -> str:
+    return render_to_string("whales/_wallet_stats.html", context)
+
+
+def _render_positions(context: dict) -> str:
+    return render_to_string("whales/_positions.html", context)

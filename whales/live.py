@@ -18,6 +18,7 @@ from django.utils import timezone
 from aura import listeners, realtime, stream
 from whales import events, fragments
 from whales.models import ArrivedVia, Position, Swap, Token, TrackedWallet, WalletStats, Window
+from whales.rows import LEADERBOARD_ROW_FIELDS
 
 logger = logging.getLogger(__name__)
 
@@ -98,14 +99,19 @@ def push_wallet_figures(wallet_ids: Iterable[int]) -> None:
     windows = [window for group, window in boards.items() if group in heard]
     rows: dict[str, list[str]] = {}
     if windows:
-        stats_rows = WalletStats.objects.filter(wallet_id__in=wallet_ids, window__in=windows).select_related("wallet")
+        stats_rows = (
+            WalletStats.objects.filter(wallet_id__in=wallet_ids, window__in=windows)
+            .select_related("wallet")
+            .only(*LEADERBOARD_ROW_FIELDS)
+        )
         for stats in stats_rows:
             rows.setdefault(stats.window, []).append(fragments.leaderboard_row(stats, oob=True))
     messages = [(realtime.leaderboard_group(window), "".join(html)) for window, html in rows.items()]
     watched = [pages[group] for group in pages if group in heard]
-    for wallet in TrackedWallet.objects.filter(id__in=watched):
-        html = fragments.wallet_stats(wallet, oob=True) + fragments.wallet_positions(wallet, oob=True)
-        messages.append((realtime.wallet_group(wallet.address), html))
+    if watched:
+        wallets = list(TrackedWallet.objects.filter(id__in=watched))
+        for wallet_id, html in fragments.wallet_pages(wallets, oob=True).items():
+            messages.append((realtime.wallet_group(addresses[wallet_id]), html))
     realtime.send_many(messages)
 
 

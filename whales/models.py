@@ -217,6 +217,9 @@ class Swap(models.Model):
             models.Index(fields=["ingested_at"], condition=models.Q(in_books=False), name="swap_not_in_books"),
             # Live swaps whose push has not gone out (Redis was down): the sweep's whole work list.
             models.Index(fields=["id"], condition=models.Q(live=True, pushed_at=None), name="swap_not_pushed"),
+            # A booking counts its positions' trades waiting for a USD price: few rows, where the
+            # (wallet, token) of a busy pair otherwise reads thousands of priced ones.
+            models.Index(fields=["wallet", "token"], condition=models.Q(usd_price=None), name="swap_unpriced"),
         ]
 
     def __str__(self) -> str:
@@ -272,6 +275,11 @@ class TokenTransfer(models.Model):
         indexes = [
             models.Index(fields=["wallet", "-block_time"], name="transfer_by_wallet"),
             models.Index(fields=["ingested_at"], condition=models.Q(in_books=False), name="transfer_not_in_books"),
+            models.Index(
+                fields=["wallet", "token"],
+                condition=models.Q(direction=Direction.IN, usd_price=None),
+                name="transfer_in_unpriced",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,7 +1,8 @@
-"""The rows of the hot tables (swap feeds, the leaderboard), rendered in Python: pages show 50–100 of
-them per request and pushes send them one by one, so they skip the template engine's per-variable
-lookups (~0.8 ms a row there, ~40 µs here). Pages and pushes call the same functions, so a pushed row
-is the row the page renders. Every value from the chain or a user is escaped here.
+"""The rows of the hot tables (swap feeds, the leaderboard, a wallet's positions and figures per
+window), rendered in Python: pages show 50–100 of them per request and a booking pushes them for
+every watched wallet, so they skip the template engine's per-variable lookups (~0.8 ms a row there,
+~40 µs here). Pages and pushes call the same functions, so a pushed row is the row the page renders.
+Every value from the chain or a user is escaped here.
 
 Ages are written as the page's script rewrites them every second ("45s", "12m", "3h", "2d"), so a
 page reads the same before and after its script runs.
@@ -18,6 +19,7 @@ from urllib.parse import quote
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 
 from aura.templatetags.numbers import (
     PENDING_TEXT,
@@ -29,7 +31,7 @@ from aura.templatetags.numbers import (
     format_usd,
     pnl_class,
 )
-from whales.models import BackfillState, Swap, WalletStats
+from whales.models import BackfillState, Swap, TrackedWallet, WalletStats, Window
 
 _LOADING = (BackfillState.PENDING, BackfillState.RUNNING)
 
@@ -340,6 +342,126 @@ def _leaderboard_row_parts(stats: WalletStats, oob: bool) -> str:
 def leaderboard_rows(rows: Iterable[WalletStats], csrf_token: str = "") -> str:
     now = local_now()
     return "\n".join(leaderboard_row(stats, csrf_token=csrf_token, now=now) for stats in rows)
+
+
+# --- a wallet's figures per window ------------------------------------------------------------------
+
+_STATS_HEAD = (
+    '\n  <div class="table-wrap"><table class="table compact">\n'
+    '    <thead><tr><th scope="col">Window</th><th class="num">Total P&amp;L</th><th class="num">Realized</th>'
+    '<th class="num">Unrealized</th><th class="num">ROI</th><th class="num">Win rate</th><th class="num"'
+    ' title="counts open positions older than 7 days and down more than 50 % as losses">Dead-bag adj.</th>'
+    '<th class="num" title="inflated by scaling out">Sell win</th><th class="num">Volume</th>'
+    '<th class="num">Swaps</th></tr></thead>\n'
+    "    <tbody>\n    "
+)
+
+
+def wallet_stats(wallet: TrackedWallet, windows: list[tuple[Window, WalletStats | None]], oob: bool = False) -> str:
+    """The wallet page's figures per window (`selectors.stats_by_window`) and the notes below them:
+    what its page shows and its pushes replace (`#wallet-stats`)."""
+    everything = windows[-1][1] if windows else None
+    return (
+        f'<div id="wallet-stats" class="stats-grid"{_OOB if oob else ""}>{_STATS_HEAD}'
+        f"{wallet_stats_rows(windows)}\n    </tbody>\n  </table></div>\n  "
+        f"{_wallet_stats_notes(wallet, everything)}\n</div>"
+    )
+
+
+def wallet_stats_rows(windows: Iterable[tuple[Window, WalletStats | None]]) -> str:
+    return "".join(_wallet_stats_row(window, stats) for window, stats in windows)
+
+
+def _wallet_stats_row(window: Window, stats: WalletStats | None) -> str:
+    head = f'\n      <tr data-window="{escape(window.value)}">\n        <th>{escape(window.label)}</th>\n        '
+    if stats is None:
+        return f'{head}<td colspan="9" class="muted">No figures yet.</td>\n      </tr>\n    '
+    cells = [
+        _figure_cell(stats.total_pnl, format_usd(stats.total_pnl, signed=True), stats.total_pending, "total"),
+        _figure_cell(
+            stats.realized_pnl, format_usd(stats.realized_pnl, signed=True), stats.realized_pending, "realized"
+        ),
+        _figure_cell(
+            stats.unrealized_pnl, format_usd(stats.unrealized_pnl, signed=True), stats.unrealized_pending, "unrealized"
+        ),
+        _figure_cell(stats.roi, format_percent(stats.roi), stats.roi_pending, "roi"),
+        f'<td class="num" data-col="win_rate">{stats_win_rate_cell(stats)}\n</td>',
+        _rate_cell(
+            "num",
+            "adjusted",
+            stats.adjusted_win_rate,
+            f"{stats.dead_bags} dead bag(s) counted as losses",
+            stats.adjusted_win_rate_low,
+            stats.adjusted_win_rate_high,
+        ),
+        _rate_cell(
+            "num muted",
+            "sell_win_rate",
+            stats.sell_win_rate,
+            f"{stats.sell_wins} of {stats.sells} sells",
+            stats.sell_win_rate_low,
+            stats.sell_win_rate_high,
+        ),
+        f'<td class="num" data-col="volume">{_pending_or(format_usd(stats.volume_usd), stats.volume_pending)}</td>',
+        f'<td class="num" data-col="swaps">{stats.swap_count}</td>',
+    ]
+    return head + "".join(f"\n        {cell}" for cell in cells) + "\n        \n      </tr>\n    "
+
+
+def _figure_cell(value: object, text: str, reason: str, column: str) -> str:
+    return f'<td class="num {pnl_class(value)}" data-col="{column}">{_pending_or(text, reason)}</td>'
+
+
+def _rate_cell(css: str, column: str, rate: object, counted: str, low: object, high: object) -> str:
+    title = f"{counted}; 95 % interval {format_percent(low)} – {format_percent(high)}"
+    return f'<td class="{css}" data-col="{column}" title="{escape(title)}">{escape(format_percent(rate, 0))}</td>'
+
+
+def _wallet_stats_notes(wallet: TrackedWallet, everything: WalletStats | None) -> str:
+    """The notes under the table (from the all-time figures and the wallet's history), each on its line."""
+    incomplete = pending = unpriced = loading = ""
+    if everything is not None and everything.incomplete:
+        incomplete = (
+            '<p class="marker-note"><span class="marker incomplete">incomplete</span> Some sells exceeded the'
+            " holdings we know of (history older than our backfill, or tokens that came in by transfer): those"
+            " parts are left out of P&amp;L and win rates.</p>"
+        )
+    if everything is not None and everything.pending_trades:
+        pending = (
+            f'<p class="marker-note"><span class="marker pending">pricing</span> {everything.pending_trades}'
+            " trade(s) wait for a USD price at their block time (SOL/USD, or the token's price for a transfer in)"
+            " and are not counted yet.</p>"
+        )
+    if everything is not None and (n := everything.unpriced_positions):
+        unpriced = (
+            f'<p class="marker-note"><span class="pending">pricing…</span> {n} open position{"" if n == 1 else "s"}'
+            f" wait{'s' if n == 1 else ''} for the token's price: unrealized P&amp;L shows once it is known.</p>"
+        )
+    if wallet.backfill_state in _LOADING:
+        loading = _history_loading_note(wallet)
+    return f"{incomplete}\n  {pending}\n  {unpriced}\n  {loading}"
+
+
+def _history_loading_note(wallet: TrackedWallet) -> str:
+    progress = wallet.backfill_progress()
+    shown = "queued" if progress is None else f"{progress} %"
+    reached = (
+        f" (back to {_utc_date(wallet.backfill_reached, 'Y-m-d H:i')} UTC so far)" if wallet.backfill_reached else ""
+    )
+    retry = (
+        f"; the provider failed, next try at {_utc_date(wallet.backfill_retry_at, 'H:i:s')} UTC"
+        if wallet.backfill_retry_at
+        else ""
+    )
+    return (
+        f'<p class="marker-note"><span class="marker pending">history {shown}</span> The wallet\'s last days are'
+        f" loading{reached}: figures grow as they come in{retry}.</p>"
+    )
+
+
+def _utc_date(moment: datetime, pattern: str) -> str:
+    """As the template's `date` filter writes it (in the current time zone)."""
+    return escape(date_format(timezone.localtime(moment), pattern))
 
 
 # --- a wallet's positions and cycles, a token's holders ----------------------------------------------

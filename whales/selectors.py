@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -17,7 +17,7 @@ from django.db.models import CharField, Count, Exists, F, Func, IntegerField, Ou
 from django.db.models import Window as WindowFunction
 from django.http import HttpRequest
 
-from aura.prepared import Bind, Prepared
+from aura.prepared import Bind, BindAny, Prepared
 from whales.models import (
     QUOTE_ASSETS,
     Position,
@@ -307,6 +307,17 @@ def _wallet_id() -> Bind:
     return Bind("wallet", IntegerField())
 
 
+def _any_wallet_id() -> BindAny:
+    return BindAny("wallet_id", "wallets")
+
+
+def _by_wallet(rows: list, wallet_ids: Iterable[int]) -> dict[int, list]:
+    grouped: dict[int, list] = {wallet_id: [] for wallet_id in wallet_ids}
+    for row in rows:
+        grouped[row.wallet_id].append(row)
+    return grouped
+
+
 _OPEN_POSITIONS = Prepared(
     lambda: (
         Position.objects.filter(wallet_id=_wallet_id(), holdings__gt=0)
@@ -319,6 +330,20 @@ _OPEN_POSITIONS = Prepared(
 def open_positions(wallet: TrackedWallet) -> list[Position]:
     """What the wallet holds, biggest cost basis first."""
     return _OPEN_POSITIONS.rows(wallet=wallet.id)
+
+
+_OPEN_POSITIONS_OF = Prepared(
+    lambda: (
+        Position.objects.filter(_any_wallet_id(), holdings__gt=0)
+        .select_related("token")
+        .order_by("wallet_id", F("cost_basis").desc(nulls_last=True))
+    )
+)
+
+
+def open_positions_of(wallet_ids: Collection[int]) -> dict[int, list[Position]]:
+    """`open_positions` of each of these wallets (wallet id → its list), in one query."""
+    return _by_wallet(_OPEN_POSITIONS_OF.rows(wallets=list(wallet_ids)), wallet_ids)
 
 
 _TRACKED_WALLET = Prepared(lambda: TrackedWallet.objects.filter(address=Bind("address", CharField()))[:1])
@@ -467,6 +492,20 @@ def positions_waiting_for_a_price(wallet: TrackedWallet) -> list[Position]:
     return _WAITING_FOR_A_PRICE.rows(wallet=wallet.id)
 
 
+_WAITING_FOR_A_PRICE_OF = Prepared(
+    lambda: (
+        Position.objects.filter(_any_wallet_id(), holdings=0, pending_trades__gt=0)
+        .select_related("token")
+        .order_by("wallet_id")
+    )
+)
+
+
+def positions_waiting_for_a_price_of(wallet_ids: Collection[int]) -> dict[int, list[Position]]:
+    """`positions_waiting_for_a_price` of each of these wallets (wallet id → its list), in one query."""
+    return _by_wallet(_WAITING_FOR_A_PRICE_OF.rows(wallets=list(wallet_ids)), wallet_ids)
+
+
 TAGS_CACHE_KEY = "whales:wallet-tags"
 
 
@@ -494,7 +533,20 @@ _WALLET_STATS = Prepared(lambda: WalletStats.objects.filter(wallet_id=_wallet_id
 
 def stats_by_window(wallet: TrackedWallet) -> list[tuple[Window, WalletStats | None]]:
     """The wallet's stats in every window, in window order; None for a window not computed yet."""
-    by_window = {s.window: s for s in _WALLET_STATS.rows(wallet=wallet.id)}
+    return _in_window_order(wallet, _WALLET_STATS.rows(wallet=wallet.id))
+
+
+_WALLET_STATS_OF = Prepared(lambda: WalletStats.objects.filter(_any_wallet_id()))
+
+
+def stats_by_window_of(wallets: Collection[TrackedWallet]) -> dict[int, list[tuple[Window, WalletStats | None]]]:
+    """`stats_by_window` of each of these wallets (wallet id → its windows), in one query."""
+    rows = _by_wallet(_WALLET_STATS_OF.rows(wallets=[wallet.id for wallet in wallets]), [w.id for w in wallets])
+    return {wallet.id: _in_window_order(wallet, rows[wallet.id]) for wallet in wallets}
+
+
+def _in_window_order(wallet: TrackedWallet, rows: list[WalletStats]) -> list[tuple[Window, WalletStats | None]]:
+    by_window = {s.window: s for s in rows}
     for stats in by_window.values():
         stats.wallet = wallet  # its pending states read the wallet: no query per window
     return [(w, by_window.get(w.value)) for w in Window]

@@ -162,6 +162,8 @@ def price_tokens(mints: list[str]) -> int:
 @shared_task(soft_time_limit=100, time_limit=120, **RETRY_WHEN_THE_DATABASE_FAILS)
 def book_trades(swap_ids: list[int], transfer_ids: list[int]) -> int:
     """Book a webhook delivery's trades, off the web process (so the next delivery is not slowed)."""
+    if booking.booked_here(swap_ids, transfer_ids):
+        return len(swap_ids) + len(transfer_ids)
     swaps = list(Swap.objects.filter(id__in=swap_ids))
     transfers = list(TokenTransfer.objects.filter(id__in=transfer_ids))
     booking.book_trades(swaps, transfers)

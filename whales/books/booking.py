@@ -4,7 +4,7 @@ each booking under its wallets' locks (`ledger.lock_wallets`), then what follows
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from aura.gc_pause import gc_paused
 from whales import queue
 from whales.books import ledger
 from whales.books.stats import add_booked, reconcile_stats, refresh_stats, roll_stats
@@ -38,9 +39,19 @@ def book_trades(swaps: Sequence[Swap], transfers: Sequence[TokenTransfer], now: 
     booking (`after_trades_booked`) done for them by the booking that took them.
     """
     own_swaps, own_transfers = [s.id for s in swaps], [t.id for t in transfers]
-    if not _any_unbooked(own_swaps, own_transfers):
+    if booked_here(own_swaps, own_transfers) or not _any_unbooked(own_swaps, own_transfers):
         return
-    now = now or timezone.now()
+    with gc_paused():
+        _book_waiting_trades(swaps, transfers, own_swaps, own_transfers, now or timezone.now())
+
+
+def _book_waiting_trades(
+    swaps: Sequence[Swap],
+    transfers: Sequence[TokenTransfer],
+    own_swaps: list[int],
+    own_transfers: list[int],
+    now: datetime,
+) -> None:
     with transaction.atomic():
         waiting_swaps = Q(in_books=False, usd_price__isnull=False, live=True)
         candidates = {trade.wallet_id for trade in [*swaps, *transfers]} | set(
@@ -62,7 +73,28 @@ def book_trades(swaps: Sequence[Swap], transfers: Sequence[TokenTransfer], now: 
         if booked.replayed_wallet_ids:
             refresh_stats(booked.replayed_wallet_ids, now)
         add_booked(booked.wallet_ids - booked.replayed_wallet_ids, booked.swap_ids, booked.closed_cycle_ids, now)
+        transaction.on_commit(lambda: _remember_booked(booked.swap_ids, booked.transfer_ids))
         transaction.on_commit(lambda: after_trades_booked(unbooked, unbooked_in, booked.wallet_ids), robust=True)
+
+
+# Trades this process booked and saw committed (a trade once in the books never leaves them): the
+# later tasks of a backlog, whose trades an earlier booking took, then return without a query.
+# Bounded: past this many, forgotten all at once (a forgotten trade costs one query, as before).
+_REMEMBERED_BOOKED = 100_000
+_booked_swaps: set[int] = set()
+_booked_transfers: set[int] = set()
+
+
+def booked_here(swap_ids: Collection[int], transfer_ids: Collection[int]) -> bool:
+    """Whether a booking in this process is known to have committed all of these trades."""
+    return _booked_swaps.issuperset(swap_ids) and _booked_transfers.issuperset(transfer_ids)
+
+
+def _remember_booked(swap_ids: Iterable[int], transfer_ids: Iterable[int]) -> None:
+    for remembered, ids in ((_booked_swaps, swap_ids), (_booked_transfers, transfer_ids)):
+        if len(remembered) >= _REMEMBERED_BOOKED:
+            remembered.clear()
+        remembered.update(ids)
 
 
 def _any_unbooked(swap_ids: list[int], transfer_ids: list[int]) -> bool:

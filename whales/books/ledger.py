@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, F, Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from whales.books import pnl
@@ -56,11 +56,12 @@ def _priced(transfers: Iterable[TokenTransfer]) -> list[TokenTransfer]:
 @dataclass
 class Booked:
     """What `apply_new_trades` did: the wallets it touched; the swaps it booked and the cycles it
-    closed incrementally (what the wallets' running sums add); the wallets of which a position was
-    replayed from the tables instead (their sums are aggregated again)."""
+    closed incrementally (what the wallets' running sums add), and the transfers it booked; the
+    wallets of which a position was replayed from the tables instead (their sums are aggregated again)."""
 
     wallet_ids: set[int] = field(default_factory=set)
     swap_ids: list[int] = field(default_factory=list)
+    transfer_ids: list[int] = field(default_factory=list)
     closed_cycle_ids: list[int] = field(default_factory=list)
     replayed_wallet_ids: set[int] = field(default_factory=set)
 
@@ -89,7 +90,6 @@ def apply_new_trades(swaps: Sequence[Swap], transfers: Sequence[TokenTransfer] =
     pending = _pending_counts(pairs)
     rows = EventRows.for_pairs(pairs)
     saved: list[tuple[Position, pnl.TokenBook, Token]] = []
-    booked_transfers: list[int] = []
     for wallet_id, token_id in pairs:
         pair_swaps, pair_transfers = (
             swaps_by_pair.get((wallet_id, token_id), []),
@@ -119,30 +119,37 @@ def apply_new_trades(swaps: Sequence[Swap], transfers: Sequence[TokenTransfer] =
         position.sold_usd += _usd(valued, "sell")
         saved.append((position, book, tokens[token_id]))
         booked.swap_ids += [s.id for s in valued]
-        booked_transfers += [t.id for t in priced]
+        booked.transfer_ids += [t.id for t in priced]
     booked.closed_cycle_ids = rows.write()
     _save_positions(saved, rows)
     Swap.objects.filter(id__in=booked.swap_ids).update(in_books=True)
-    TokenTransfer.objects.filter(id__in=booked_transfers).update(in_books=True)
+    TokenTransfer.objects.filter(id__in=booked.transfer_ids).update(in_books=True)
     return booked
+
+
+# Trades of some (wallet, token) pairs without a USD price: swaps, and transfers in (a transfer out
+# needs none). One round trip for both tables, each read through its partial index of unpriced rows.
+_UNPRICED = f"""
+    SELECT wallet_id, token_id, COUNT(*) FROM (
+        SELECT wallet_id, token_id FROM {Swap._meta.db_table}
+         WHERE usd_price IS NULL AND wallet_id = ANY(%(wallets)s) AND token_id = ANY(%(tokens)s)
+        UNION ALL
+        SELECT wallet_id, token_id FROM {TokenTransfer._meta.db_table}
+         WHERE direction = '{Direction.IN.value}' AND usd_price IS NULL
+           AND wallet_id = ANY(%(wallets)s) AND token_id = ANY(%(tokens)s)
+    ) unpriced GROUP BY wallet_id, token_id
+"""
 
 
 def _pending_counts(pairs: Iterable[tuple[int, int]]) -> Counter[tuple[int, int]]:
     """(wallet id, token id) → its trades without a USD price (counted from the tables, so a replay
     and an incremental application never count one twice)."""
     pairs = set(pairs)
-    wallets, tokens = {w for w, _ in pairs}, {t for _, t in pairs}
-    counts: Counter[tuple[int, int]] = Counter()
-    unpriced = [
-        Swap.objects.filter(usd_price__isnull=True),
-        TokenTransfer.objects.filter(direction=Direction.IN, usd_price__isnull=True),
-    ]
-    for rows in unpriced:
-        grouped = rows.filter(wallet_id__in=wallets, token_id__in=tokens).values_list("wallet_id", "token_id")
-        for wallet_id, token_id, n in grouped.annotate(n=Count("id")):
-            if (wallet_id, token_id) in pairs:
-                counts[(wallet_id, token_id)] += n
-    return counts
+    params = {"wallets": list({w for w, _ in pairs}), "tokens": list({t for _, t in pairs})}
+    with connection.cursor() as cursor:
+        cursor.execute(_UNPRICED, params)
+        rows = cursor.fetchall()
+    return Counter({(wallet_id, token_id): n for wallet_id, token_id, n in rows if (wallet_id, token_id) in pairs})
 
 
 def recompute_position(wallet_id: int, token_id: int) -> None:

@@ -244,7 +244,9 @@ def _booked_sums(
         for window, start in since.items():
             if start is not None and at <= start:
                 continue
-            row = sums.setdefault((wallet_id, window), {name: _zero(name) for name in SUMMED})
+            row = sums.get((wallet_id, window))
+            if row is None:
+                row = sums[(wallet_id, window)] = {name: _zero(name) for name in SUMMED}
             if kind == "sell":
                 row["realized"] = _EXACT.add(row["realized"], value)
                 row["sold_cost"] = _EXACT.add(row["sold_cost"], cost)

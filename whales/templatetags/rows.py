@@ -11,7 +11,7 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
 from whales import rows as rendered
-from whales.models import Swap, WalletStats
+from whales.models import Swap, TrackedWallet, WalletStats
 from whales.selectors import FEED_PAGE_SIZE
 
 register = template.Library()
@@ -66,6 +66,12 @@ def holder_header(context: template.Context, name: str, label: str, css: str = "
 def win_rate(stats: WalletStats) -> SafeString:
     """A window's win rate with its interval and sample size (the leaderboard's cell)."""
     return mark_safe(rendered.stats_win_rate_cell(stats))  # escaped value by value in whales.rows
+
+
+@register.simple_tag
+def wallet_stats(wallet: TrackedWallet, windows: list, oob: bool = False) -> SafeString:
+    """The wallet page's figures per window (`#wallet-stats`), as its pushes send them."""
+    return mark_safe(rendered.wallet_stats(wallet, windows, oob=bool(oob)))  # escaped value by value in whales.rows
 
 
 @register.simple_tag
