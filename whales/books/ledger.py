@@ -20,8 +20,10 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import F, Q
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
+from aura.prepared import BindAny, Prepared
 from whales.books import pnl
 from whales.books.trades import (
     ZERO,
@@ -46,7 +48,15 @@ def lock_wallets(wallet_ids: Iterable[int]) -> list[TrackedWallet]:
     ids = sorted(set(wallet_ids))
     if not ids:
         return []
-    return list(TrackedWallet.objects.select_for_update(no_key=True).filter(id__in=ids).order_by("id"))
+    if connection.get_autocommit():
+        # Django checks this when it builds a select_for_update's SQL, which a prepared query does once.
+        raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+    return _LOCKED_WALLETS.rows(wallets=ids)
+
+
+_LOCKED_WALLETS = Prepared(
+    lambda: TrackedWallet.objects.select_for_update(no_key=True).filter(BindAny("id", "wallets")).order_by("id")
+)
 
 
 def _priced(transfers: Iterable[TokenTransfer]) -> list[TokenTransfer]:

@@ -20,10 +20,11 @@ from datetime import datetime, timedelta
 from decimal import Context, Decimal
 
 from django.db import connection
-from django.db.models import BooleanField, Count, F, Max, Q, Sum
+from django.db.models import BooleanField, Count, DateTimeField, F, Max, Q, Sum
 from django.db.models.aggregates import Aggregate
 from django.utils import timezone
 
+from aura.prepared import Bind, BindAny, Prepared
 from whales.books import pnl
 from whales.books.trades import ZERO
 from whales.models import (
@@ -364,32 +365,45 @@ def _save_totals(
     )
 
 
-def _write_figures(
-    ids: Collection[int], totals: dict[Key, Totals], last_active: dict[int, datetime | None], now: datetime
-) -> None:
-    """WalletStats of every window of these wallets: the sums, with their open positions' figures."""
-    dead_bag_age = now - timedelta(days=pnl.DEAD_BAG_AGE_DAYS)
-    holdings = _grouped(
-        Position.objects.filter(wallet_id__in=list(ids)),
-        {
-            "unrealized": Sum("unrealized_pnl", filter=Q(holdings__gt=0)),
-            "open_cost": Sum("cost_basis", filter=Q(holdings__gt=0)),
-            "open_positions": Count("id", filter=Q(opened_at__isnull=False)),
-            "incomplete": BoolOr("incomplete"),
-            "pending": Sum("pending_trades"),
-            "unpriced": Count("id", filter=Q(holdings__gt=0, unrealized_pnl=None)),
-            "dead_bags": Count(
+# Each wallet's open positions summed, for its figures (`dead_bag_age`: opened before it, a dead bag).
+_HOLDINGS = Prepared(
+    lambda: (
+        Position.objects.filter(BindAny("wallet_id", "wallets"))
+        .values("wallet_id")
+        .annotate(
+            unrealized=Sum("unrealized_pnl", filter=Q(holdings__gt=0)),
+            open_cost=Sum("cost_basis", filter=Q(holdings__gt=0)),
+            open_positions=Count("id", filter=Q(opened_at__isnull=False)),
+            incomplete=BoolOr("incomplete"),
+            pending=Sum("pending_trades"),
+            unpriced=Count("id", filter=Q(holdings__gt=0, unrealized_pnl=None)),
+            dead_bags=Count(
                 "id",
                 filter=Q(
-                    opened_at__lt=dead_bag_age,
+                    opened_at__lt=Bind("dead_bag_age", DateTimeField()),
                     cycle_complete=True,
                     cost_basis__gt=0,
                     unrealized_pnl__lt=F("cost_basis") * pnl.DEAD_BAG_LOSS,
                 ),
             ),
-        },
+        )
+        .order_by()
     )
-    active = set(TrackedWallet.objects.filter(id__in=list(ids), is_active=True).values_list("id", flat=True))
+)
+_ACTIVE = Prepared(
+    lambda: (
+        TrackedWallet.objects.filter(BindAny("id", "wallets"), is_active=True).order_by().values_list("id", flat=True)
+    )
+)
+
+
+def _write_figures(
+    ids: Collection[int], totals: dict[Key, Totals], last_active: dict[int, datetime | None], now: datetime
+) -> None:
+    """WalletStats of every window of these wallets: the sums, with their open positions' figures."""
+    dead_bag_age = now - timedelta(days=pnl.DEAD_BAG_AGE_DAYS)
+    holdings = {row.pop("wallet_id"): row for row in _HOLDINGS.rows(wallets=list(ids), dead_bag_age=dead_bag_age)}
+    active = set(_ACTIVE.rows(wallets=list(ids)))
     rows = [
         _stats_row(
             wallet_id,
