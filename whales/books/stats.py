@@ -270,8 +270,11 @@ def _grouped(queryset, aggregates: dict) -> dict[int, dict]:
     return {row.pop("wallet_id"): row for row in queryset.values("wallet_id").annotate(**aggregates)}
 
 
+_WINDOW_TOTALS = Prepared(lambda: WindowTotals.objects.filter(BindAny("wallet_id", "wallets")).order_by())
+
+
 def _stored_totals(wallet_ids: Collection[int]) -> tuple[dict[Key, WindowTotals], dict[int, datetime | None]]:
-    rows = {(t.wallet_id, t.window): t for t in WindowTotals.objects.filter(wallet_id__in=list(wallet_ids))}
+    rows = {(t.wallet_id, t.window): t for t in _WINDOW_TOTALS.rows(wallets=list(wallet_ids))}
     return rows, {wallet_id: row.last_active for (wallet_id, _), row in rows.items()}
 
 
