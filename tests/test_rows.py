@@ -10,7 +10,7 @@ from django.template.loader import render_to_string
 
 from tests.builders import address, signature
 from whales import rows
-from whales.models import BackfillState, Swap, Token, TrackedWallet, WalletStats, Window
+from whales.models import BackfillState, Position, Swap, Token, TrackedWallet, WalletStats, Window
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -138,3 +138,40 @@ def test_the_wallet_figures_written_in_python_are_the_templates_byte_for_byte(oo
         expected = template.render(context)
         assert rows.wallet_stats(wallet, windows, oob=oob) + "\n" == expected
         assert render_to_string("whales/_wallet_stats.html", context) == expected
+
+
+def a_position(**values) -> Position:
+    token = Token(id=3, mint=address("bonk"), symbol="BONK", name="Bonk", price_usd=Decimal("0.002"))
+    token.price_source, token.price_updated_at = "birdeye", NOW - timedelta(minutes=1)
+    fields = {
+        "id": 21,
+        "wallet_id": 7,
+        "holdings": Decimal("1000"),
+        "cost_basis": Decimal("1.5"),
+        "incomplete": False,
+        "opened_at": NOW - timedelta(hours=3),
+        "unrealized_pnl": Decimal("0.5"),
+        "pending_trades": 0,
+    }
+    position = Position(token=token, **{**fields, **values})
+    position.lot_count, position.price_stale = 2, False
+    return position
+
+
+def test_a_position_row_shows_a_changed_holding_price_or_lot_count_and_its_age_now():
+    first = rows.position_row(a_position(), NOW)
+    assert "<summary>2</summary>" in first and ">3h</time>" in first and "+$0.50" in first
+    assert rows.position_row(a_position(), NOW) == first
+
+    assert ">5d</time>" in rows.position_row(a_position(), NOW + timedelta(days=5) - timedelta(hours=3))
+    assert "+$0.75" in rows.position_row(a_position(unrealized_pnl=Decimal("0.75")), NOW)
+    more_lots = a_position()
+    more_lots.lot_count = 3
+    assert "<summary>3</summary>" in rows.position_row(more_lots, NOW)
+    stale = a_position()
+    stale.price_stale = True
+    assert '<span class="marker stale">stale</span>' in rows.position_row(stale, NOW)
+    repriced = a_position()
+    repriced.token.price_usd = None
+    assert "pricing" in rows.position_row(repriced, NOW)
+    assert rows.position_row(a_position(), NOW) == first

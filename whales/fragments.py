@@ -6,7 +6,7 @@ adds `hx-swap-oob` so the htmx ws extension swaps them in by id.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 
 from django.template.loader import render_to_string
@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from whales import rows, selectors
-from whales.models import Position, Swap, TrackedWallet, WalletStats
+from whales.models import Position, Swap, TrackedWallet, WalletStats, Window
 
 
 def swap_rows(swaps: Iterable[Swap]) -> dict[int, str]:
@@ -38,7 +38,10 @@ def wallet_stats_context(wallet: TrackedWallet) -> dict:
 def wallet_positions_context(wallet: TrackedWallet) -> dict:
     """Open positions, and the trades that wait for a USD price before they can open or change one."""
     return _positions_context(
-        wallet, selectors.open_positions(wallet), selectors.positions_waiting_for_a_price(wallet), timezone.now()
+        wallet,
+        selectors.open_positions_of([wallet.id])[wallet.id],
+        selectors.positions_waiting_for_a_price_of([wallet.id])[wallet.id],
+        timezone.now(),
     )
 
 
@@ -58,11 +61,16 @@ def wallet_positions(wallet: TrackedWallet, oob: bool = False) -> str:
     return _render_positions({**wallet_positions_context(wallet), "oob": oob})
 
 
-def wallet_pages(wallets: Collection[TrackedWallet], oob: bool = False) -> dict[int, str]:
+def wallet_pages(
+    wallets: Collection[TrackedWallet],
+    oob: bool = False,
+    figures: Mapping[int, list[tuple[Window, WalletStats | None]]] | None = None,
+) -> dict[int, str]:
     """Each wallet's page's stats and positions (`wallet_stats` + `wallet_positions`), wallet id → HTML:
-    three queries for them all, however many wallets a booking touched."""
+    three queries for them all, however many wallets a booking touched; two when their `figures`
+    (`selectors.stats_by_window_of`) were read already."""
     ids = [wallet.id for wallet in wallets]
-    windows = selectors.stats_by_window_of(wallets)
+    windows = selectors.stats_by_window_of(wallets) if figures is None else figures
     positions = selectors.open_positions_of(ids)
     waiting = selectors.positions_waiting_for_a_price_of(ids)
     now = timezone.now()

@@ -16,9 +16,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from aura import listeners, realtime, stream
-from whales import events, fragments
-from whales.models import ArrivedVia, Position, Swap, Token, TrackedWallet, WalletStats, Window
-from whales.rows import LEADERBOARD_ROW_FIELDS
+from aura.prepared import BindAny, Prepared
+from whales import events, fragments, selectors
+from whales.models import ArrivedVia, Position, Swap, Token, TrackedWallet, Window
 
 logger = logging.getLogger(__name__)
 
@@ -86,32 +86,38 @@ def push_unpushed_swaps(limit: int = 500, now: datetime | None = None) -> int:
     return len(waiting)
 
 
+_WALLETS = Prepared(lambda: TrackedWallet.objects.filter(BindAny("id", "wallets")).order_by("id"))
+
+
 def push_wallet_figures(wallet_ids: Iterable[int]) -> None:
     """Replace these wallets' leaderboard rows (every window) and their wallet pages' stats and positions,
-    where a page listens: fragments nobody would get are not rendered."""
+    where a page listens: fragments nobody would get are not rendered. The wallets' figures are read
+    once for both."""
     wallet_ids = set(wallet_ids)
     if not wallet_ids:
         return
-    addresses = dict(TrackedWallet.objects.filter(id__in=wallet_ids).values_list("id", "address"))
+    wallets = _WALLETS.rows(wallets=list(wallet_ids))
     boards = {realtime.leaderboard_group(window): window for window in Window.values}
-    pages = {realtime.wallet_group(address): wallet_id for wallet_id, address in addresses.items()}
+    pages = {realtime.wallet_group(wallet.address): wallet for wallet in wallets}
     heard = listeners.listened([*boards, *pages])
     windows = [window for group, window in boards.items() if group in heard]
-    rows: dict[str, list[str]] = {}
-    if windows:
-        stats_rows = (
-            WalletStats.objects.filter(wallet_id__in=wallet_ids, window__in=windows)
-            .select_related("wallet")
-            .only(*LEADERBOARD_ROW_FIELDS)
-        )
-        for stats in stats_rows:
-            rows.setdefault(stats.window, []).append(fragments.leaderboard_row(stats, oob=True))
-    messages = [(realtime.leaderboard_group(window), "".join(html)) for window, html in rows.items()]
-    watched = [pages[group] for group in pages if group in heard]
+    watched = [wallet for group, wallet in pages.items() if group in heard]
+    if not windows and not watched:
+        return
+    figures = selectors.stats_by_window_of(wallets)
+    messages = []
+    for window in windows:
+        html = [
+            fragments.leaderboard_row(stats, oob=True)
+            for wallet in wallets
+            for shown, stats in figures[wallet.id]
+            if shown == window and stats is not None
+        ]
+        if html:
+            messages.append((realtime.leaderboard_group(window), "".join(html)))
     if watched:
-        wallets = list(TrackedWallet.objects.filter(id__in=watched))
-        for wallet_id, html in fragments.wallet_pages(wallets, oob=True).items():
-            messages.append((realtime.wallet_group(addresses[wallet_id]), html))
+        shown = fragments.wallet_pages(watched, oob=True, figures=figures)
+        messages += [(realtime.wallet_group(wallet.address), shown[wallet.id]) for wallet in watched]
     realtime.send_many(messages)
 
 

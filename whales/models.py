@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import F
 from django.db.models.expressions import OrderBy
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from whales.solana import USDC_MINT, USDT_MINT, WSOL_MINT, InvalidAddress, validate_solana_address
 
@@ -408,8 +409,10 @@ class Position(models.Model):
             for lot in self.book.get("lots", [])
         ]
 
-    @property
+    @cached_property
     def lot_count(self) -> int:
+        """How many lots are open. A query may give it instead (`selectors.open_positions_of` counts
+        them in SQL and leaves the book, the row's largest value, unread)."""
         return len(self.book.get("lots", []))
 
     @property

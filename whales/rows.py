@@ -489,8 +489,18 @@ def _unrealized(value: object) -> str:
     return _pending_or("", "pricing") if value is None else escape(format_usd(value, signed=True))
 
 
+_DUST = '<span class="muted">dust</span>'
+
+
 def position_row(position: object, now: datetime) -> str:
-    """An open position of the wallet page (`position.price_stale` set, its token selected)."""
+    """An open position of the wallet page (`position.price_stale` set, its token selected). A booking
+    changes one position of a wallet and pushes them all: the others are remembered rows."""
+    key = ("position", now.tzinfo, *_values(position, position.token))
+    head, tail = _parts(key, lambda: _position_row_around_age(position, now))
+    return f"{head}{_age_cell(position.opened_at, now, _DUST)}{tail}"
+
+
+def _position_row_around_age(position: object, now: datetime) -> str:
     token = position.token
     markers = ""
     if position.incomplete:
@@ -511,7 +521,6 @@ def position_row(position: object, now: datetime) -> str:
         price = _pending_or("", "pricing")
     else:
         price = escape(format_price(token.price_usd)) + (' <span class="marker stale">stale</span>' if stale else "")
-    opened = _age_cell(position.opened_at, now, '<span class="muted">dust</span>')
     lots_url = escape(url("position_lots", position.id))
     return (
         f'      <tr id="position-{position.id}">\n'
@@ -525,7 +534,7 @@ def position_row(position: object, now: datetime) -> str:
         f'        <td class="num">{escape(format_usd(position.cost_basis))}</td>\n'
         f'        <td class="num {pnl_class(position.unrealized_pnl)}" data-col="unrealized-{position.id}">'
         f"{_unrealized(position.unrealized_pnl)}</td>\n"
-        f"        <td>{opened}</td>\n"
+        f"        <td>{_SLOT}</td>\n"
         f'        <td class="num"><details hx-get="{lots_url}" hx-trigger="toggle once" hx-target="find .lots"'
         f' hx-swap="innerHTML"><summary>{position.lot_count}</summary><div class="lots">'
         f'<span class="muted">loading…</span></div></details></td>\n'

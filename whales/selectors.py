@@ -15,6 +15,8 @@ from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import CharField, Count, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet
 from django.db.models import Window as WindowFunction
+from django.db.models.fields.json import KeyTransform
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
 from aura.prepared import Bind, BindAny, Prepared
@@ -332,17 +334,43 @@ def open_positions(wallet: TrackedWallet) -> list[Position]:
     return _OPEN_POSITIONS.rows(wallet=wallet.id)
 
 
+# What a wallet page's position row shows (`rows.position_row`), and its token's. The FIFO book is left
+# in the database: a busy position's is tens of KB of JSON, and the row shows only how many lots it has.
+POSITION_ROW_FIELDS = (
+    "id",
+    "wallet_id",
+    "holdings",
+    "cost_basis",
+    "incomplete",
+    "opened_at",
+    "unrealized_pnl",
+    "pending_trades",
+    "token__mint",
+    "token__symbol",
+    "token__name",
+    "token__price_usd",
+    "token__price_source",
+    "token__price_updated_at",
+)
+
 _OPEN_POSITIONS_OF = Prepared(
     lambda: (
         Position.objects.filter(_any_wallet_id(), holdings__gt=0)
         .select_related("token")
+        .only(*POSITION_ROW_FIELDS)
+        .annotate(
+            lot_count=Coalesce(
+                Func(KeyTransform("lots", "book"), function="jsonb_array_length", output_field=IntegerField()), 0
+            )
+        )
         .order_by("wallet_id", F("cost_basis").desc(nulls_last=True))
     )
 )
 
 
 def open_positions_of(wallet_ids: Collection[int]) -> dict[int, list[Position]]:
-    """`open_positions` of each of these wallets (wallet id → its list), in one query."""
+    """`open_positions` of each of these wallets (wallet id → its list), in one query: the fields of
+    POSITION_ROW_FIELDS and `lot_count`, the book unread."""
     return _by_wallet(_OPEN_POSITIONS_OF.rows(wallets=list(wallet_ids)), wallet_ids)
 
 
@@ -482,27 +510,19 @@ def token_holders(token: Token) -> QuerySet[Position]:
     )
 
 
-_WAITING_FOR_A_PRICE = Prepared(
-    lambda: Position.objects.filter(wallet_id=_wallet_id(), holdings=0, pending_trades__gt=0).select_related("token")
-)
-
-
-def positions_waiting_for_a_price(wallet: TrackedWallet) -> list[Position]:
-    """Tokens the wallet traded whose trades all wait for a USD price: not open in its books yet."""
-    return _WAITING_FOR_A_PRICE.rows(wallet=wallet.id)
-
-
 _WAITING_FOR_A_PRICE_OF = Prepared(
     lambda: (
         Position.objects.filter(_any_wallet_id(), holdings=0, pending_trades__gt=0)
         .select_related("token")
+        .only("id", "wallet_id", "pending_trades", "token__mint", "token__symbol", "token__name")
         .order_by("wallet_id")
     )
 )
 
 
 def positions_waiting_for_a_price_of(wallet_ids: Collection[int]) -> dict[int, list[Position]]:
-    """`positions_waiting_for_a_price` of each of these wallets (wallet id → its list), in one query."""
+    """Tokens each of these wallets traded whose trades all wait for a USD price, not open in its books
+    yet (wallet id → its list), in one query."""
     return _by_wallet(_WAITING_FOR_A_PRICE_OF.rows(wallets=list(wallet_ids)), wallet_ids)
 
 

@@ -9,10 +9,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 
 from aura.gc_pause import gc_paused
+from aura.prepared import BindAny, Prepared
 from whales import queue
 from whales.books import ledger
 from whales.books.stats import add_booked, reconcile_stats, refresh_stats, roll_stats
@@ -45,6 +46,29 @@ def book_trades(swaps: Sequence[Swap], transfers: Sequence[TokenTransfer], now: 
         _book_waiting_trades(swaps, transfers, own_swaps, own_transfers, now or timezone.now())
 
 
+# Wallets with live, valued trades waiting for the books (whichever delivery stored them).
+_WALLETS_WAITING = Prepared(
+    lambda: (
+        Swap.objects.filter(in_books=False, usd_price__isnull=False, live=True)
+        .values_list("wallet_id", flat=True)
+        .distinct()[:LANE_LIMIT]
+    )
+)
+
+
+def _unbooked(model: type[Swap] | type[TokenTransfer]) -> Prepared:
+    """The trades of `model` a booking takes: its own (`own`, by id) and every valued one of its
+    locked wallets (`wallets`) still out of the books, oldest first."""
+    waiting = Q(BindAny("wallet_id", "wallets"), usd_price__isnull=False)
+    return Prepared(
+        lambda: model.objects.filter(Q(BindAny("id", "own")) | waiting, in_books=False).order_by("id")[:LANE_LIMIT]
+    )
+
+
+_UNBOOKED_SWAPS = _unbooked(Swap)
+_UNBOOKED_TRANSFERS = _unbooked(TokenTransfer)
+
+
 def _book_waiting_trades(
     swaps: Sequence[Swap],
     transfers: Sequence[TokenTransfer],
@@ -53,10 +77,7 @@ def _book_waiting_trades(
     now: datetime,
 ) -> None:
     with transaction.atomic():
-        waiting_swaps = Q(in_books=False, usd_price__isnull=False, live=True)
-        candidates = {trade.wallet_id for trade in [*swaps, *transfers]} | set(
-            Swap.objects.filter(waiting_swaps).values_list("wallet_id", flat=True).distinct()[:LANE_LIMIT]
-        )
+        candidates = {trade.wallet_id for trade in [*swaps, *transfers]} | set(_WALLETS_WAITING.rows())
         wallet_ids = [wallet.id for wallet in ledger.lock_wallets(candidates)]
         # Read again under the lock: a replay of these wallets (valuation, the straggler sweep, a
         # reparse) since they were stored has booked or changed them, and must win. Never twice.
@@ -64,11 +85,8 @@ def _book_waiting_trades(
         # of it stored and not yet booked, oldest first. Two workers holding two deliveries of one
         # wallet then never book the later first (which would replay the position for the earlier);
         # the other finds its trades booked.
-        waiting = Q(wallet_id__in=wallet_ids, in_books=False, usd_price__isnull=False)
-        unbooked = list(Swap.objects.filter(Q(id__in=own_swaps) | waiting, in_books=False).order_by("id")[:LANE_LIMIT])
-        unbooked_in = list(
-            TokenTransfer.objects.filter(Q(id__in=own_transfers) | waiting, in_books=False).order_by("id")[:LANE_LIMIT]
-        )
+        unbooked = _UNBOOKED_SWAPS.rows(own=own_swaps, wallets=wallet_ids)
+        unbooked_in = _UNBOOKED_TRANSFERS.rows(own=own_transfers, wallets=wallet_ids)
         booked = ledger.apply_new_trades(unbooked, unbooked_in)
         if booked.replayed_wallet_ids:
             refresh_stats(booked.replayed_wallet_ids, now)
@@ -179,6 +197,20 @@ def _in_locked_batches(work, batch: int) -> int:
     return len(ids)
 
 
+# Of some tokens, those without a name or a price yet: (mint, unnamed, unpriced), by symbol and mint.
+_TOKENS_UNNAMED_OR_UNPRICED = Prepared(
+    lambda: (
+        Token.objects.filter(BindAny("id", "tokens"))
+        .filter(Q(metadata_updated_at=None) | Q(price_usd=None))
+        .values_list(
+            "mint",
+            ExpressionWrapper(Q(metadata_updated_at=None), output_field=BooleanField()),
+            ExpressionWrapper(Q(price_usd=None), output_field=BooleanField()),
+        )
+    )
+)
+
+
 def after_trades_booked(
     new_swaps: Sequence[Swap], new_transfers: Sequence[TokenTransfer], wallet_ids: set[int]
 ) -> None:
@@ -189,13 +221,14 @@ def after_trades_booked(
     if new_swaps:
         # Token signals read the wallets' fresh figures: after booking, in a worker, by name.
         queue.enqueue_named("signals.tasks.detect_swap_signals", [swap.id for swap in new_swaps])
-    token_ids = {trade.token_id for trade in [*new_swaps, *new_transfers]}
-    unnamed = list(Token.objects.filter(id__in=token_ids, metadata_updated_at=None).values_list("mint", flat=True))
+    token_ids = list({trade.token_id for trade in [*new_swaps, *new_transfers]})
+    unknown = _TOKENS_UNNAMED_OR_UNPRICED.rows(tokens=token_ids)
+    unnamed = [mint for mint, no_name, _ in unknown if no_name]
     if unnamed:
         queue.enqueue("refresh_token_metadata", unnamed)
     # Open positions in tokens without a price read "pricing…" until the beat's next price tick; with
     # Birdeye (which prices a batch in one call) new tokens are asked for at once.
-    unpriced = list(Token.objects.filter(id__in=token_ids, price_usd=None).values_list("mint", flat=True))
+    unpriced = [mint for mint, _, no_price in unknown if no_price]
     if unpriced and settings.BIRDEYE_API_KEY:
         queue.enqueue("price_tokens", unpriced)
     if any(swap.usd_value is None for swap in new_swaps) or any(t.needs_price for t in new_transfers):

@@ -20,8 +20,10 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import F, Q
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
+from aura.prepared import BindAny, Prepared
 from whales.books import pnl
 from whales.books.trades import (
     ZERO,
@@ -46,7 +48,15 @@ def lock_wallets(wallet_ids: Iterable[int]) -> list[TrackedWallet]:
     ids = sorted(set(wallet_ids))
     if not ids:
         return []
-    return list(TrackedWallet.objects.select_for_update(no_key=True).filter(id__in=ids).order_by("id"))
+    if connection.get_autocommit():
+        # Django checks this when it builds a select_for_update's SQL, which a prepared query does once.
+        raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+    return _LOCKED_WALLETS.rows(wallets=ids)
+
+
+_LOCKED_WALLETS = Prepared(
+    lambda: TrackedWallet.objects.select_for_update(no_key=True).filter(BindAny("id", "wallets")).order_by("id")
+)
 
 
 def _priced(transfers: Iterable[TokenTransfer]) -> list[TokenTransfer]:
@@ -82,11 +92,9 @@ def apply_new_trades(swaps: Sequence[Swap], transfers: Sequence[TokenTransfer] =
     booked = Booked(wallet_ids={wallet_id for wallet_id, _ in pairs})
     if not pairs:
         return booked
-    tokens = Token.objects.in_bulk({t for _, t in pairs})
-    positions = {
-        (p.wallet_id, p.token_id): p
-        for p in Position.objects.filter(wallet_id__in={w for w, _ in pairs}, token_id__in=tokens)
-    }
+    wallet_ids, token_ids = list({w for w, _ in pairs}), list({t for _, t in pairs})
+    tokens = {token.id: token for token in _BOOKED_TOKENS.rows(tokens=token_ids)}
+    positions = {(p.wallet_id, p.token_id): p for p in _POSITIONS.rows(wallets=wallet_ids, tokens=token_ids)}
     pending = _pending_counts(pairs)
     rows = EventRows.for_pairs(pairs)
     saved: list[tuple[Position, pnl.TokenBook, Token]] = []
@@ -122,9 +130,22 @@ def apply_new_trades(swaps: Sequence[Swap], transfers: Sequence[TokenTransfer] =
         booked.transfer_ids += [t.id for t in priced]
     booked.closed_cycle_ids = rows.write()
     _save_positions(saved, rows)
-    Swap.objects.filter(id__in=booked.swap_ids).update(in_books=True)
-    TokenTransfer.objects.filter(id__in=booked.transfer_ids).update(in_books=True)
+    _mark_in_books(Swap, booked.swap_ids)
+    _mark_in_books(TokenTransfer, booked.transfer_ids)
     return booked
+
+
+# What a booking reads of its tokens (their mint names the book; their price values it).
+_BOOKED_TOKENS = Prepared(lambda: Token.objects.filter(BindAny("id", "tokens")).only("mint", "price_usd").order_by())
+_POSITIONS = Prepared(
+    lambda: Position.objects.filter(BindAny("wallet_id", "wallets"), BindAny("token_id", "tokens")).order_by()
+)
+
+
+def _mark_in_books(model: type[Swap] | type[TokenTransfer], ids: list[int]) -> None:
+    if ids:
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {model._meta.db_table} SET in_books = true WHERE id = ANY(%s)", [ids])
 
 
 # Trades of some (wallet, token) pairs without a USD price: swaps, and transfers in (a transfer out
@@ -202,9 +223,7 @@ class EventRows:
     @classmethod
     def for_pairs(cls, pairs: Iterable[tuple[int, int]]) -> EventRows:
         pairs = set(pairs)
-        candidates = PositionCycle.objects.filter(
-            wallet_id__in={w for w, _ in pairs}, token_id__in={t for _, t in pairs}, closed_at=None
-        )
+        candidates = _OPEN_CYCLES.rows(wallets=list({w for w, _ in pairs}), tokens=list({t for _, t in pairs}))
         return cls(
             {(c.wallet_id, c.token_id, c.opened_key): c for c in candidates if (c.wallet_id, c.token_id) in pairs}
         )
@@ -251,6 +270,13 @@ class EventRows:
     def open_cycle(self, wallet_id: int, token_id: int, opened_key: str) -> PositionCycle | None:
         key = (wallet_id, token_id, opened_key)
         return self.opened.get(key) or self.open_cycles.get(key)
+
+
+_OPEN_CYCLES = Prepared(
+    lambda: PositionCycle.objects.filter(
+        BindAny("wallet_id", "wallets"), BindAny("token_id", "tokens"), closed_at=None
+    ).order_by()
+)
 
 
 def _record_events(wallet_id: int, token_id: int, events: list[pnl.Event]) -> list[int]:

@@ -20,10 +20,11 @@ from datetime import datetime, timedelta
 from decimal import Context, Decimal
 
 from django.db import connection
-from django.db.models import BooleanField, Count, F, Max, Q, Sum
+from django.db.models import BooleanField, Count, DateTimeField, F, Max, Q, Sum
 from django.db.models.aggregates import Aggregate
 from django.utils import timezone
 
+from aura.prepared import Bind, BindAny, Prepared
 from whales.books import pnl
 from whales.books.trades import ZERO
 from whales.models import (
@@ -269,8 +270,11 @@ def _grouped(queryset, aggregates: dict) -> dict[int, dict]:
     return {row.pop("wallet_id"): row for row in queryset.values("wallet_id").annotate(**aggregates)}
 
 
+_WINDOW_TOTALS = Prepared(lambda: WindowTotals.objects.filter(BindAny("wallet_id", "wallets")).order_by())
+
+
 def _stored_totals(wallet_ids: Collection[int]) -> tuple[dict[Key, WindowTotals], dict[int, datetime | None]]:
-    rows = {(t.wallet_id, t.window): t for t in WindowTotals.objects.filter(wallet_id__in=list(wallet_ids))}
+    rows = {(t.wallet_id, t.window): t for t in _WINDOW_TOTALS.rows(wallets=list(wallet_ids))}
     return rows, {wallet_id: row.last_active for (wallet_id, _), row in rows.items()}
 
 
@@ -364,32 +368,45 @@ def _save_totals(
     )
 
 
-def _write_figures(
-    ids: Collection[int], totals: dict[Key, Totals], last_active: dict[int, datetime | None], now: datetime
-) -> None:
-    """WalletStats of every window of these wallets: the sums, with their open positions' figures."""
-    dead_bag_age = now - timedelta(days=pnl.DEAD_BAG_AGE_DAYS)
-    holdings = _grouped(
-        Position.objects.filter(wallet_id__in=list(ids)),
-        {
-            "unrealized": Sum("unrealized_pnl", filter=Q(holdings__gt=0)),
-            "open_cost": Sum("cost_basis", filter=Q(holdings__gt=0)),
-            "open_positions": Count("id", filter=Q(opened_at__isnull=False)),
-            "incomplete": BoolOr("incomplete"),
-            "pending": Sum("pending_trades"),
-            "unpriced": Count("id", filter=Q(holdings__gt=0, unrealized_pnl=None)),
-            "dead_bags": Count(
+# Each wallet's open positions summed, for its figures (`dead_bag_age`: opened before it, a dead bag).
+_HOLDINGS = Prepared(
+    lambda: (
+        Position.objects.filter(BindAny("wallet_id", "wallets"))
+        .values("wallet_id")
+        .annotate(
+            unrealized=Sum("unrealized_pnl", filter=Q(holdings__gt=0)),
+            open_cost=Sum("cost_basis", filter=Q(holdings__gt=0)),
+            open_positions=Count("id", filter=Q(opened_at__isnull=False)),
+            incomplete=BoolOr("incomplete"),
+            pending=Sum("pending_trades"),
+            unpriced=Count("id", filter=Q(holdings__gt=0, unrealized_pnl=None)),
+            dead_bags=Count(
                 "id",
                 filter=Q(
-                    opened_at__lt=dead_bag_age,
+                    opened_at__lt=Bind("dead_bag_age", DateTimeField()),
                     cycle_complete=True,
                     cost_basis__gt=0,
                     unrealized_pnl__lt=F("cost_basis") * pnl.DEAD_BAG_LOSS,
                 ),
             ),
-        },
+        )
+        .order_by()
     )
-    active = set(TrackedWallet.objects.filter(id__in=list(ids), is_active=True).values_list("id", flat=True))
+)
+_ACTIVE = Prepared(
+    lambda: (
+        TrackedWallet.objects.filter(BindAny("id", "wallets"), is_active=True).order_by().values_list("id", flat=True)
+    )
+)
+
+
+def _write_figures(
+    ids: Collection[int], totals: dict[Key, Totals], last_active: dict[int, datetime | None], now: datetime
+) -> None:
+    """WalletStats of every window of these wallets: the sums, with their open positions' figures."""
+    dead_bag_age = now - timedelta(days=pnl.DEAD_BAG_AGE_DAYS)
+    holdings = {row.pop("wallet_id"): row for row in _HOLDINGS.rows(wallets=list(ids), dead_bag_age=dead_bag_age)}
+    active = set(_ACTIVE.rows(wallets=list(ids)))
     rows = [
         _stats_row(
             wallet_id,
@@ -403,12 +420,31 @@ def _write_figures(
         for wallet_id in ids
         for window in pnl.WINDOWS
     ]
-    WalletStats.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["wallet", "window"],
-        update_fields=[f.name for f in WalletStats._meta.concrete_fields if f.name not in ("id", "wallet", "window")],
-    )
+    _upsert_stats(rows)
+
+
+_STATS_FIELDS = [f for f in WalletStats._meta.concrete_fields if not f.primary_key]
+_STATS_COLUMNS = [f'"{f.column}"' for f in _STATS_FIELDS]
+_STATS_UPDATED = ", ".join(f"{c} = EXCLUDED.{c}" for c in _STATS_COLUMNS if c not in ('"wallet_id"', '"window"'))
+_STATS_UPSERT_ROWS = 1000
+
+
+def _upsert_stats(rows: list[WalletStats]) -> None:
+    """`bulk_create(update_conflicts=True)` on (wallet, window), the statement written here: Django
+    building an INSERT of 30 columns a row cost more CPU than PostgreSQL running it."""
+    placeholders = f"({', '.join(['%s'] * len(_STATS_FIELDS))})"
+    for start in range(0, len(rows), _STATS_UPSERT_ROWS):
+        batch = rows[start : start + _STATS_UPSERT_ROWS]
+        params = [
+            field.get_db_prep_save(getattr(row, field.attname), connection) for row in batch for field in _STATS_FIELDS
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {WalletStats._meta.db_table} ({', '.join(_STATS_COLUMNS)})"
+                f" VALUES {', '.join([placeholders] * len(batch))}"
+                f' ON CONFLICT ("wallet_id", "window") DO UPDATE SET {_STATS_UPDATED}',
+                params,
+            )
 
 
 def _stats_row(
