@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from celery import current_app
@@ -11,6 +13,22 @@ from celery import current_app
 logger = logging.getLogger(__name__)
 
 TASKS_MODULE = "whales.tasks"
+
+# Daphne runs all sync code in one thread, and each Celery message costs a broker round trip there (a
+# sixth of a webhook delivery's time, two messages each): the webhook path hands them to this thread.
+_publisher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="celery-publish")
+
+
+def in_background(publish: Callable[..., None], *args: Any) -> None:
+    """Call `publish(*args)` (one of this module's, which log their own errors) from the publishing
+    thread, after those asked before it. Pending calls still go out when the process exits cleanly;
+    those a killed process loses are what the beat's sweeps are for."""
+    _publisher.submit(publish, *args)
+
+
+def wait_for_background() -> None:
+    """Return once every call handed to `in_background` so far is done (for tests)."""
+    _publisher.submit(lambda: None).result()
 
 
 def enqueue(task: str, *args: Any) -> None:

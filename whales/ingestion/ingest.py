@@ -61,10 +61,15 @@ class IngestResult:
         if self.new_swaps or self.new_transfers:
             book_trades(self.new_swaps, self.new_transfers)
 
-    def book_in_worker(self) -> None:
-        """Have a Celery worker book the new trades; should the queue be down, the straggler sweep will."""
+    def book_in_worker(self, *, queue_in_background: bool = False) -> None:
+        """Have a Celery worker book the new trades; should the queue be down, the straggler sweep will.
+        `queue_in_background`: the message goes out from the publishing thread (`queue.in_background`)."""
         if self.new_swaps or self.new_transfers:
-            queue.enqueue("book_trades", [s.id for s in self.new_swaps], [t.id for t in self.new_transfers])
+            args = ("book_trades", [s.id for s in self.new_swaps], [t.id for t in self.new_transfers])
+            if queue_in_background:
+                queue.in_background(queue.enqueue, *args)
+            else:
+                queue.enqueue(*args)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -92,6 +97,7 @@ def ingest(
     wallet_state: dict[int, dict[str, Any]] | None = None,
     book: bool = True,
     news: bool = True,
+    queue_in_background: bool = False,
 ) -> IngestResult:
     """Store `transactions` (Helius enhanced transactions) and what tracked wallets did in them:
     swaps, and tokens moved in or out without a trade; then book them (`book_trades`).
@@ -105,6 +111,8 @@ def ingest(
     it covers — and moves past what was quarantined. With `book=False` the caller has them booked
     (`result.book()` or `result.book_in_worker()`). Swaps that arrive as news (`arrives_live`) go on
     top of the live feeds; with `news=False` none does (what arrives is known to be the past).
+    With `queue_in_background` the live swaps are announced to other apps' tasks from the publishing
+    thread (`queue.in_background`), not the caller's.
 
     Raises only when the database is unavailable (OperationalError and the like): then nothing is
     stored and the caller tries again.
@@ -131,7 +139,11 @@ def ingest(
             swap.wallet, swap.token = stored.locked[swap.wallet_id], stored.tokens_by_id[swap.token_id]
         if live:
             # Alerts first: queueing them is one Redis write, and their worker then runs beside the push.
-            transaction.on_commit(lambda: queue.announce_live_swaps([swap.id for swap in live]), robust=True)
+            live_ids = [swap.id for swap in live]
+            if queue_in_background:
+                transaction.on_commit(lambda: queue.in_background(queue.announce_live_swaps, live_ids), robust=True)
+            else:
+                transaction.on_commit(lambda: queue.announce_live_swaps(live_ids), robust=True)
             transaction.on_commit(lambda: push_live_swaps(live), robust=True)
     if book:
         result.book()
