@@ -63,9 +63,11 @@ def push_live_swaps(swaps: Sequence[Swap]) -> None:
         groups.setdefault(realtime.token_group(swap.token.mint), []).append(rows[swap.id])
         for user_id in followers.get(swap.wallet_id, []):
             groups.setdefault(realtime.follows_group(user_id), []).append(rows[swap.id])
-    heard = listeners.listened(groups)
-    realtime.send_many([(group, fragments.swap_push(html)) for group, html in groups.items() if group in heard])
-    stream.publish(events.swap_events(swaps, followers))
+    # Logged first: a socket noted as listening after the check below still finds the events in the log.
+    logged = stream.log(events.swap_events(swaps, followers))
+    heard = listeners.listened([*groups, *stream.api_groups(logged)])
+    pages = [(group, realtime.html_push(fragments.swap_push(html))) for group, html in groups.items() if group in heard]
+    realtime.send_messages(pages + stream.messages(logged, heard))
     Swap.objects.filter(id__in=[swap.id for swap in swaps], pushed_at=None).update(pushed_at=timezone.now())
 
 
