@@ -48,16 +48,18 @@ def arrives_live(via: str, block_time: datetime, now: datetime) -> bool:
     return via == ArrivedVia.WEBHOOK or (via == ArrivedVia.POLL and now - block_time <= POLLED_LIVE_FOR)
 
 
-def push_live_swaps(swaps: Sequence[Swap]) -> None:
+def push_live_swaps(swaps: Sequence[Swap], followers: dict[int, list[int]] | None = None) -> None:
     """Prepend these swaps' rows (their wallet and token loaded) to the live feeds showing them: all
     swaps, their wallet's, their token's, their followers' (those a page listens to) — and publish them as
-    events for the API's socket."""
+    events for the API's socket. `followers`: `TrackedWallet.followers_of` the swaps' wallets, when
+    the caller read it already."""
     if not swaps:
         return
     swaps = sorted(swaps, key=lambda swap: (swap.block_time, swap.id), reverse=True)
     rows = fragments.swap_rows(swaps)
     groups: dict[str, list[str]] = {realtime.FEED_TRADES: [rows[swap.id] for swap in swaps]}
-    followers = TrackedWallet.followers_of({swap.wallet_id for swap in swaps})
+    if followers is None:
+        followers = TrackedWallet.followers_of({swap.wallet_id for swap in swaps})
     for swap in swaps:
         groups.setdefault(realtime.wallet_group(swap.wallet.address), []).append(rows[swap.id])
         groups.setdefault(realtime.token_group(swap.token.mint), []).append(rows[swap.id])

@@ -15,12 +15,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from aura.prepared import BindAny, Prepared
 from whales import queue
-from whales.books import ledger
 from whales.books.booking import book_trades
 from whales.ingestion.parsing import MalformedTransaction, ParsedSwap, ParsedTransfer, accounts_involved, parse_activity
 from whales.live import arrives_live, push_live_swaps
@@ -119,7 +120,7 @@ def ingest(
     """
     result = IngestResult(received=len(transactions))
     readable, originals = _readable(transactions, result)
-    wallets, swaps, transfers, problems = read_activity(readable, TrackedWallet.objects.filter(is_active=True))
+    wallets, swaps, transfers, problems = read_activity(readable)
 
     with transaction.atomic():
         stored = _store(readable, swaps, transfers, wallets, problems, via, news)
@@ -144,21 +145,34 @@ def ingest(
                 transaction.on_commit(lambda: queue.in_background(queue.announce_live_swaps, live_ids), robust=True)
             else:
                 transaction.on_commit(lambda: queue.announce_live_swaps(live_ids), robust=True)
-            transaction.on_commit(lambda: push_live_swaps(live), robust=True)
+            followers = {wallet.id: wallet.follower_ids for wallet in stored.locked.values() if wallet.follower_ids}
+            transaction.on_commit(lambda: push_live_swaps(live, followers), robust=True)
     if book:
         result.book()
     return result
 
 
+# The active wallets among some addresses: their id and address only (what reading activity needs).
+_ACTIVE_WALLETS = Prepared(
+    lambda: TrackedWallet.objects.filter(BindAny("address", "addresses", CharField()), is_active=True).only(
+        "id", "address"
+    )
+)
+
+
 def read_activity(
-    txs: Sequence[dict[str, Any]], tracked: QuerySet[TrackedWallet]
+    txs: Sequence[dict[str, Any]], tracked: QuerySet[TrackedWallet] | None = None
 ) -> tuple[dict[str, TrackedWallet], list[tuple[ParsedSwap, int]], list[ParsedTransfer], dict[str, str]]:
-    """What the `tracked` wallets involved in `txs` did in them: (those wallets by address, swaps with
-    their position in the transaction, transfers, and why each transaction that cannot be taken
-    could not — by signature). A transaction with a problem contributes nothing."""
+    """What the `tracked` wallets (None: the active ones) involved in `txs` did in them: (those wallets
+    by address, swaps with their position in the transaction, transfers, and why each transaction that
+    cannot be taken could not — by signature). A transaction with a problem contributes nothing."""
     involved = {tx["signature"]: accounts_involved(tx) for tx in txs}
     addresses = set().union(*involved.values()) if involved else set()
-    wallets = {w.address: w for w in tracked.filter(address__in=addresses)}
+    if tracked is None:
+        found = _ACTIVE_WALLETS.rows(addresses=sorted(addresses)) if addresses else []
+    else:
+        found = tracked.filter(address__in=addresses)
+    wallets = {w.address: w for w in found}
     swaps: list[tuple[ParsedSwap, int]] = []
     transfers: list[ParsedTransfer] = []
     problems: dict[str, str] = {}
@@ -219,6 +233,23 @@ class _Stored:
         self.tokens_by_id.update(other.tokens_by_id)
 
 
+# `ledger.lock_wallets`' lock (FOR NO KEY UPDATE, in id order), reading only what the live rows show
+# of the wallets, and the ids of their followers (whose follows groups the push reaches).
+_LOCK_WALLETS_TO_SHOW = Prepared(
+    lambda: (
+        TrackedWallet.objects.select_for_update(no_key=True)
+        .filter(BindAny("id", "ids"))
+        .order_by("id")
+        .only("id", "address", "label")
+        .annotate(
+            follower_ids=ArraySubquery(
+                TrackedWallet.objects.filter(id=OuterRef("id"), followers__isnull=False).values("followers__user_id")
+            )
+        )
+    )
+)
+
+
 def _store(
     txs: Sequence[dict[str, Any]],
     swaps: list[tuple[ParsedSwap, int]],
@@ -235,7 +266,7 @@ def _store(
     # transaction cannot both see it missing and insert it twice. Every writer of a wallet's rows
     # takes these locks first, in id order (whales.books.ledger says why).
     wallet_ids = sorted({wallets[a.wallet].id for a in [*(swap for swap, _ in swaps), *transfers]})
-    locked = {wallet.id: wallet for wallet in ledger.lock_wallets(wallet_ids)}
+    locked = {wallet.id: wallet for wallet in _LOCK_WALLETS_TO_SHOW.rows(ids=wallet_ids)} if wallet_ids else {}
     # A wallet deleted since it was read is tracked no more: its rows would only fail at commit.
     swaps = [(swap, position) for swap, position in swaps if wallets[swap.wallet].id in locked]
     transfers = [transfer for transfer in transfers if wallets[transfer.wallet].id in locked]
@@ -302,11 +333,18 @@ def retry_quarantined(ids: Iterable[int]) -> tuple[int, int]:
     return stored, kept
 
 
+_KNOWN_SIGNATURES = Prepared(
+    lambda: RawTransaction.objects.filter(BindAny("signature", "signatures", CharField())).values_list(
+        "signature", flat=True
+    )
+)
+
+
 def _store_raw(readable: Sequence[dict[str, Any]], via: str) -> int:
     if not readable:
         return 0
     signatures = [tx["signature"] for tx in readable]
-    known = set(RawTransaction.objects.filter(signature__in=signatures).values_list("signature", flat=True))
+    known = set(_KNOWN_SIGNATURES.rows(signatures=signatures))
     # In signature order: two ingests inserting the same new transactions wait for each other in
     # one order, never in a circle.
     fresh = [
@@ -316,6 +354,13 @@ def _store_raw(readable: Sequence[dict[str, Any]], via: str) -> int:
     ]
     RawTransaction.objects.bulk_create(fresh, ignore_conflicts=True)
     return len(fresh)
+
+
+_SWAPS_STORED = Prepared(
+    lambda: Swap.objects.filter(
+        BindAny("signature", "signatures", CharField()), BindAny("wallet_id", "wallets")
+    ).values_list("signature", "wallet_id", "token_id")
+)
 
 
 def _store_swaps(
@@ -329,11 +374,7 @@ def _store_swaps(
     if not parsed:
         return []
     signatures = {swap.signature for swap, _ in parsed}
-    existing = set(
-        Swap.objects.filter(signature__in=signatures, wallet_id__in=locked).values_list(
-            "signature", "wallet_id", "token_id"
-        )
-    )
+    existing = set(_SWAPS_STORED.rows(signatures=sorted(signatures), wallets=list(locked)))
     usd_rates = quote_usd_rates([swap for swap, _ in parsed])
     now = timezone.now()
     new: list[Swap] = []
@@ -420,11 +461,20 @@ def transfer_row(transfer: ParsedTransfer, wallet_id: int, token_id: int, via: s
     )
 
 
+_TOKENS = Prepared(lambda: Token.objects.filter(BindAny("mint", "mints", CharField())))
+
+
 def tokens_for(swaps: Sequence[ParsedSwap], transfers: Sequence[ParsedTransfer] = ()) -> dict[str, Token]:
+    """The tokens of these swaps and transfers by mint, those never seen created (with their decimals)."""
     decimals = {activity.token_mint: activity.token_decimals for activity in [*swaps, *transfers]}
     mints = sorted(decimals)  # new rows and their locks always taken in one order: no circular waits
-    Token.objects.bulk_create([Token(mint=mint, decimals=decimals[mint]) for mint in mints], ignore_conflicts=True)
-    tokens = {token.mint: token for token in Token.objects.filter(mint__in=mints)}
+    if not mints:
+        return {}
+    # Most trades are of known tokens: read first, and insert (then read) only the new ones.
+    tokens = {token.mint: token for token in _TOKENS.rows(mints=mints)}
+    if new := [mint for mint in mints if mint not in tokens]:
+        Token.objects.bulk_create([Token(mint=mint, decimals=decimals[mint]) for mint in new], ignore_conflicts=True)
+        tokens |= {token.mint: token for token in _TOKENS.rows(mints=new)}
     for mint in mints:
         if tokens[mint].decimals is None:
             Token.objects.filter(id=tokens[mint].id, decimals=None).update(decimals=decimals[mint])
