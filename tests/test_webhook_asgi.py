@@ -49,7 +49,7 @@ async def test_the_asgi_route_refuses_what_the_view_refuses():
 
 
 @override_settings(HELIUS_WEBHOOK_SECRET=SECRET)
-async def test_the_asgi_route_queues_alerts_and_booking_from_the_publishing_thread():
+async def test_the_asgi_route_queues_alerts_and_booking_and_marks_the_push_from_the_background_thread():
     from celery.signals import before_task_publish
 
     published: list[tuple[str, list]] = []
@@ -66,7 +66,9 @@ async def test_the_asgi_route_queues_alerts_and_booking_from_the_publishing_thre
     finally:
         before_task_publish.disconnect(note)
 
-    swap_id = (await database_sync_to_async(Swap.objects.get)()).id
+    swap = await database_sync_to_async(Swap.objects.get)()
+    swap_id = swap.id
+    assert swap.pushed_at is not None
     assert published == [
         ("alerts.tasks.alert_on_swaps", [[swap_id]]),
         ("whales.tasks.book_trades", [[swap_id], []]),

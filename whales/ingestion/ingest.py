@@ -64,7 +64,7 @@ class IngestResult:
 
     def book_in_worker(self, *, queue_in_background: bool = False) -> None:
         """Have a Celery worker book the new trades; should the queue be down, the straggler sweep will.
-        `queue_in_background`: the message goes out from the publishing thread (`queue.in_background`)."""
+        `queue_in_background`: the message goes out from the background thread (`queue.in_background`)."""
         if self.new_swaps or self.new_transfers:
             args = ("book_trades", [s.id for s in self.new_swaps], [t.id for t in self.new_transfers])
             if queue_in_background:
@@ -112,8 +112,8 @@ def ingest(
     it covers — and moves past what was quarantined. With `book=False` the caller has them booked
     (`result.book()` or `result.book_in_worker()`). Swaps that arrive as news (`arrives_live`) go on
     top of the live feeds; with `news=False` none does (what arrives is known to be the past).
-    With `queue_in_background` the live swaps are announced to other apps' tasks from the publishing
-    thread (`queue.in_background`), not the caller's.
+    With `queue_in_background` the live swaps are announced to other apps' tasks, and marked pushed
+    once their push went out, from the background thread (`queue.in_background`), not the caller's.
 
     Raises only when the database is unavailable (OperationalError and the like): then nothing is
     stored and the caller tries again.
@@ -146,7 +146,9 @@ def ingest(
             else:
                 transaction.on_commit(lambda: queue.announce_live_swaps(live_ids), robust=True)
             followers = {wallet.id: wallet.follower_ids for wallet in stored.locked.values() if wallet.follower_ids}
-            transaction.on_commit(lambda: push_live_swaps(live, followers), robust=True)
+            transaction.on_commit(
+                lambda: push_live_swaps(live, followers, mark_in_background=queue_in_background), robust=True
+            )
     if book:
         result.book()
     return result

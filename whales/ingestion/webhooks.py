@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 def handle_delivery(authorization: str, body: bytes, *, book_in_worker: bool = False) -> tuple[int, dict[str, Any]]:
     """(HTTP status, JSON answer) for one delivery: authenticated by the shared secret, then the array
     of transactions is ingested (idempotent) and booked, here or by a Celery worker (then its Celery
-    messages go out from the publishing thread, `queue.in_background`, not the caller's).
+    messages and after-commit writes go out from the background thread, `queue.in_background`).
 
     401 without the right `Authorization`; 400 (and a log line) for a body that is not a JSON array;
     503 while the database is unavailable (nothing stored, Helius delivers again); 200 with what was
