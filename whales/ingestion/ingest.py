@@ -16,8 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db import transaction
-from django.db.models import CharField, OuterRef, Q, QuerySet
+from django.db import connections, router, transaction
+from django.db.models import CharField, Model, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from aura.prepared import BindAny, Prepared
@@ -311,7 +311,7 @@ def _store_rows(
     tokens = tokens_for([swap for swap, _ in swaps], transfers)
     stored = _Stored(locked, tokens_by_id={token.id: token for token in tokens.values()})
     stored.new_transactions = _store_raw(txs, via)
-    stored.new_swaps = _store_swaps(swaps, wallets, tokens, locked, via, news)
+    stored.new_swaps = _store_swaps(swaps, wallets, tokens, via, news)
     stored.new_transfers = _store_transfers(transfers, wallets, tokens, via)
     return stored
 
@@ -335,48 +335,60 @@ def retry_quarantined(ids: Iterable[int]) -> tuple[int, int]:
     return stored, kept
 
 
-_KNOWN_SIGNATURES = Prepared(
-    lambda: RawTransaction.objects.filter(BindAny("signature", "signatures", CharField())).values_list(
-        "signature", flat=True
-    )
-)
-
-
 def _store_raw(readable: Sequence[dict[str, Any]], via: str) -> int:
+    """Store the raw transactions not stored yet; returns how many were new."""
     if not readable:
         return 0
-    signatures = [tx["signature"] for tx in readable]
-    known = set(_KNOWN_SIGNATURES.rows(signatures=signatures))
     # In signature order: two ingests inserting the same new transactions wait for each other in
     # one order, never in a circle.
-    fresh = [
+    rows = [
         RawTransaction(signature=tx["signature"], payload=tx, block_time=block_time_of(tx), arrived_via=via)
         for tx in sorted(readable, key=lambda tx: tx["signature"])
-        if tx["signature"] not in known
     ]
-    RawTransaction.objects.bulk_create(fresh, ignore_conflicts=True)
-    return len(fresh)
+    return len(insert_new(rows, ["signature"]))
 
 
-_SWAPS_STORED = Prepared(
-    lambda: Swap.objects.filter(
-        BindAny("signature", "signatures", CharField()), BindAny("wallet_id", "wallets")
-    ).values_list("signature", "wallet_id", "token_id")
-)
+_VALUES_PER_STATEMENT = 20_000  # PostgreSQL takes at most 65,535 parameters per statement
+
+
+def insert_new(rows: Sequence[Model], returning: Sequence[str]) -> list[tuple]:
+    """INSERT `rows` (of one model, without primary keys), skipping those a unique constraint already
+    holds (ON CONFLICT DO NOTHING): the `returning` fields of the rows inserted. One round trip where
+    looking up the stored rows, then `bulk_create`, took two."""
+    if not rows:
+        return []
+    model = type(rows[0])
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    columns = ", ".join(quote(field.column) for field in fields)
+    returned = ", ".join(quote(model._meta.get_field(name).column) for name in returning)
+    row_sql = f"({', '.join(['%s'] * len(fields))})"
+    per_statement = max(1, _VALUES_PER_STATEMENT // len(fields))
+    inserted: list[tuple] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            batch = rows[start : start + per_statement]
+            cursor.execute(
+                f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {', '.join([row_sql] * len(batch))} "
+                f"ON CONFLICT DO NOTHING RETURNING {returned}",
+                [field.get_db_prep_save(field.pre_save(row, True), connection) for row in batch for field in fields],
+            )
+            inserted += cursor.fetchall()
+    return inserted
 
 
 def _store_swaps(
     parsed: list[tuple[ParsedSwap, int]],
     wallets: dict[str, TrackedWallet],
     tokens: dict[str, Token],
-    locked: dict[int, TrackedWallet],
     via: str,
     news: bool,
 ) -> list[Swap]:
+    """New swaps (the wallets are locked by the caller), priced in USD where we can."""
     if not parsed:
         return []
-    signatures = {swap.signature for swap, _ in parsed}
-    existing = set(_SWAPS_STORED.rows(signatures=sorted(signatures), wallets=list(locked)))
+    existing: set[tuple[str, int, int]] = set()  # in this batch; those stored before, the insert skips
     usd_rates = quote_usd_rates([swap for swap, _ in parsed])
     now = timezone.now()
     new: list[Swap] = []
@@ -389,7 +401,14 @@ def _store_swaps(
             row = swap_row(swap, position, wallet_id, token_id, rate, via, now)
             row.live = news and arrives_live(via, row.block_time, now)
             new.append(row)
-    Swap.objects.bulk_create(new)
+    ids = {
+        (signature, wallet_id, token_id): swap_id
+        for swap_id, signature, wallet_id, token_id in insert_new(new, ["id", "signature", "wallet", "token"])
+    }
+    new = [swap for swap in new if (swap.signature, swap.wallet_id, swap.token_id) in ids]
+    for swap in new:
+        swap.id = ids[swap.signature, swap.wallet_id, swap.token_id]
+        swap._state.adding, swap._state.db = False, router.db_for_write(Swap)
     for wallet_id in sorted({s.wallet_id for s in new}):
         newest = max(s.block_time for s in new if s.wallet_id == wallet_id)
         older = Q(last_swap_at=None) | Q(last_swap_at__lt=newest)
