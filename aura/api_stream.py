@@ -40,7 +40,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
-from aura import stream
+from aura import listeners, stream
 from aura.consumers import CLOSE_TRY_AGAIN_LATER, CLOSE_UNAUTHENTICATED, MAX_GROUPS
 from aura.realtime import follows_group, is_public_group
 
@@ -187,6 +187,9 @@ class ApiStreamConsumer(AsyncWebsocketConsumer):
             await self.send_json({"type": "error", "detail": "`last_seq` must be a whole number."})
             return
         try:
+            # Noted before the log is read: a publisher that found no socket listening logged its event
+            # before that check, so the replay below holds it.
+            await listeners.listen(self.channel_name, [stream.api_group(group) for group in groups])
             for group in groups:
                 await self.channel_layer.group_add(stream.api_group(group), self.channel_name)
                 self.groups_joined.add(group)
@@ -209,10 +212,13 @@ class ApiStreamConsumer(AsyncWebsocketConsumer):
 
     async def unsubscribe(self, names: object) -> None:
         groups = self.page_groups(names) or []
-        for group in groups:
-            if group in self.groups_joined:
-                await self.channel_layer.group_discard(stream.api_group(group), self.channel_name)
-                self.groups_joined.discard(group)
+        left = [group for group in groups if group in self.groups_joined]
+        for group in left:
+            await self.channel_layer.group_discard(stream.api_group(group), self.channel_name)
+            self.groups_joined.discard(group)
+        if left:
+            with contextlib.suppress(Exception):  # the notes expire on their own
+                await listeners.stop_listening(self.channel_name, [stream.api_group(group) for group in left])
         await self.send_json({"type": "subscribed", "groups": sorted(self.shown(self.groups_joined))})
 
     async def send_event(self, seq: int, text: str) -> None:
@@ -228,11 +234,16 @@ class ApiStreamConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps(content, separators=(",", ":")))
 
     async def beat(self, seconds: float) -> None:
-        """A ping through the channel layer every `seconds` (see aura.consumers.LiveConsumer.beat)."""
+        """A ping through the channel layer every `seconds`, renewing the socket's listener notes
+        (see aura.consumers.LiveConsumer.beat)."""
         while True:
             await asyncio.sleep(seconds)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.channel_layer.send(self.channel_name, {"type": "api.ping"}), seconds)
+                await asyncio.wait_for(
+                    listeners.listen(self.channel_name, [stream.api_group(group) for group in self.groups_joined]),
+                    seconds,
+                )
 
     async def dispatch(self, message: dict) -> None:
         # As LiveConsumer: an event touches no database, so skip the hop that closes stale connections.
@@ -252,4 +263,7 @@ class ApiStreamConsumer(AsyncWebsocketConsumer):
         for group in self.groups_joined:
             with contextlib.suppress(Exception):
                 await self.channel_layer.group_discard(stream.api_group(group), self.channel_name)
+        if self.groups_joined:
+            with contextlib.suppress(Exception):  # the notes expire on their own
+                await listeners.stop_listening(self.channel_name, [stream.api_group(g) for g in self.groups_joined])
         await self.redis.aclose()

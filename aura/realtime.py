@@ -54,15 +54,23 @@ def send_html(group: str, html: str) -> None:
     send_many([(group, html)])
 
 
+def html_push(html: str) -> dict[str, str]:
+    """The channel-layer message that carries `html` to the pages of a group."""
+    return {"type": "html.push", "html": html}
+
+
 def send_many(messages: list[tuple[str, str]]) -> None:
     """Send each (group, html) at once: one hop into the event loop for all of them, not one each."""
+    send_messages([(group, html_push(html)) for group, html in messages])
+
+
+def send_messages(messages: list[tuple[str, dict]]) -> None:
+    """Send each (group, channel-layer message) at once, in one hop into the event loop."""
     if not messages:
         return
     layer = get_channel_layer()
 
     async def send_all() -> None:
-        await asyncio.gather(
-            *(layer.group_send(group, {"type": "html.push", "html": html}) for group, html in messages)
-        )
+        await asyncio.gather(*(layer.group_send(group, message) for group, message in messages))
 
     async_to_sync(send_all)()

@@ -3,8 +3,9 @@
 Beside the HTML pushed to pages (aura/realtime.py), writers publish events to the same groups the pages
 use (`feed.trades`, `wallet.<address>`, `token.<mint>`, `follows.<user id>`, `feed.signals`). Each event
 gets the next number of one sequence (Redis INCR), is appended to the log of each of its groups in
-Redis (a sorted set by sequence, the last API_STREAM_KEEP events of each group kept), and is sent
-through the channel layer to the sockets in the group's API twin (`api.<group>`).
+Redis (a sorted set by sequence, the last API_STREAM_KEEP events of each group kept) — numbering and
+logging are one script, one round trip — and is sent through the channel layer to the sockets in the
+group's API twin (`api.<group>`), when one listens there (`aura.listeners`: the socket notes its groups).
 
 A reconnecting phone says the last sequence it saw; the socket replays what its groups logged since,
 then carries on live, sending each sequence number once. Like every push, publishing happens in
@@ -13,7 +14,6 @@ writers after commit, so no event names a row that was rolled back.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,10 +22,11 @@ from typing import Any
 
 import redis
 import redis.asyncio
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from redis.commands.core import Script
+
+from aura import listeners, realtime
 
 EVENT = "api.event"
 
@@ -66,45 +67,101 @@ def async_client() -> redis.asyncio.Redis:
     return redis.asyncio.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=2)
 
 
+def _tail(event: Event) -> str:
+    """An event's JSON text after its sequence number: what the log script splices the number into."""
+    return json.dumps({"kind": event.kind, "data": event.data}, cls=DjangoJSONEncoder, separators=(",", ":"))[1:]
+
+
 def encode(seq: int, event: Event) -> str:
-    return json.dumps(
-        {"seq": seq, "kind": event.kind, "data": event.data}, cls=DjangoJSONEncoder, separators=(",", ":")
-    )
+    return f'{{"seq":{seq},{_tail(event)}'
 
 
-def publish(events: Iterable[Event]) -> list[int]:
-    """Number, log and send `events` (in order); returns their sequence numbers. Raises while Redis
-    is unreachable (the caller's sweep publishes again later, as it pushes HTML again)."""
+# Numbers the events and appends them to their groups' logs in one round trip, so the numbers and the
+# logs agree whoever publishes at the same time. KEYS: the sequence, then each group's log. ARGV: how
+# many to keep, the logs' lifetime, the number of events n, each event's text after its number (n of
+# them), then per log the positions (1-based, space-separated) of the events it gets. Returns the last number.
+_LOG_SCRIPT = """
+local n = tonumber(ARGV[3])
+local last = redis.call('INCRBY', KEYS[1], n)
+local first = last - n
+for g = 2, #KEYS do
+  local entries = {}
+  for position in string.gmatch(ARGV[3 + n + g - 1], '%d+') do
+    local seq = string.format('%d', first + tonumber(position))
+    entries[#entries + 1] = seq
+    entries[#entries + 1] = '{"seq":' .. seq .. ',' .. ARGV[3 + tonumber(position)]
+  end
+  redis.call('ZADD', KEYS[g], unpack(entries))
+  redis.call('ZREMRANGEBYRANK', KEYS[g], 0, -tonumber(ARGV[1]) - 1)
+  redis.call('EXPIRE', KEYS[g], ARGV[2])
+end
+return last
+"""
+
+
+@cache
+def _log_script() -> Script:
+    return _client().register_script(_LOG_SCRIPT)
+
+
+@dataclass(frozen=True)
+class Numbered:
+    """An event as logged: its sequence number and its JSON text."""
+
+    seq: int
+    event: Event
+    text: str
+
+
+def log(events: Iterable[Event]) -> list[Numbered]:
+    """Number `events` (in order) and append each to the logs of its groups, where reconnecting sockets
+    read what they missed; one Redis round trip. Raises while Redis is unreachable."""
     events = [event for event in events if event.groups]
     if not events:
         return []
-    client = _client()
-    last = client.incrby(sequence_key(), len(events))
-    numbered = [
-        (seq, event, encode(seq, event))
-        for seq, event in zip(range(last - len(events) + 1, last + 1), events, strict=True)
+    tails = [_tail(event) for event in events]
+    groups = list(dict.fromkeys(group for event in events for group in event.groups))
+    positions = [
+        " ".join(str(position) for position, event in enumerate(events, 1) if group in event.groups) for group in groups
     ]
-    keep, ttl = settings.API_STREAM_KEEP, settings.API_STREAM_TTL_SECONDS
-    with client.pipeline(transaction=False) as pipe:
-        for group in {group for _, event, _ in numbered for group in event.groups}:
-            entries = {text: seq for seq, event, text in numbered if group in event.groups}
-            pipe.zadd(log_key(group), entries)
-            pipe.zremrangebyrank(log_key(group), 0, -keep - 1)
-            pipe.expire(log_key(group), ttl)
-        pipe.execute()
-    layer = get_channel_layer()
-
-    async def send_all() -> None:
-        await asyncio.gather(
-            *(
-                layer.group_send(api_group(group), {"type": EVENT, "seq": seq, "text": text})
-                for seq, event, text in numbered
-                for group in event.groups
-            )
+    last = int(
+        _log_script()(
+            keys=[sequence_key(), *(log_key(group) for group in groups)],
+            args=[settings.API_STREAM_KEEP, settings.API_STREAM_TTL_SECONDS, len(events), *tails, *positions],
         )
+    )
+    first = last - len(events)
+    return [
+        Numbered(first + position, event, f'{{"seq":{first + position},{tail}')
+        for position, (event, tail) in enumerate(zip(events, tails, strict=True), 1)
+    ]
 
-    async_to_sync(send_all)()
-    return [seq for seq, _, _ in numbered]
+
+def api_groups(numbered: Iterable[Numbered]) -> set[str]:
+    """The API groups these events go to (ask `aura.listeners.listened` which have a socket)."""
+    return {api_group(group) for item in numbered for group in item.event.groups}
+
+
+def messages(numbered: Iterable[Numbered], listened: set[str]) -> list[tuple[str, dict[str, Any]]]:
+    """(API group, channel-layer message) for each logged event and each of its groups a socket listens
+    to (`listened`: API group names); a socket that joins later replays the log."""
+    return [
+        (api_group(group), {"type": EVENT, "seq": item.seq, "text": item.text})
+        for item in numbered
+        for group in item.event.groups
+        if api_group(group) in listened
+    ]
+
+
+def publish(events: Iterable[Event]) -> list[int]:
+    """Number, log and send `events` (in order) to the API sockets listening; returns their sequence
+    numbers. Raises while Redis is unreachable (the caller's sweep publishes again later, as it pushes
+    HTML again)."""
+    numbered = log(events)
+    if not numbered:
+        return []
+    realtime.send_messages(messages(numbered, listeners.listened(api_groups(numbered))))
+    return [item.seq for item in numbered]
 
 
 @dataclass

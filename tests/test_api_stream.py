@@ -15,7 +15,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
-from aura import stream
+from aura import listeners, stream
 from aura.api_stream import CLOSE_TOKEN_EXPIRED
 from aura.asgi import application
 from aura.consumers import CLOSE_UNAUTHENTICATED
@@ -310,4 +310,23 @@ async def test_a_fresh_token_of_the_same_user_sent_before_expiry_keeps_the_socke
     [seq] = await database_sync_to_async(stream.publish)([stream.Event("swap", {"still": "open"}, ["feed.trades"])])
 
     assert await receive_not_ping(socket) == {"seq": seq, "kind": "swap", "data": {"still": "open"}}
+    await socket.disconnect()
+
+
+async def test_events_go_only_to_groups_a_socket_listens_to_and_are_logged_for_the_rest(django_user_model):
+    alice, token = await user_and_token(django_user_model, "alice")
+    heard, unheard = f"token.{address('heard token')}", f"token.{address('unheard token')}"
+    socket = await open_socket(token, [heard])
+    assert (await receive(socket))["type"] == "subscribed"
+    listened = database_sync_to_async(listeners.listened)
+    assert await listened([stream.api_group(heard), stream.api_group(unheard)]) == {stream.api_group(heard)}
+
+    [missed] = await database_sync_to_async(stream.publish)([stream.Event("swap", {"n": 1}, [unheard])])
+    await socket.send_to(text_data=json.dumps({"type": "subscribe", "groups": [unheard], "last_seq": missed - 1}))
+
+    assert await receive_not_ping(socket) == {"seq": missed, "kind": "swap", "data": {"n": 1}}
+    assert (await receive_not_ping(socket))["groups"] == sorted([heard, unheard])
+    await socket.send_to(text_data=json.dumps({"type": "unsubscribe", "groups": [heard, unheard]}))
+    assert (await receive_not_ping(socket))["groups"] == []
+    assert await listened([stream.api_group(heard), stream.api_group(unheard)]) == set()
     await socket.disconnect()

@@ -11,6 +11,7 @@ from django.test import override_settings
 
 from aura.asgi import application
 from tests.builders import address, usdc_swap
+from whales import queue
 from whales.models import Swap, TrackedWallet
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
@@ -45,3 +46,30 @@ async def test_the_asgi_route_refuses_what_the_view_refuses():
     assert await deliver(b'{"a": 1}') == (400, {"error": "body must be a JSON array of enhanced transactions"})
     assert await deliver(b"[" + b" " * 2000 + b"]") == (413, {"error": "body too large"})
     assert await deliver(b"", method="GET") == (405, {"error": "POST only"})
+
+
+@override_settings(HELIUS_WEBHOOK_SECRET=SECRET)
+async def test_the_asgi_route_queues_alerts_and_booking_and_marks_the_push_from_the_background_thread():
+    from celery.signals import before_task_publish
+
+    published: list[tuple[str, list]] = []
+
+    def note(sender=None, body=None, **kwargs):
+        published.append((sender, body[0]))
+
+    whale = await database_sync_to_async(TrackedWallet.objects.create)(address=address("queued whale"))
+    body = json.dumps([usdc_swap(whale.address, address("queued token"), "buy", "3", "6", 1_760_000_000)]).encode()
+    before_task_publish.connect(note, weak=False)
+    try:
+        assert (await deliver(body))[0] == 200
+        await database_sync_to_async(queue.wait_for_background)()
+    finally:
+        before_task_publish.disconnect(note)
+
+    swap = await database_sync_to_async(Swap.objects.get)()
+    swap_id = swap.id
+    assert swap.pushed_at is not None
+    assert published == [
+        ("alerts.tasks.alert_on_swaps", [[swap_id]]),
+        ("whales.tasks.book_trades", [[swap_id], []]),
+    ]

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from aura import listeners, realtime, stream
 from aura.prepared import BindAny, Prepared
-from whales import events, fragments, selectors
+from whales import events, fragments, queue, selectors
 from whales.models import ArrivedVia, Position, Swap, Token, TrackedWallet, Window
 
 logger = logging.getLogger(__name__)
@@ -48,25 +48,42 @@ def arrives_live(via: str, block_time: datetime, now: datetime) -> bool:
     return via == ArrivedVia.WEBHOOK or (via == ArrivedVia.POLL and now - block_time <= POLLED_LIVE_FOR)
 
 
-def push_live_swaps(swaps: Sequence[Swap]) -> None:
+def push_live_swaps(
+    swaps: Sequence[Swap], followers: dict[int, list[int]] | None = None, *, mark_in_background: bool = False
+) -> None:
     """Prepend these swaps' rows (their wallet and token loaded) to the live feeds showing them: all
     swaps, their wallet's, their token's, their followers' (those a page listens to) — and publish them as
-    events for the API's socket."""
+    events for the API's socket. `followers`: `TrackedWallet.followers_of` the swaps' wallets, when
+    the caller read it already. Once sent, the swaps are marked pushed (`pushed_at`), from the background
+    thread with `mark_in_background` (`queue.in_background`: the write, a commit of its own, holds up
+    nothing that waits on the caller)."""
     if not swaps:
         return
     swaps = sorted(swaps, key=lambda swap: (swap.block_time, swap.id), reverse=True)
     rows = fragments.swap_rows(swaps)
     groups: dict[str, list[str]] = {realtime.FEED_TRADES: [rows[swap.id] for swap in swaps]}
-    followers = TrackedWallet.followers_of({swap.wallet_id for swap in swaps})
+    if followers is None:
+        followers = TrackedWallet.followers_of({swap.wallet_id for swap in swaps})
     for swap in swaps:
         groups.setdefault(realtime.wallet_group(swap.wallet.address), []).append(rows[swap.id])
         groups.setdefault(realtime.token_group(swap.token.mint), []).append(rows[swap.id])
         for user_id in followers.get(swap.wallet_id, []):
             groups.setdefault(realtime.follows_group(user_id), []).append(rows[swap.id])
-    heard = listeners.listened(groups)
-    realtime.send_many([(group, fragments.swap_push(html)) for group, html in groups.items() if group in heard])
-    stream.publish(events.swap_events(swaps, followers))
-    Swap.objects.filter(id__in=[swap.id for swap in swaps], pushed_at=None).update(pushed_at=timezone.now())
+    # Logged first: a socket noted as listening after the check below still finds the events in the log.
+    logged = stream.log(events.swap_events(swaps, followers))
+    heard = listeners.listened([*groups, *stream.api_groups(logged)])
+    pages = [(group, realtime.html_push(fragments.swap_push(html))) for group, html in groups.items() if group in heard]
+    realtime.send_messages(pages + stream.messages(logged, heard))
+    ids, now = [swap.id for swap in swaps], timezone.now()
+    if mark_in_background:
+        queue.in_background(mark_pushed, ids, now)
+    else:
+        mark_pushed(ids, now)
+
+
+def mark_pushed(swap_ids: list[int], at: datetime) -> None:
+    """Note that these swaps' push went out (the sweep for unpushed swaps leaves them alone)."""
+    Swap.objects.filter(id__in=swap_ids, pushed_at=None).update(pushed_at=at)
 
 
 def push_unpushed_swaps(limit: int = 500, now: datetime | None = None) -> int:

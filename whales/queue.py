@@ -4,13 +4,44 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from celery import current_app
+from django.db import close_old_connections
 
 logger = logging.getLogger(__name__)
 
 TASKS_MODULE = "whales.tasks"
+
+# Daphne runs all sync code in one thread, and each Celery message costs a broker round trip there (a
+# sixth of a webhook delivery's time, two messages each): the webhook path hands them, and its other
+# after-commit writes that nothing waits for, to this thread.
+_background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="after-commit")
+
+
+def in_background(work: Callable[..., None], *args: Any) -> None:
+    """Call `work(*args)` from the background thread, after the calls asked before it; an error is
+    logged there. Work that uses the database gets its own connection, closed afterwards as a request's
+    is. Pending calls still run when the process exits cleanly; what a killed process loses is what the
+    beat's sweeps are for."""
+    _background.submit(_run, work, *args)
+
+
+def _run(work: Callable[..., None], *args: Any) -> None:
+    close_old_connections()
+    try:
+        work(*args)
+    except Exception:
+        logger.exception("background %s%r failed", getattr(work, "__qualname__", work), args)
+    finally:
+        close_old_connections()
+
+
+def wait_for_background() -> None:
+    """Return once every call handed to `in_background` so far is done (for tests)."""
+    _background.submit(lambda: None).result()
 
 
 def enqueue(task: str, *args: Any) -> None:

@@ -15,12 +15,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connections, router, transaction
+from django.db.models import CharField, Model, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from aura.prepared import BindAny, Prepared
 from whales import queue
-from whales.books import ledger
 from whales.books.booking import book_trades
 from whales.ingestion.parsing import MalformedTransaction, ParsedSwap, ParsedTransfer, accounts_involved, parse_activity
 from whales.live import arrives_live, push_live_swaps
@@ -61,10 +62,15 @@ class IngestResult:
         if self.new_swaps or self.new_transfers:
             book_trades(self.new_swaps, self.new_transfers)
 
-    def book_in_worker(self) -> None:
-        """Have a Celery worker book the new trades; should the queue be down, the straggler sweep will."""
+    def book_in_worker(self, *, queue_in_background: bool = False) -> None:
+        """Have a Celery worker book the new trades; should the queue be down, the straggler sweep will.
+        `queue_in_background`: the message goes out from the background thread (`queue.in_background`)."""
         if self.new_swaps or self.new_transfers:
-            queue.enqueue("book_trades", [s.id for s in self.new_swaps], [t.id for t in self.new_transfers])
+            args = ("book_trades", [s.id for s in self.new_swaps], [t.id for t in self.new_transfers])
+            if queue_in_background:
+                queue.in_background(queue.enqueue, *args)
+            else:
+                queue.enqueue(*args)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -92,6 +98,7 @@ def ingest(
     wallet_state: dict[int, dict[str, Any]] | None = None,
     book: bool = True,
     news: bool = True,
+    queue_in_background: bool = False,
 ) -> IngestResult:
     """Store `transactions` (Helius enhanced transactions) and what tracked wallets did in them:
     swaps, and tokens moved in or out without a trade; then book them (`book_trades`).
@@ -105,13 +112,15 @@ def ingest(
     it covers — and moves past what was quarantined. With `book=False` the caller has them booked
     (`result.book()` or `result.book_in_worker()`). Swaps that arrive as news (`arrives_live`) go on
     top of the live feeds; with `news=False` none does (what arrives is known to be the past).
+    With `queue_in_background` the live swaps are announced to other apps' tasks, and marked pushed
+    once their push went out, from the background thread (`queue.in_background`), not the caller's.
 
     Raises only when the database is unavailable (OperationalError and the like): then nothing is
     stored and the caller tries again.
     """
     result = IngestResult(received=len(transactions))
     readable, originals = _readable(transactions, result)
-    wallets, swaps, transfers, problems = read_activity(readable, TrackedWallet.objects.filter(is_active=True))
+    wallets, swaps, transfers, problems = read_activity(readable)
 
     with transaction.atomic():
         stored = _store(readable, swaps, transfers, wallets, problems, via, news)
@@ -131,22 +140,41 @@ def ingest(
             swap.wallet, swap.token = stored.locked[swap.wallet_id], stored.tokens_by_id[swap.token_id]
         if live:
             # Alerts first: queueing them is one Redis write, and their worker then runs beside the push.
-            transaction.on_commit(lambda: queue.announce_live_swaps([swap.id for swap in live]), robust=True)
-            transaction.on_commit(lambda: push_live_swaps(live), robust=True)
+            live_ids = [swap.id for swap in live]
+            if queue_in_background:
+                transaction.on_commit(lambda: queue.in_background(queue.announce_live_swaps, live_ids), robust=True)
+            else:
+                transaction.on_commit(lambda: queue.announce_live_swaps(live_ids), robust=True)
+            followers = {wallet.id: wallet.follower_ids for wallet in stored.locked.values() if wallet.follower_ids}
+            transaction.on_commit(
+                lambda: push_live_swaps(live, followers, mark_in_background=queue_in_background), robust=True
+            )
     if book:
         result.book()
     return result
 
 
+# The active wallets among some addresses: their id and address only (what reading activity needs).
+_ACTIVE_WALLETS = Prepared(
+    lambda: TrackedWallet.objects.filter(BindAny("address", "addresses", CharField()), is_active=True).only(
+        "id", "address"
+    )
+)
+
+
 def read_activity(
-    txs: Sequence[dict[str, Any]], tracked: QuerySet[TrackedWallet]
+    txs: Sequence[dict[str, Any]], tracked: QuerySet[TrackedWallet] | None = None
 ) -> tuple[dict[str, TrackedWallet], list[tuple[ParsedSwap, int]], list[ParsedTransfer], dict[str, str]]:
-    """What the `tracked` wallets involved in `txs` did in them: (those wallets by address, swaps with
-    their position in the transaction, transfers, and why each transaction that cannot be taken
-    could not — by signature). A transaction with a problem contributes nothing."""
+    """What the `tracked` wallets (None: the active ones) involved in `txs` did in them: (those wallets
+    by address, swaps with their position in the transaction, transfers, and why each transaction that
+    cannot be taken could not — by signature). A transaction with a problem contributes nothing."""
     involved = {tx["signature"]: accounts_involved(tx) for tx in txs}
     addresses = set().union(*involved.values()) if involved else set()
-    wallets = {w.address: w for w in tracked.filter(address__in=addresses)}
+    if tracked is None:
+        found = _ACTIVE_WALLETS.rows(addresses=sorted(addresses)) if addresses else []
+    else:
+        found = tracked.filter(address__in=addresses)
+    wallets = {w.address: w for w in found}
     swaps: list[tuple[ParsedSwap, int]] = []
     transfers: list[ParsedTransfer] = []
     problems: dict[str, str] = {}
@@ -207,6 +235,23 @@ class _Stored:
         self.tokens_by_id.update(other.tokens_by_id)
 
 
+# `ledger.lock_wallets`' lock (FOR NO KEY UPDATE, in id order), reading only what the live rows show
+# of the wallets, and the ids of their followers (whose follows groups the push reaches).
+_LOCK_WALLETS_TO_SHOW = Prepared(
+    lambda: (
+        TrackedWallet.objects.select_for_update(no_key=True)
+        .filter(BindAny("id", "ids"))
+        .order_by("id")
+        .only("id", "address", "label")
+        .annotate(
+            follower_ids=ArraySubquery(
+                TrackedWallet.objects.filter(id=OuterRef("id"), followers__isnull=False).values("followers__user_id")
+            )
+        )
+    )
+)
+
+
 def _store(
     txs: Sequence[dict[str, Any]],
     swaps: list[tuple[ParsedSwap, int]],
@@ -223,7 +268,7 @@ def _store(
     # transaction cannot both see it missing and insert it twice. Every writer of a wallet's rows
     # takes these locks first, in id order (whales.books.ledger says why).
     wallet_ids = sorted({wallets[a.wallet].id for a in [*(swap for swap, _ in swaps), *transfers]})
-    locked = {wallet.id: wallet for wallet in ledger.lock_wallets(wallet_ids)}
+    locked = {wallet.id: wallet for wallet in _LOCK_WALLETS_TO_SHOW.rows(ids=wallet_ids)} if wallet_ids else {}
     # A wallet deleted since it was read is tracked no more: its rows would only fail at commit.
     swaps = [(swap, position) for swap, position in swaps if wallets[swap.wallet].id in locked]
     transfers = [transfer for transfer in transfers if wallets[transfer.wallet].id in locked]
@@ -266,7 +311,7 @@ def _store_rows(
     tokens = tokens_for([swap for swap, _ in swaps], transfers)
     stored = _Stored(locked, tokens_by_id={token.id: token for token in tokens.values()})
     stored.new_transactions = _store_raw(txs, via)
-    stored.new_swaps = _store_swaps(swaps, wallets, tokens, locked, via, news)
+    stored.new_swaps = _store_swaps(swaps, wallets, tokens, via, news)
     stored.new_transfers = _store_transfers(transfers, wallets, tokens, via)
     return stored
 
@@ -291,37 +336,59 @@ def retry_quarantined(ids: Iterable[int]) -> tuple[int, int]:
 
 
 def _store_raw(readable: Sequence[dict[str, Any]], via: str) -> int:
+    """Store the raw transactions not stored yet; returns how many were new."""
     if not readable:
         return 0
-    signatures = [tx["signature"] for tx in readable]
-    known = set(RawTransaction.objects.filter(signature__in=signatures).values_list("signature", flat=True))
     # In signature order: two ingests inserting the same new transactions wait for each other in
     # one order, never in a circle.
-    fresh = [
+    rows = [
         RawTransaction(signature=tx["signature"], payload=tx, block_time=block_time_of(tx), arrived_via=via)
         for tx in sorted(readable, key=lambda tx: tx["signature"])
-        if tx["signature"] not in known
     ]
-    RawTransaction.objects.bulk_create(fresh, ignore_conflicts=True)
-    return len(fresh)
+    return len(insert_new(rows, ["signature"]))
+
+
+_VALUES_PER_STATEMENT = 20_000  # PostgreSQL takes at most 65,535 parameters per statement
+
+
+def insert_new(rows: Sequence[Model], returning: Sequence[str]) -> list[tuple]:
+    """INSERT `rows` (of one model, without primary keys), skipping those a unique constraint already
+    holds (ON CONFLICT DO NOTHING): the `returning` fields of the rows inserted. One round trip where
+    looking up the stored rows, then `bulk_create`, took two."""
+    if not rows:
+        return []
+    model = type(rows[0])
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    columns = ", ".join(quote(field.column) for field in fields)
+    returned = ", ".join(quote(model._meta.get_field(name).column) for name in returning)
+    row_sql = f"({', '.join(['%s'] * len(fields))})"
+    per_statement = max(1, _VALUES_PER_STATEMENT // len(fields))
+    inserted: list[tuple] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            batch = rows[start : start + per_statement]
+            cursor.execute(
+                f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {', '.join([row_sql] * len(batch))} "
+                f"ON CONFLICT DO NOTHING RETURNING {returned}",
+                [field.get_db_prep_save(field.pre_save(row, True), connection) for row in batch for field in fields],
+            )
+            inserted += cursor.fetchall()
+    return inserted
 
 
 def _store_swaps(
     parsed: list[tuple[ParsedSwap, int]],
     wallets: dict[str, TrackedWallet],
     tokens: dict[str, Token],
-    locked: dict[int, TrackedWallet],
     via: str,
     news: bool,
 ) -> list[Swap]:
+    """New swaps (the wallets are locked by the caller), priced in USD where we can."""
     if not parsed:
         return []
-    signatures = {swap.signature for swap, _ in parsed}
-    existing = set(
-        Swap.objects.filter(signature__in=signatures, wallet_id__in=locked).values_list(
-            "signature", "wallet_id", "token_id"
-        )
-    )
+    existing: set[tuple[str, int, int]] = set()  # in this batch; those stored before, the insert skips
     usd_rates = quote_usd_rates([swap for swap, _ in parsed])
     now = timezone.now()
     new: list[Swap] = []
@@ -334,7 +401,14 @@ def _store_swaps(
             row = swap_row(swap, position, wallet_id, token_id, rate, via, now)
             row.live = news and arrives_live(via, row.block_time, now)
             new.append(row)
-    Swap.objects.bulk_create(new)
+    ids = {
+        (signature, wallet_id, token_id): swap_id
+        for swap_id, signature, wallet_id, token_id in insert_new(new, ["id", "signature", "wallet", "token"])
+    }
+    new = [swap for swap in new if (swap.signature, swap.wallet_id, swap.token_id) in ids]
+    for swap in new:
+        swap.id = ids[swap.signature, swap.wallet_id, swap.token_id]
+        swap._state.adding, swap._state.db = False, router.db_for_write(Swap)
     for wallet_id in sorted({s.wallet_id for s in new}):
         newest = max(s.block_time for s in new if s.wallet_id == wallet_id)
         older = Q(last_swap_at=None) | Q(last_swap_at__lt=newest)
@@ -408,11 +482,20 @@ def transfer_row(transfer: ParsedTransfer, wallet_id: int, token_id: int, via: s
     )
 
 
+_TOKENS = Prepared(lambda: Token.objects.filter(BindAny("mint", "mints", CharField())))
+
+
 def tokens_for(swaps: Sequence[ParsedSwap], transfers: Sequence[ParsedTransfer] = ()) -> dict[str, Token]:
+    """The tokens of these swaps and transfers by mint, those never seen created (with their decimals)."""
     decimals = {activity.token_mint: activity.token_decimals for activity in [*swaps, *transfers]}
     mints = sorted(decimals)  # new rows and their locks always taken in one order: no circular waits
-    Token.objects.bulk_create([Token(mint=mint, decimals=decimals[mint]) for mint in mints], ignore_conflicts=True)
-    tokens = {token.mint: token for token in Token.objects.filter(mint__in=mints)}
+    if not mints:
+        return {}
+    # Most trades are of known tokens: read first, and insert (then read) only the new ones.
+    tokens = {token.mint: token for token in _TOKENS.rows(mints=mints)}
+    if new := [mint for mint in mints if mint not in tokens]:
+        Token.objects.bulk_create([Token(mint=mint, decimals=decimals[mint]) for mint in new], ignore_conflicts=True)
+        tokens |= {token.mint: token for token in _TOKENS.rows(mints=new)}
     for mint in mints:
         if tokens[mint].decimals is None:
             Token.objects.filter(id=tokens[mint].id, decimals=None).update(decimals=decimals[mint])

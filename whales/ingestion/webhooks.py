@@ -33,7 +33,8 @@ logger = logging.getLogger(__name__)
 
 def handle_delivery(authorization: str, body: bytes, *, book_in_worker: bool = False) -> tuple[int, dict[str, Any]]:
     """(HTTP status, JSON answer) for one delivery: authenticated by the shared secret, then the array
-    of transactions is ingested (idempotent) and booked, here or by a Celery worker.
+    of transactions is ingested (idempotent) and booked, here or by a Celery worker (then its Celery
+    messages and after-commit writes go out from the background thread, `queue.in_background`).
 
     401 without the right `Authorization`; 400 (and a log line) for a body that is not a JSON array;
     503 while the database is unavailable (nothing stored, Helius delivers again); 200 with what was
@@ -56,13 +57,13 @@ def handle_delivery(authorization: str, body: bytes, *, book_in_worker: bool = F
         logger.warning("helius webhook: body is %s, not an array of transactions", type(transactions).__name__)
         return 400, {"error": "body must be a JSON array of enhanced transactions"}
     try:
-        result = ingest(transactions, ArrivedVia.WEBHOOK, book=not book_in_worker)
+        result = ingest(transactions, ArrivedVia.WEBHOOK, book=not book_in_worker, queue_in_background=book_in_worker)
     except DatabaseError as error:
         # Nothing was stored: Helius delivers the batch again, and nothing in it is lost.
         logger.error("helius webhook: database unavailable, %d transactions refused: %s", len(transactions), error)
         return 503, {"error": "the database is unavailable; deliver again"}
     if book_in_worker:
-        result.book_in_worker()
+        result.book_in_worker(queue_in_background=True)
     if result.rejected:
         logger.warning(
             "helius webhook: %d of %d items rejected: %s", len(result.rejected), len(transactions), result.rejected[:5]
