@@ -72,8 +72,9 @@ def _tail(event: Event) -> str:
     return json.dumps({"kind": event.kind, "data": event.data}, cls=DjangoJSONEncoder, separators=(",", ":"))[1:]
 
 
-def encode(seq: int, event: Event) -> str:
-    return f'{{"seq":{seq},{_tail(event)}'
+def _numbered_text(seq: int, tail: str) -> str:
+    """An event's JSON text: its sequence number first, as the log script writes it too."""
+    return f'{{"seq":{seq},{tail}'
 
 
 # Numbers the events and appends them to their groups' logs in one round trip, so the numbers and the
@@ -132,7 +133,7 @@ def log(events: Iterable[Event]) -> list[Numbered]:
     )
     first = last - len(events)
     return [
-        Numbered(first + position, event, f'{{"seq":{first + position},{tail}')
+        Numbered(first + position, event, _numbered_text(first + position, tail))
         for position, (event, tail) in enumerate(zip(events, tails, strict=True), 1)
     ]
 
