@@ -4,6 +4,7 @@ page that lost its socket catches up exactly once."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,54 @@ def test_a_webhook_delivery_appears_in_two_users_feeds_and_updates_the_leaderboa
         expect(page.locator(f"{row} [data-col=swaps]")).to_have_text("2")
         expect(page.locator(f"{row} [data-col=volume]")).to_have_text("$219.00")
     assert pages[0].url.endswith("/?window=all")  # no reload happened: same page, updated in place
+
+
+# Marks the ages the page shows now and counts every later write to one of them that is still shown.
+WATCH_AGES = """
+() => {
+  const watched = new WeakSet(document.querySelectorAll("time.age"));
+  window.__ageWrites = 0;
+  new MutationObserver((records) => {
+    for (const record of records) {
+      const element = record.target.nodeType === 1 ? record.target : record.target.parentElement;
+      if (element && watched.has(element) && element.isConnected) window.__ageWrites += 1;
+    }
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}
+"""
+
+
+def test_a_push_flashes_the_changed_figures_only_and_rewrites_no_age_that_still_reads_the_same(
+    daphne_server, new_page, alice
+):
+    # Each push used to force a layout per changed cell and rewrite every age on the page: with a
+    # swap a second, the next push waited behind that work in the browser.
+    trader = TrackedWallet.objects.create(address=JUPITER_TRADER, label="Jupiter trader")
+    off_the_browser_thread(
+        ingest, [real_payload("helius_swap_JUPITER_usdc_to_sol_invariant.json")], ArrivedVia.WEBHOOK
+    )
+    page = new_page()
+    log_in(page, daphne_server, "alice", PASSWORD)
+    page.goto(f"{daphne_server.url}/?window=all")  # the real payloads are from 2024: ages in days
+    expect(page.locator("#connection")).to_have_text("live")
+    row = f"#wallet-row-{trader.id}"
+    expect(page.locator(f"{row} [data-col=swaps]")).to_have_text("1")
+    expect(page.locator("#swap-feed time.age")).to_have_count(1)
+    page.evaluate(WATCH_AGES)
+
+    delivery = real_payload("helius_swap_JUPITER_usdc_to_sol_raydium_clmm.json")
+    assert daphne_server.post_webhook([delivery]).json()["new_swaps"] == 1
+
+    expect(page.locator(f"{row} [data-col=swaps]")).to_have_text("2")
+    for changed in ("swaps", "volume"):
+        expect(page.locator(f"{row} [data-col={changed}]")).to_have_class(re.compile(r"\bflash\b"))
+    expect(page.locator(f"{row} [data-col=cycles]")).not_to_have_class(re.compile(r"flash"))
+    new_row = page.locator(f"#swap-{Swap.objects.get(signature=delivery['signature']).id}")
+    expect(new_row).to_have_class(re.compile(r"\bflash\b"))
+    # The flash is an overlay whose opacity fades: the compositor animates it without repainting the page.
+    assert new_row.evaluate("row => getComputedStyle(row, '::after').animationName") == "flash"
+    page.wait_for_timeout(1_500)  # the page's own clock redraws ages every second
+    assert page.evaluate("window.__ageWrites") == 0
 
 
 def test_swaps_ingested_while_the_socket_is_down_appear_exactly_once_after_it_comes_back(

@@ -120,7 +120,7 @@
       var id = parseInt(row.dataset.swapId, 10);
       if (id > max) max = id;
     });
-    feed.dataset.maxId = String(max);
+    if (String(max) !== feed.dataset.maxId) feed.dataset.maxId = String(max);
   }
 
   function catchUp() {
@@ -178,7 +178,7 @@
     var detail = event.detail;
     if (detail.newRows) {
       noteSwapIds(feedElement());
-      detail.newRows.forEach(function (row) { row.classList.add("flash"); alertFor(row); });
+      detail.newRows.forEach(function (row) { flash(row); alertFor(row); });
       var empty = document.getElementById("feed-empty");
       if (empty && feedElement() && feedElement().querySelector("[data-swap-id]")) empty.remove();
     } else if (detail.before) {
@@ -260,12 +260,19 @@
     target.querySelectorAll("[data-col]").forEach(function (cell) {
       var row = cell.closest("[data-window]");
       var key = (row ? row.dataset.window + ":" : "") + cell.dataset.col;
-      if (key in before && before[key] !== cell.textContent.trim()) {
-        cell.classList.remove("flash");
-        void cell.offsetWidth; // restart the animation
-        cell.classList.add("flash");
-      }
+      if (key in before && before[key] !== cell.textContent.trim()) flash(cell);
     });
+  }
+
+  // Reading a layout to restart an animation would force one per changed cell, each push; swapping
+  // between two identical animations (aura.css) restarts it without.
+  function flash(el) {
+    if (el.classList.contains("flash")) {
+      el.classList.replace("flash", "flash-again");
+    } else {
+      el.classList.remove("flash-again");
+      el.classList.add("flash");
+    }
   }
 
   // --- ages -------------------------------------------------------------------------------
@@ -276,11 +283,15 @@
     return Math.floor(seconds / 86400) + "d";
   }
 
+  // Runs after every push: only an age whose text changes is written, or each push would make the
+  // browser lay out every row of the page again.
   function updateAges() {
     var now = Date.now();
     document.querySelectorAll("time.age[datetime]").forEach(function (el) {
       var when = Date.parse(el.getAttribute("datetime"));
-      if (!isNaN(when)) el.textContent = age((now - when) / 1000);
+      if (isNaN(when)) return;
+      var text = age((now - when) / 1000);
+      if (el.textContent !== text) el.textContent = text;
     });
   }
   setInterval(updateAges, 1000);
@@ -498,7 +509,7 @@
   document.addEventListener("htmx:oobAfterSwap", function (event) {
     var detail = event.detail;
     if (!detail.newSignals) return;
-    detail.newSignals.forEach(function (row) { row.classList.add("flash"); });
+    detail.newSignals.forEach(flash);
     var feed = document.getElementById("signal-feed"), empty = document.getElementById("signal-feed-empty");
     if (empty && feed && feed.querySelector("[data-signal-id]")) empty.remove();
   });
