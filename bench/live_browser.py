@@ -17,13 +17,21 @@ from whales.models import Swap
 
 # Installed in the dashboard: when rows of our whales enter #swap-feed, when the WebSocket message
 # carrying them arrived, and the next animation frame after the insert. Same clock for all three.
+# Also how long the page spent on each message it got (rows, leaderboard rows, signals, ticks): a
+# swap's message waits in the browser while the one before it is handled.
 PAGE_PROBE = """
 (wallets) => {
   const ours = new Set(wallets);
   const clock = () => performance.timeOrigin + performance.now();
-  const probe = window.__liveBench = {inDom: {}, frame: {}, received: {}, opens: 0, closes: 0};
+  const probe = window.__liveBench = {inDom: {}, frame: {}, received: {}, handling: [], opens: 0, closes: 0};
+  let messageAt = null;
+  document.addEventListener("htmx:wsAfterMessage", () => {
+    if (messageAt !== null) probe.handling.push(clock() - messageAt);
+    messageAt = null;
+  });
   document.addEventListener("htmx:wsBeforeMessage", (event) => {
     const at = clock();
+    messageAt = at;
     for (const match of String(event.detail.message).matchAll(/data-swap-id="(\\d+)"/g)) {
       if (!(match[1] in probe.received)) probe.received[match[1]] = at;
     }
@@ -72,6 +80,7 @@ class BrowserResult:
     ingested_to_pushed: Distribution
     post_to_received: Distribution
     received_to_dom: Distribution
+    message_handling: Distribution
     pushed_to_received: Distribution
     clock_offsets: list[tuple[float, float]]
     reconnects: int
@@ -139,6 +148,7 @@ def measure_browser(
         ingested_to_pushed=Distribution(),
         post_to_received=Distribution(),
         received_to_dom=Distribution(),
+        message_handling=Distribution(samples=list(probe["handling"])),
         pushed_to_received=Distribution(),
         clock_offsets=offsets,
         reconnects=probe["opens"] + probe["closes"],

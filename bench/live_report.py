@@ -28,6 +28,7 @@ def print_browser(result: BrowserResult, cpu_use: str) -> None:
     print(f"      POST → WS message in the page  {result.post_to_received.line()}")
     print(f"      pushed_at → WS message         {result.pushed_to_received.line()}  (negative: before pushed_at)")
     print(f"      WS message → row in DOM        {result.received_to_dom.line()}  (htmx oob swap + aura.js)")
+    print(f"    every message the page handled   {result.message_handling.line()}  (rows, figures, signals)")
     verdict = "within" if result.post_to_dom.p95 < DOM_P95_TARGET_MS else "NOT within"
     print(f"    → p95 {result.post_to_dom.p95:.1f} ms: {verdict} the {DOM_P95_TARGET_MS:.0f} ms target")
     if result.missing:

@@ -108,8 +108,12 @@ def signal_figures(since_swap_id: int) -> tuple[Counter, list[float]]:
         if signal.kind == "big_trade":
             firing = Swap.objects.filter(id=signal.swap_ids[0]).first()
         else:
+            # The swap that made it: the token's last one stored before the signal was (block times are
+            # whole seconds, and several of the run's swaps share one).
             firing = (
-                Swap.objects.filter(token=signal.token, block_time=signal.fired_at).order_by("-ingested_at").first()
+                Swap.objects.filter(token=signal.token, ingested_at__lte=signal.created_at)
+                .order_by("-ingested_at")
+                .first()
             )
         if firing is not None and firing.id >= since_swap_id:
             delays.append((signal.created_at - firing.ingested_at).total_seconds() * 1000)
