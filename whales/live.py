@@ -52,8 +52,8 @@ def push_live_swaps(
     swaps: Sequence[Swap], followers: dict[int, list[int]] | None = None, *, mark_in_background: bool = False
 ) -> None:
     """Prepend these swaps' rows (their wallet and token loaded) to the live feeds showing them: all
-    swaps, their wallet's, their token's, their followers' (those a page listens to) — and publish them as
-    events for the API's socket. `followers`: `TrackedWallet.followers_of` the swaps' wallets, when
+    swaps, their wallet's, their token's, their followers' (those a page listens to) — then publish them
+    as events for the API's socket. `followers`: `TrackedWallet.followers_of` the swaps' wallets, when
     the caller read it already. Once sent, the swaps are marked pushed (`pushed_at`), from the background
     thread with `mark_in_background` (`queue.in_background`: the write, a commit of its own, holds up
     nothing that waits on the caller)."""
@@ -69,11 +69,11 @@ def push_live_swaps(
         groups.setdefault(realtime.token_group(swap.token.mint), []).append(rows[swap.id])
         for user_id in followers.get(swap.wallet_id, []):
             groups.setdefault(realtime.follows_group(user_id), []).append(rows[swap.id])
-    # Logged first: a socket noted as listening after the check below still finds the events in the log.
-    logged = stream.log(events.swap_events(swaps, followers))
-    heard = listeners.listened([*groups, *stream.api_groups(logged)])
-    pages = [(group, realtime.html_push(fragments.swap_push(html))) for group, html in groups.items() if group in heard]
-    realtime.send_messages(pages + stream.messages(logged, heard))
+    # The pages first: numbering and logging the API's events is a Redis script of its own, and a
+    # trader's page need not wait for it.
+    heard = listeners.listened(groups)
+    realtime.send_many([(group, fragments.swap_push(html)) for group, html in groups.items() if group in heard])
+    stream.publish(events.swap_events(swaps, followers))
     ids, now = [swap.id for swap in swaps], timezone.now()
     if mark_in_background:
         queue.in_background(mark_pushed, ids, now)
