@@ -122,33 +122,42 @@ def ingest(
     readable, originals = _readable(transactions, result)
     wallets, swaps, transfers, problems = read_activity(readable)
 
-    with transaction.atomic():
-        stored = _store(readable, swaps, transfers, wallets, problems, via, news)
-        result.new_transactions = stored.new_transactions
-        result.new_swaps, result.new_transfers = stored.new_swaps, stored.new_transfers
-        if problems:
-            quarantine(
-                Quarantined.Kind.TRANSACTION,
-                [(signature, originals[signature], why) for signature, why in problems.items()],
-                via,
-            )
-            result.quarantined = list(problems)
-            result.rejected += [f"{signature}: {why}" for signature, why in problems.items()]
-        _save_wallet_state(wallet_state or {})
-        live = [swap for swap in result.new_swaps if swap.live]
-        for swap in live:  # what the rows show, already in hand: the push needs no query for it
-            swap.wallet, swap.token = stored.locked[swap.wallet_id], stored.tokens_by_id[swap.token_id]
-        if live:
-            # Alerts first: queueing them is one Redis write, and their worker then runs beside the push.
-            live_ids = [swap.id for swap in live]
-            if queue_in_background:
-                transaction.on_commit(lambda: queue.in_background(queue.announce_live_swaps, live_ids), robust=True)
-            else:
-                transaction.on_commit(lambda: queue.announce_live_swaps(live_ids), robust=True)
-            followers = {wallet.id: wallet.follower_ids for wallet in stored.locked.values() if wallet.follower_ids}
-            transaction.on_commit(
-                lambda: push_live_swaps(live, followers, mark_in_background=queue_in_background), robust=True
-            )
+    def store(*, at_once: bool) -> None:
+        with transaction.atomic():
+            stored = _store(readable, swaps, transfers, wallets, problems, via, news, at_once=at_once)
+            result.new_transactions = stored.new_transactions
+            result.new_swaps, result.new_transfers = stored.new_swaps, stored.new_transfers
+            if problems:
+                quarantine(
+                    Quarantined.Kind.TRANSACTION,
+                    [(signature, originals[signature], why) for signature, why in problems.items()],
+                    via,
+                )
+                result.quarantined = list(problems)
+                result.rejected += [f"{signature}: {why}" for signature, why in problems.items()]
+            _save_wallet_state(wallet_state or {})
+            live = [swap for swap in result.new_swaps if swap.live]
+            for swap in live:  # what the rows show, already in hand: the push needs no query for it
+                swap.wallet, swap.token = stored.locked[swap.wallet_id], stored.tokens_by_id[swap.token_id]
+            if live:
+                # Alerts first: queueing them is one Redis write, and their worker then runs beside the push.
+                live_ids = [swap.id for swap in live]
+                if queue_in_background:
+                    transaction.on_commit(lambda: queue.in_background(queue.announce_live_swaps, live_ids), robust=True)
+                else:
+                    transaction.on_commit(lambda: queue.announce_live_swaps(live_ids), robust=True)
+                followers = {wallet.id: wallet.follower_ids for wallet in stored.locked.values() if wallet.follower_ids}
+                transaction.on_commit(
+                    lambda: push_live_swaps(live, followers, mark_in_background=queue_in_background), robust=True
+                )
+
+    try:
+        store(at_once=True)
+    except _BatchRefused as refused:
+        logger.warning(
+            "ingest (%s): the database refused a batch of %d, storing one by one: %s", via, len(readable), refused
+        )
+        store(at_once=False)
     if book:
         result.book()
     return result
@@ -218,6 +227,10 @@ def _readable(transactions: Sequence[Any], result: IngestResult) -> tuple[list[d
     return readable, originals
 
 
+class _BatchRefused(Exception):
+    """The database refused part of a batch stored at once; its transaction is to be rolled back."""
+
+
 @dataclass
 class _Stored:
     """What `_store` wrote, and what it needs to show it: the locked wallets and the tokens, by id."""
@@ -260,10 +273,14 @@ def _store(
     problems: dict[str, str],
     via: str,
     news: bool,
+    *,
+    at_once: bool,
 ) -> _Stored:
     """Store the raw transactions without a problem and their swaps and transfers, under the lock of
-    their wallets. All at once in a savepoint; should the database refuse that, one transaction per
-    savepoint, each it refuses added to `problems`."""
+    their wallets. `at_once`: all in the caller's transaction, which is lost should the database
+    refuse any of it (`_BatchRefused`: the caller starts again, one by one). Otherwise one transaction
+    per savepoint, each it refuses added to `problems`. A savepoint costs two round trips, so a
+    delivery that goes in whole (nearly all do) pays for none."""
     # Ingests touching the same wallet queue here, so a webhook and a poll carrying the same
     # transaction cannot both see it missing and insert it twice. Every writer of a wallet's rows
     # takes these locks first, in id order (whales.books.ledger says why).
@@ -273,11 +290,11 @@ def _store(
     swaps = [(swap, position) for swap, position in swaps if wallets[swap.wallet].id in locked]
     transfers = [transfer for transfer in transfers if wallets[transfer.wallet].id in locked]
     storable = [tx for tx in txs if tx["signature"] not in problems]
-    try:
-        with transaction.atomic():
+    if at_once:
+        try:
             return _store_rows(storable, swaps, transfers, wallets, locked, via, news)
-    except DATA_ERRORS as error:
-        logger.warning("ingest (%s): the database refused a batch of %d, storing one by one: %s", via, len(txs), error)
+        except DATA_ERRORS as error:
+            raise _BatchRefused(error_line(error)) from error
     stored = _Stored(locked)
     for tx in storable:
         signature = tx["signature"]
