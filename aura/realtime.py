@@ -54,14 +54,9 @@ def send_html(group: str, html: str) -> None:
     send_many([(group, html)])
 
 
-def html_push(html: str) -> dict[str, str]:
-    """The channel-layer message that carries `html` to the pages of a group."""
-    return {"type": "html.push", "html": html}
-
-
 def send_many(messages: list[tuple[str, str]]) -> None:
     """Send each (group, html) at once: one hop into the event loop for all of them, not one each."""
-    send_messages([(group, html_push(html)) for group, html in messages])
+    send_messages([(group, {"type": "html.push", "html": html}) for group, html in messages])
 
 
 def send_messages(messages: list[tuple[str, dict]]) -> None:

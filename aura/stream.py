@@ -106,7 +106,7 @@ def _log_script() -> Script:
 
 
 @dataclass(frozen=True)
-class Numbered:
+class _Numbered:
     """An event as logged: its sequence number and its JSON text."""
 
     seq: int
@@ -114,7 +114,7 @@ class Numbered:
     text: str
 
 
-def log(events: Iterable[Event]) -> list[Numbered]:
+def _log(events: Iterable[Event]) -> list[_Numbered]:
     """Number `events` (in order) and append each to the logs of its groups, where reconnecting sockets
     read what they missed; one Redis round trip. Raises while Redis is unreachable."""
     events = [event for event in events if event.groups]
@@ -133,24 +133,8 @@ def log(events: Iterable[Event]) -> list[Numbered]:
     )
     first = last - len(events)
     return [
-        Numbered(first + position, event, _numbered_text(first + position, tail))
+        _Numbered(first + position, event, _numbered_text(first + position, tail))
         for position, (event, tail) in enumerate(zip(events, tails, strict=True), 1)
-    ]
-
-
-def api_groups(numbered: Iterable[Numbered]) -> set[str]:
-    """The API groups these events go to (ask `aura.listeners.listened` which have a socket)."""
-    return {api_group(group) for item in numbered for group in item.event.groups}
-
-
-def messages(numbered: Iterable[Numbered], listened: set[str]) -> list[tuple[str, dict[str, Any]]]:
-    """(API group, channel-layer message) for each logged event and each of its groups a socket listens
-    to (`listened`: API group names); a socket that joins later replays the log."""
-    return [
-        (api_group(group), {"type": EVENT, "seq": item.seq, "text": item.text})
-        for item in numbered
-        for group in item.event.groups
-        if api_group(group) in listened
     ]
 
 
@@ -158,10 +142,19 @@ def publish(events: Iterable[Event]) -> list[int]:
     """Number, log and send `events` (in order) to the API sockets listening; returns their sequence
     numbers. Raises while Redis is unreachable (the caller's sweep publishes again later, as it pushes
     HTML again)."""
-    numbered = log(events)
+    numbered = _log(events)
     if not numbered:
         return []
-    realtime.send_messages(messages(numbered, listeners.listened(api_groups(numbered))))
+    # Logged first: a socket noted as listening after this check still finds the events in the log.
+    heard = listeners.listened({api_group(group) for item in numbered for group in item.event.groups})
+    realtime.send_messages(
+        [
+            (api_group(group), {"type": EVENT, "seq": item.seq, "text": item.text})
+            for item in numbered
+            for group in item.event.groups
+            if api_group(group) in heard
+        ]
+    )
     return [item.seq for item in numbered]
 
 
